@@ -1,1 +1,44 @@
-//! placeholder
+//! A Genesys Cloud Platform API client for integration actions ("Data Actions").
+//!
+//! This crate is what `dactl` uses to read and change `config.timeoutSeconds` safely. It
+//! covers the whole path from a region name to a decoded action:
+//!
+//! - [`region`]: the 17 official regions, domain and base-URL forms, login URL derivation,
+//!   https everywhere except loopback;
+//! - [`auth`]: client-credentials login with a process-wide, single-flight token cache that
+//!   refreshes before expiry and once on a 401, and a [`Secret`] type that never prints;
+//! - the transport: one `reqwest::Client`, no redirects, a response size cap,
+//!   `ININ-Correlation-ID` on every response and error, a client-wide [`ratelimit`]er with a
+//!   shared 429 pause, and the pure [`retry`] policy, all timed by an injected [`Clock`];
+//! - [`models`]: lossless wire models (unknown fields survive a read-modify-write);
+//! - [`paging`]: complete listings (echoed page size, concurrent pages, dedupe, `total` check);
+//! - [`Client`]: the integrations-actions endpoints plus a raw JSON escape hatch.
+//!
+//! Errors are one [`Error`] enum with a [`Error::kind`] classification shared by retries and
+//! exit codes. Nothing in this crate logs or prints a client secret or an access token.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod auth;
+pub mod client;
+pub mod clock;
+pub mod error;
+pub mod models;
+pub mod paging;
+pub mod ratelimit;
+pub mod region;
+pub mod retry;
+mod transport;
+
+pub use auth::{Credentials, Secret};
+pub use client::{Client, ClientOptions, ListQuery, RequestStats, Response};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{Error, ErrorKind};
+pub use models::{
+    template_file_name, Action, ActionConfig, EntityListing, ErrorBody, RequestConfig,
+    ResponseConfig, UpdateActionInput, UpdateDraftInput, REQUEST_TEMPLATE, SUCCESS_TEMPLATE,
+};
+pub use region::{Environment, REGIONS};
+pub use retry::{parse_retry_after, Decision, Outcome, RetryPolicy};
+
+/// Re-export of the HTTP method type used by [`Client::request_json`].
+pub use reqwest::Method;

@@ -1,0 +1,232 @@
+//! Client-credentials authentication: secrets, credentials and the process-wide token cache.
+//!
+//! The client obtains one access token per process with the OAuth client-credentials grant
+//! (`POST {login_base}/oauth/token`, `Authorization: Basic base64(id:secret)`, form body
+//! `grant_type=client_credentials`) and shares it between all requests and workers.
+//!
+//! **Single flight.** The cache is a `tokio::sync::Mutex` around the current token. A caller
+//! that finds no valid token fetches one *while holding the lock*, so N concurrent callers
+//! cause exactly one token request; the others wait on the lock and then reuse the result.
+//!
+//! **Refresh before expiry.** A token is used until `expires_in - min(60 s, expires_in / 10)`
+//! after it was obtained (86 340 s of a 24 h token, 270 s of a 5 min token), measured with the
+//! injected clock, so a long bulk run never sends a token that is about to expire.
+//!
+//! **401.** A request that gets a 401 invalidates the token it used (only that one: each token
+//! has a generation number, so N requests failing with the same stale token cause one refresh)
+//! and is re-sent once with a fresh token; a second 401 is an `Error::Auth`, never a loop.
+//!
+//! Secrets live in [`Secret`], which has no `Display` and whose `Debug` prints `Secret(***)`.
+//! The only code that exposes a secret builds the token request's `Authorization` header;
+//! header values holding the secret or the token are marked sensitive.
+
+use std::time::{Duration, Instant};
+
+use reqwest::header::HeaderValue;
+
+/// A secret: no Display, Debug prints `Secret(***)`. Only the token request exposes it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wrap a secret value.
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+
+    /// The secret value. Call only where it is put on the wire.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// True when the secret is the empty string.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// OAuth client credentials and a description of where they came from.
+#[derive(Clone, Debug)]
+pub struct Credentials {
+    /// The OAuth client id (not secret).
+    pub client_id: String,
+    /// The OAuth client secret.
+    pub client_secret: Secret,
+    /// Human description of where they came from, e.g. "environment
+    /// (GENESYSCLOUD_OAUTHCLIENT_ID/GENESYSCLOUD_OAUTHCLIENT_SECRET)" or "profile `prod`
+    /// (/home/u/.config/dactl/config.toml)". Shown in 401 errors. Never a value.
+    pub source: String,
+}
+
+impl Credentials {
+    /// Credentials with the given id, secret and source description.
+    pub fn new(
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+        source: impl Into<String>,
+    ) -> Self {
+        Credentials {
+            client_id: client_id.into(),
+            client_secret: Secret::new(client_secret),
+            source: source.into(),
+        }
+    }
+}
+
+/// The `Authorization: Basic …` header of the token request (sensitive).
+pub(crate) fn basic_auth_header(creds: &Credentials) -> Option<HeaderValue> {
+    use base64::Engine as _;
+    let raw = format!("{}:{}", creds.client_id, creds.client_secret.expose());
+    let encoded = base64::engine::general_purpose::STANDARD.encode(raw.as_bytes());
+    let mut value = HeaderValue::from_str(&format!("Basic {encoded}")).ok()?;
+    value.set_sensitive(true);
+    Some(value)
+}
+
+/// The `Authorization: Bearer …` header for a token (sensitive).
+pub(crate) fn bearer_header(token: &str) -> Option<HeaderValue> {
+    let mut value = HeaderValue::from_str(&format!("Bearer {token}")).ok()?;
+    value.set_sensitive(true);
+    Some(value)
+}
+
+/// The successful token response. No `Debug`: it holds the token.
+#[derive(serde::Deserialize)]
+pub(crate) struct TokenResponse {
+    pub(crate) access_token: String,
+    #[serde(default)]
+    pub(crate) token_type: Option<String>,
+    #[serde(default)]
+    pub(crate) expires_in: Option<u64>,
+}
+
+/// The token endpoint's error document.
+#[derive(serde::Deserialize, Debug, Default)]
+pub(crate) struct TokenError {
+    #[serde(default)]
+    pub(crate) error: Option<String>,
+    #[serde(default)]
+    pub(crate) description: Option<String>,
+    #[serde(default)]
+    pub(crate) error_description: Option<String>,
+    #[serde(default)]
+    pub(crate) message: Option<String>,
+}
+
+impl TokenError {
+    /// The most specific explanation the server gave.
+    pub(crate) fn detail(&self) -> Option<String> {
+        self.error_description
+            .clone()
+            .or_else(|| self.description.clone())
+            .or_else(|| self.message.clone())
+            .or_else(|| self.error.clone())
+            .filter(|s| !s.is_empty())
+    }
+}
+
+/// Lifetime assumed when the token response has no `expires_in`.
+pub(crate) const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(600);
+
+/// When to stop using a token obtained at `obtained` that lives `expires_in`.
+pub(crate) fn refresh_at(obtained: Instant, expires_in: Duration) -> Instant {
+    let margin = (expires_in / 10).min(Duration::from_secs(60));
+    obtained + expires_in.saturating_sub(margin)
+}
+
+/// A cached access token.
+#[derive(Clone)]
+pub(crate) struct CachedToken {
+    pub(crate) header: HeaderValue,
+    pub(crate) refresh_at: Instant,
+    pub(crate) generation: u64,
+}
+
+/// The token cache: single flight through the async mutex.
+pub(crate) struct TokenCache {
+    pub(crate) slot: tokio::sync::Mutex<Option<CachedToken>>,
+    pub(crate) next_generation: std::sync::atomic::AtomicU64,
+}
+
+impl TokenCache {
+    pub(crate) fn new() -> Self {
+        TokenCache {
+            slot: tokio::sync::Mutex::new(None),
+            next_generation: std::sync::atomic::AtomicU64::new(1),
+        }
+    }
+
+    /// Forget the token of generation `generation` if it is still the current one.
+    pub(crate) async fn invalidate(&self, generation: u64) {
+        let mut slot = self.slot.lock().await;
+        if slot.as_ref().is_some_and(|t| t.generation == generation) {
+            *slot = None;
+        }
+    }
+}
+
+impl std::fmt::Debug for TokenCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenCache(***)")
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_debug_redacts() {
+        let creds = Credentials::new("my-id", "hunter2-very-secret", "environment (X/Y)");
+        let dbg = format!("{creds:?}");
+        assert!(!dbg.contains("hunter2"), "{dbg}");
+        assert!(dbg.contains("Secret(***)"));
+        assert!(dbg.contains("my-id"));
+        assert_eq!(creds.client_secret.expose(), "hunter2-very-secret");
+    }
+
+    #[test]
+    fn basic_header_encodes_id_and_secret() {
+        let creds = Credentials::new("id", "secret", "test");
+        let h = basic_auth_header(&creds).unwrap();
+        assert!(h.is_sensitive());
+        assert_eq!(h.to_str().unwrap(), "Basic aWQ6c2VjcmV0");
+        assert!(!format!("{h:?}").contains("aWQ6"));
+    }
+
+    #[test]
+    fn refresh_margin() {
+        let t0 = Instant::now();
+        assert_eq!(
+            refresh_at(t0, Duration::from_secs(86_400)) - t0,
+            Duration::from_secs(86_340)
+        );
+        assert_eq!(
+            refresh_at(t0, Duration::from_secs(300)) - t0,
+            Duration::from_secs(270)
+        );
+        assert_eq!(
+            refresh_at(t0, Duration::from_secs(10)) - t0,
+            Duration::from_secs(9)
+        );
+        assert_eq!(refresh_at(t0, Duration::ZERO), t0);
+    }
+
+    #[test]
+    fn token_error_detail() {
+        let e: TokenError = serde_json::from_str(
+            r#"{"error":"invalid_client","description":"d","error_description":"bad client"}"#,
+        )
+        .unwrap();
+        assert_eq!(e.detail().as_deref(), Some("bad client"));
+        let e: TokenError = serde_json::from_str(r#"{"error":"invalid_client"}"#).unwrap();
+        assert_eq!(e.detail().as_deref(), Some("invalid_client"));
+    }
+}
