@@ -103,7 +103,29 @@ pub(crate) struct TokenResponse {
     #[serde(default)]
     pub(crate) token_type: Option<String>,
     #[serde(default)]
-    pub(crate) expires_in: Option<u64>,
+    pub(crate) expires_in: Option<ExpiresIn>,
+}
+
+/// `expires_in` as a number or, leniently, a numeric string.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+pub(crate) enum ExpiresIn {
+    Number(serde_json::Number),
+    Text(String),
+}
+
+impl ExpiresIn {
+    /// Whole seconds, when the value is a non-negative number.
+    pub(crate) fn seconds(&self) -> Option<u64> {
+        match self {
+            ExpiresIn::Number(n) => n.as_u64().or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.is_finite() && *f >= 0.0)
+                    .map(|f| f as u64)
+            }),
+            ExpiresIn::Text(s) => s.trim().parse().ok(),
+        }
+    }
 }
 
 /// The token endpoint's error document.

@@ -16,6 +16,7 @@
 //!
 //! Errors are one [`Error`] enum with a [`Error::kind`] classification shared by retries and
 //! exit codes. Nothing in this crate logs or prints a client secret or an access token.
+#![warn(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 // `Error::Api` carries the decoded `ErrorBody` inline, as the public contract with dactl
 // specifies; errors are rare and cold, so their size does not matter.

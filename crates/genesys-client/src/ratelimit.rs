@@ -17,7 +17,7 @@
 //! spacing (the pause still applies).
 //!
 //! **429 pause.** A 429 means the token's budget is spent for every worker, not only the one
-//! that saw it. [`RateLimiter::pause_for`] sets a shared `paused_until = now + Retry-After`
+//! that saw it. `RateLimiter::pause_for` sets a shared `paused_until = now + Retry-After`
 //! (only ever moved forward); every request, including ones already holding a slot, waits
 //! until that instant before it is sent.
 //!

@@ -124,6 +124,13 @@ impl Inner {
             req = req.body(b.to_vec());
         }
         let transport_err = |e: reqwest::Error| {
+            if e.is_builder() || e.is_redirect() {
+                return SendError::Fatal(Error::Transport {
+                    method: method.to_string(),
+                    path: path.to_string(),
+                    message: transport_message(e),
+                });
+            }
             let outcome = if e.is_timeout() {
                 Outcome::Timeout
             } else {
@@ -173,7 +180,8 @@ impl Inner {
                 correlation_id,
             })
         };
-        if resp.content_length().is_some_and(|len| len > cap as u64) {
+        // (A HEAD response announces the length of a body it does not carry.)
+        if *method != Method::HEAD && resp.content_length().is_some_and(|len| len > cap as u64) {
             return Err(too_large(correlation_id));
         }
         let mut buf: Vec<u8> = Vec::new();
@@ -332,7 +340,18 @@ impl Inner {
                 method: "POST".to_string(),
                 path: PATH.to_string(),
                 json_path: e.path().to_string(),
-                message: e.into_inner().to_string(),
+                // The decoder's message may quote values of the document, which holds the
+                // token: report only the JSON path and the category of the problem.
+                message: match e.inner().classify() {
+                    serde_json::error::Category::Data => {
+                        "missing or mistyped field in the token response"
+                    }
+                    serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                        "the token response is not valid JSON"
+                    }
+                    serde_json::error::Category::Io => "the token response could not be read",
+                }
+                .to_string(),
                 correlation_id: resp.correlation_id.clone(),
             })?;
         if let Some(tt) = token.token_type.as_deref() {
@@ -357,6 +376,8 @@ impl Inner {
         };
         let lifetime = token
             .expires_in
+            .as_ref()
+            .and_then(auth::ExpiresIn::seconds)
             .map(Duration::from_secs)
             .unwrap_or(auth::DEFAULT_TOKEN_LIFETIME);
         let generation = self
