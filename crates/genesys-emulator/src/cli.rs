@@ -1,0 +1,99 @@
+//! Command-line settings of the emulator, reusable by other binaries.
+//!
+//! [`ServeArgs`] is a `clap::Args` group: the `genesys-emulator` binary flattens it, and so can
+//! `dactl sandbox serve`. [`ServeArgs::to_config`] turns it into a [`Config`]; fault files are
+//! read with [`crate::load_faults`] (TOML or JSON).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::{Config, OrgCredentials, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_ORG_NAME};
+
+/// The default listen address of the binary.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8765";
+
+/// Flags of `genesys-emulator` (and `dactl sandbox serve`).
+#[derive(Clone, Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = DEFAULT_ADDR)]
+    pub addr: SocketAddr,
+    /// Client id of the default org.
+    #[arg(long, default_value = DEFAULT_CLIENT_ID)]
+    pub client_id: String,
+    /// Client secret of the default org.
+    #[arg(long, default_value = DEFAULT_CLIENT_SECRET)]
+    pub client_secret: String,
+    /// Number of synthetic actions added to the realistic seed org.
+    #[arg(long, default_value_t = 0)]
+    pub actions: usize,
+    /// Seed of the synthetic actions.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Latency added to every API request, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency: u64,
+    /// Requests per minute per token (0 or absent: unlimited).
+    #[arg(long)]
+    pub rate_limit: Option<u32>,
+    /// Access-token lifetime in seconds.
+    #[arg(long, default_value_t = 86_400)]
+    pub token_ttl: u64,
+    /// Fault rules to load (TOML or JSON).
+    #[arg(long, value_name = "FILE")]
+    pub faults: Option<PathBuf>,
+    /// Largest page size honoured by listings.
+    #[arg(long, default_value_t = crate::DEFAULT_MAX_PAGE_SIZE)]
+    pub max_page_size: u32,
+}
+
+impl Default for ServeArgs {
+    fn default() -> Self {
+        ServeArgs {
+            addr: DEFAULT_ADDR
+                .parse()
+                .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8765))),
+            client_id: DEFAULT_CLIENT_ID.to_owned(),
+            client_secret: DEFAULT_CLIENT_SECRET.to_owned(),
+            actions: 0,
+            seed: 42,
+            latency: 0,
+            rate_limit: None,
+            token_ttl: 86_400,
+            faults: None,
+            max_page_size: crate::DEFAULT_MAX_PAGE_SIZE,
+        }
+    }
+}
+
+impl ServeArgs {
+    /// The emulator configuration these flags describe (reads the fault file).
+    pub fn to_config(&self) -> Result<Config, String> {
+        if self.client_id.is_empty() || self.client_secret.is_empty() {
+            return Err("client id and secret must not be empty".into());
+        }
+        if self.token_ttl == 0 {
+            return Err("--token-ttl must be at least 1 second".into());
+        }
+        let faults = match &self.faults {
+            Some(path) => crate::load_faults(path)?,
+            None => Vec::new(),
+        };
+        Ok(Config {
+            seed: self.seed,
+            synthetic_actions: self.actions,
+            latency: Duration::from_millis(self.latency),
+            rate_limit_per_minute: self.rate_limit.filter(|n| *n > 0),
+            token_ttl: Duration::from_secs(self.token_ttl),
+            max_page_size: self.max_page_size.max(1),
+            orgs: vec![OrgCredentials {
+                client_id: self.client_id.clone(),
+                client_secret: self.client_secret.clone(),
+                name: DEFAULT_ORG_NAME.to_owned(),
+            }],
+            faults,
+            ..Config::default()
+        })
+    }
+}

@@ -1,0 +1,494 @@
+//! One org's state: action documents kept as raw JSON, plus the indexes that serve listings.
+//!
+//! Published actions and drafts are stored in their wire shape (`Action`), except that
+//! templates are kept as text (`requestTemplate`, `successTemplate`). [`render`] turns a stored
+//! document into what the API returns: templates by URI (never text), `config` only on request,
+//! `contract` only when expanded. Unknown fields survive untouched.
+//!
+//! Listings walk a `BTreeSet<(lowercased name, id)>` so that a page of a 10,000-action org is a
+//! filtered walk, never a sort per request. Every mutation goes through methods here that keep
+//! the index in step; callers hold the org's write lock across check and write.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_json::{json, Map, Value};
+
+/// The base path of the integrations-actions API.
+pub(crate) const ACTIONS_PATH: &str = "/api/v2/integrations/actions";
+/// Template file names (the Terraform provider's constants).
+pub(crate) const REQUEST_TEMPLATE_FILE: &str = "requesttemplate.vm";
+pub(crate) const SUCCESS_TEMPLATE_FILE: &str = "successtemplate.vm";
+
+/// Kinds of action, from the id prefix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Built-in `static*` action: read-only.
+    Static,
+    /// `customAuth*` action: no timeout allowed, listed only with `includeAuthActions=true`.
+    CustomAuth,
+    /// Anything else.
+    Regular,
+}
+
+pub(crate) fn kind_of(id: &str) -> Kind {
+    if id.starts_with("static") {
+        Kind::Static
+    } else if id.starts_with("customAuth") {
+        Kind::CustomAuth
+    } else {
+        Kind::Regular
+    }
+}
+
+/// How a document is rendered.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct View {
+    pub include_config: bool,
+    pub include_contract: bool,
+    /// Render as a draft (template URIs under `/draft/templates`).
+    pub draft: bool,
+}
+
+/// A string field of a document ("" when absent).
+pub(crate) fn str_field<'a>(doc: &'a Value, key: &str) -> &'a str {
+    doc.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+/// `version` of a document (0 when absent).
+pub(crate) fn version_of(doc: &Value) -> i64 {
+    doc.get("version").and_then(Value::as_i64).unwrap_or(0)
+}
+
+/// The template text stored in `doc`'s config for `file`, if any.
+pub(crate) fn template_text<'a>(doc: &'a Value, file: &str) -> Option<&'a str> {
+    let (section, key) = match file {
+        REQUEST_TEMPLATE_FILE => ("request", "requestTemplate"),
+        SUCCESS_TEMPLATE_FILE => ("response", "successTemplate"),
+        _ => return None,
+    };
+    doc.get("config")?.get(section)?.get(key)?.as_str()
+}
+
+fn template_uri(id: &str, draft: bool, file: &str) -> String {
+    if draft {
+        format!("{ACTIONS_PATH}/{id}/draft/templates/{file}")
+    } else {
+        format!("{ACTIONS_PATH}/{id}/templates/{file}")
+    }
+}
+
+/// The wire form of a stored document.
+pub(crate) fn render(doc: &Value, view: View) -> Value {
+    let Some(map) = doc.as_object() else {
+        return doc.clone();
+    };
+    let id = map.get("id").and_then(Value::as_str).unwrap_or("");
+    let mut out = Map::with_capacity(map.len());
+    for (k, v) in map {
+        match k.as_str() {
+            "config" if !view.include_config => {}
+            "contract" if !view.include_contract => {}
+            "config" => {
+                out.insert(k.clone(), render_config(v, id, view.draft));
+            }
+            _ => {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    Value::Object(out)
+}
+
+/// Replaces template text by its URI, in place of the text (key order kept).
+fn render_config(config: &Value, id: &str, draft: bool) -> Value {
+    let Some(map) = config.as_object() else {
+        return config.clone();
+    };
+    let mut out = Map::with_capacity(map.len());
+    for (k, v) in map {
+        let section = match k.as_str() {
+            "request" => Some((
+                "requestTemplate",
+                "requestTemplateUri",
+                REQUEST_TEMPLATE_FILE,
+            )),
+            "response" => Some((
+                "successTemplate",
+                "successTemplateUri",
+                SUCCESS_TEMPLATE_FILE,
+            )),
+            _ => None,
+        };
+        match (section, v.as_object()) {
+            (Some((text_key, uri_key, file)), Some(inner)) => {
+                let mut sec = Map::with_capacity(inner.len());
+                for (ik, iv) in inner {
+                    if ik == text_key {
+                        sec.insert(
+                            uri_key.to_owned(),
+                            Value::String(template_uri(id, draft, file)),
+                        );
+                    } else if ik != uri_key {
+                        sec.insert(ik.clone(), iv.clone());
+                    }
+                }
+                out.insert(k.clone(), Value::Object(sec));
+            }
+            _ => {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    Value::Object(out)
+}
+
+fn index_key(doc: &Value) -> (String, String) {
+    (
+        str_field(doc, "name").to_lowercase(),
+        str_field(doc, "id").to_owned(),
+    )
+}
+
+/// One org's data.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct OrgData {
+    /// Integration documents (state only; no integrations API is served).
+    pub integrations: Vec<Value>,
+    actions: HashMap<String, Value>,
+    drafts: HashMap<String, Value>,
+    /// Simulated latency of test/execute per action id, in ms.
+    latency_ms: HashMap<String, u64>,
+    order: BTreeSet<(String, String)>,
+    draft_order: BTreeSet<(String, String)>,
+}
+
+/// Listing filters (already validated).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Filter {
+    pub category: Option<String>,
+    /// Lowercased.
+    pub name: Option<String>,
+    pub ids: Option<BTreeSet<String>>,
+    pub secure: Option<bool>,
+    pub include_auth: bool,
+}
+
+impl Filter {
+    fn accepts(&self, doc: &Value) -> bool {
+        let id = str_field(doc, "id");
+        if !self.include_auth && kind_of(id) == Kind::CustomAuth {
+            return false;
+        }
+        if let Some(ids) = &self.ids {
+            if !ids.contains(id) {
+                return false;
+            }
+        }
+        if let Some(c) = &self.category {
+            if !str_field(doc, "category").eq_ignore_ascii_case(c) {
+                return false;
+            }
+        }
+        if let Some(n) = &self.name {
+            if !str_field(doc, "name").to_lowercase().contains(n.as_str()) {
+                return false;
+            }
+        }
+        if let Some(s) = self.secure {
+            if doc.get("secure").and_then(Value::as_bool).unwrap_or(false) != s {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// One page of a listing.
+pub(crate) struct Page {
+    pub entities: Vec<Value>,
+    pub total: usize,
+}
+
+impl OrgData {
+    /// Builds an org from documents.
+    pub fn new(
+        integrations: Vec<Value>,
+        actions: Vec<Value>,
+        drafts: Vec<Value>,
+        latency_ms: HashMap<String, u64>,
+    ) -> Self {
+        let mut org = OrgData {
+            integrations,
+            latency_ms,
+            ..OrgData::default()
+        };
+        for a in actions {
+            org.put_action(a);
+        }
+        for d in drafts {
+            org.put_draft(d);
+        }
+        org
+    }
+
+    pub fn action(&self, id: &str) -> Option<&Value> {
+        self.actions.get(id)
+    }
+
+    pub fn draft(&self, id: &str) -> Option<&Value> {
+        self.drafts.get(id)
+    }
+
+    pub fn latency_ms(&self, id: &str) -> u64 {
+        self.latency_ms
+            .get(id)
+            .copied()
+            .unwrap_or_else(|| default_latency_ms(id))
+    }
+
+    /// Inserts or replaces a published action (keyed by its `id`).
+    pub fn put_action(&mut self, doc: Value) {
+        let key = index_key(&doc);
+        if let Some(old) = self.actions.get(&key.1) {
+            self.order.remove(&index_key(old));
+        }
+        self.order.insert(key.clone());
+        self.actions.insert(key.1, doc);
+    }
+
+    /// Inserts or replaces a draft (keyed by its action's `id`).
+    pub fn put_draft(&mut self, doc: Value) {
+        let key = index_key(&doc);
+        if let Some(old) = self.drafts.get(&key.1) {
+            self.draft_order.remove(&index_key(old));
+        }
+        self.draft_order.insert(key.clone());
+        self.drafts.insert(key.1, doc);
+    }
+
+    #[allow(dead_code)] // D4/D6 arrive in the next commit
+    pub fn remove_draft(&mut self, id: &str) -> Option<Value> {
+        let old = self.drafts.remove(id)?;
+        self.draft_order.remove(&index_key(&old));
+        Some(old)
+    }
+
+    /// Mutable access to a published action's document. The name must not change through it
+    /// (use [`OrgData::put_action`] for that).
+    pub fn action_mut(&mut self, id: &str) -> Option<&mut Value> {
+        self.actions.get_mut(id)
+    }
+
+    /// Mutable access to a draft's document (same rule as [`OrgData::action_mut`]).
+    pub fn draft_mut(&mut self, id: &str) -> Option<&mut Value> {
+        self.drafts.get_mut(id)
+    }
+
+    /// A page of published actions or drafts, in name order (ascending or descending).
+    pub fn list(
+        &self,
+        drafts: bool,
+        filter: &Filter,
+        descending: bool,
+        page_size: usize,
+        page_number: usize,
+        view: View,
+    ) -> Page {
+        let (order, docs) = if drafts {
+            (&self.draft_order, &self.drafts)
+        } else {
+            (&self.order, &self.actions)
+        };
+        let start = page_size.saturating_mul(page_number.saturating_sub(1));
+        let mut entities = Vec::new();
+        let mut total = 0usize;
+        let mut visit = |key: &(String, String)| {
+            let Some(doc) = docs.get(&key.1) else { return };
+            if !filter.accepts(doc) {
+                return;
+            }
+            if total >= start && entities.len() < page_size {
+                entities.push(render(doc, view));
+            }
+            total += 1;
+        };
+        // With an id filter, only look at those ids.
+        if let Some(ids) = &filter.ids {
+            let mut keys: Vec<(String, String)> = ids
+                .iter()
+                .filter_map(|id| docs.get(id).map(index_key))
+                .collect();
+            keys.sort();
+            if descending {
+                keys.reverse();
+            }
+            keys.iter().for_each(&mut visit);
+        } else if descending {
+            order.iter().rev().for_each(&mut visit);
+        } else {
+            order.iter().for_each(&mut visit);
+        }
+        Page { entities, total }
+    }
+
+    /// Distinct categories of the published actions, sorted by name.
+    pub fn categories(&self, secure: Option<bool>) -> Vec<String> {
+        let mut set: BTreeMap<String, String> = BTreeMap::new();
+        for doc in self.actions.values() {
+            if let Some(s) = secure {
+                if doc.get("secure").and_then(Value::as_bool).unwrap_or(false) != s {
+                    continue;
+                }
+            }
+            let c = str_field(doc, "category");
+            if !c.is_empty() {
+                set.entry(c.to_lowercase()).or_insert_with(|| c.to_owned());
+            }
+        }
+        set.into_values().collect()
+    }
+
+    /// The whole org as one document, with deterministic order (see `Emulator::state`).
+    pub fn to_state(&self, org_name: &str) -> Value {
+        let mut ids: Vec<&String> = self.actions.keys().collect();
+        ids.sort();
+        let actions: Vec<Value> = ids.iter().map(|id| self.actions[*id].clone()).collect();
+        let mut dids: Vec<&String> = self.drafts.keys().collect();
+        dids.sort();
+        let drafts: Vec<Value> = dids.iter().map(|id| self.drafts[*id].clone()).collect();
+        let mut latency = Map::new();
+        for id in &ids {
+            latency.insert((*id).clone(), json!(self.latency_ms(id)));
+        }
+        json!({
+            "org": { "name": org_name },
+            "integrations": self.integrations,
+            "categories": self.categories(None),
+            "actions": actions,
+            "drafts": drafts,
+            "x-emulator": { "latencyMs": latency },
+        })
+    }
+
+    /// Rebuilds an org from a document made by [`OrgData::to_state`].
+    pub fn from_state(doc: &Value) -> Result<Self, String> {
+        let obj = doc.as_object().ok_or("state must be a JSON object")?;
+        let list = |key: &str, required: bool| -> Result<Vec<Value>, String> {
+            match obj.get(key) {
+                None | Some(Value::Null) if !required => Ok(Vec::new()),
+                Some(Value::Array(items)) => Ok(items.clone()),
+                _ => Err(format!("state: `{key}` must be an array")),
+            }
+        };
+        let integrations = list("integrations", false)?;
+        let actions = list("actions", true)?;
+        let drafts = list("drafts", false)?;
+        for (what, docs) in [("actions", &actions), ("drafts", &drafts)] {
+            for (i, d) in docs.iter().enumerate() {
+                let ok = d
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| !s.is_empty())
+                    && d.get("name").and_then(Value::as_str).is_some()
+                    && d.get("version").and_then(Value::as_i64).is_some();
+                if !ok {
+                    return Err(format!(
+                        "state: `{what}[{i}]` needs a string `id`, a string `name` and an integer `version`"
+                    ));
+                }
+            }
+        }
+        let mut latency = HashMap::new();
+        if let Some(Value::Object(m)) = obj.get("x-emulator").and_then(|e| e.get("latencyMs")) {
+            for (k, v) in m {
+                if let Some(ms) = v.as_u64() {
+                    latency.insert(k.clone(), ms);
+                }
+            }
+        }
+        let org = OrgData::new(integrations, actions, drafts, latency);
+        for id in org.drafts.keys() {
+            if !org.actions.contains_key(id) {
+                return Err(format!("state: draft `{id}` has no published action"));
+            }
+        }
+        Ok(org)
+    }
+}
+
+/// Latency of an action that has none recorded: a stable function of its id (80..1580 ms).
+pub(crate) fn default_latency_ms(id: &str) -> u64 {
+    80 + fnv1a(id.as_bytes()) % 1500
+}
+
+/// FNV-1a, for stable ids and latencies.
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_replaces_text_by_uri_in_place() {
+        let doc = json!({"id":"a","name":"A","version":1,
+            "config":{"timeoutSeconds":5,"request":{"requestUrlTemplate":"/x","requestTemplate":"t","requestType":"GET"},
+                      "response":{"translationMap":{},"successTemplate":"s"}},
+            "selfUri":"/api/v2/integrations/actions/a"});
+        let out = render(
+            &doc,
+            View {
+                include_config: true,
+                ..View::default()
+            },
+        );
+        let req = &out["config"]["request"];
+        let keys: Vec<&String> = req
+            .as_object()
+            .map(|m| m.keys().collect())
+            .unwrap_or_default();
+        assert_eq!(
+            keys,
+            ["requestUrlTemplate", "requestTemplateUri", "requestType"]
+        );
+        assert_eq!(
+            req["requestTemplateUri"],
+            "/api/v2/integrations/actions/a/templates/requesttemplate.vm"
+        );
+        assert_eq!(
+            out["config"]["response"]["successTemplateUri"],
+            "/api/v2/integrations/actions/a/templates/successtemplate.vm"
+        );
+        assert!(render(&doc, View::default()).get("config").is_none());
+        let d = render(
+            &doc,
+            View {
+                include_config: true,
+                draft: true,
+                ..View::default()
+            },
+        );
+        assert_eq!(
+            d["config"]["request"]["requestTemplateUri"],
+            "/api/v2/integrations/actions/a/draft/templates/requesttemplate.vm"
+        );
+    }
+
+    #[test]
+    fn index_follows_renames() {
+        let mut org = OrgData::default();
+        org.put_action(json!({"id":"1","name":"b","version":1}));
+        org.put_action(json!({"id":"2","name":"a","version":1}));
+        org.put_action(json!({"id":"1","name":"c","version":2}));
+        let page = org.list(false, &Filter::default(), false, 10, 1, View::default());
+        let names: Vec<&str> = page.entities.iter().map(|e| str_field(e, "name")).collect();
+        assert_eq!(names, ["a", "c"]);
+        assert_eq!(page.total, 2);
+    }
+}
