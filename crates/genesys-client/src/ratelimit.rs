@@ -19,7 +19,8 @@
 //! **429 pause.** A 429 means the token's budget is spent for every worker, not only the one
 //! that saw it. `RateLimiter::pause_for` sets a shared `paused_until = now + Retry-After`
 //! (only ever moved forward); every request, including ones already holding a slot, waits
-//! until that instant before it is sent.
+//! until that instant before it is sent, and the next free slot moves to the end of the pause
+//! so that later requests resume at the steady rate rather than in a burst.
 //!
 //! All waiting goes through [`Clock::sleep`], so tests with a `ManualClock` observe the
 //! spacing and the pauses without sleeping.
@@ -68,24 +69,31 @@ impl RateLimiter {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Wait for a permit, then for any 429 pause to end.
+    /// Wait for a permit and for any 429 pause to end (one sleep in the common case).
     pub(crate) async fn acquire(&self) {
-        if let Some(interval) = self.interval {
-            let wait = {
-                let mut st = self.lock();
-                let now = self.clock.now();
+        let wait = {
+            let mut st = self.lock();
+            let now = self.clock.now();
+            let mut wait = Duration::ZERO;
+            if let Some(interval) = self.interval {
                 let slot = match st.tat {
                     Some(tat) if tat > now => tat,
                     _ => now,
                 };
                 st.tat = Some(slot + interval);
-                slot.saturating_duration_since(now)
-                    .saturating_sub(self.tolerance)
-            };
-            if !wait.is_zero() {
-                self.clock.sleep(wait).await;
+                wait = slot
+                    .saturating_duration_since(now)
+                    .saturating_sub(self.tolerance);
             }
+            if let Some(until) = st.paused_until {
+                wait = wait.max(until.saturating_duration_since(now));
+            }
+            wait
+        };
+        if !wait.is_zero() {
+            self.clock.sleep(wait).await;
         }
+        // A 429 seen by another request while we slept extends the wait.
         self.wait_pause().await;
     }
 
@@ -110,6 +118,11 @@ impl RateLimiter {
         let until = self.clock.now() + d;
         if st.paused_until.is_none_or(|p| p < until) {
             st.paused_until = Some(until);
+        }
+        // Requests that arrive later queue for slots after the pause, evenly spaced, instead
+        // of all firing the moment it ends.
+        if self.interval.is_some() && st.tat.is_none_or(|t| t < until) {
+            st.tat = Some(until);
         }
     }
 }
@@ -156,6 +169,21 @@ mod tests {
         rl.acquire().await;
         rl.acquire().await;
         assert_eq!(clock.sleeps(), vec![Duration::from_secs(7)]);
+    }
+
+    #[tokio::test]
+    async fn requests_after_a_pause_are_spaced() {
+        let clock = Arc::new(ManualClock::new());
+        let rl = RateLimiter::new(60, clock.clone());
+        rl.acquire().await;
+        rl.pause_for(Duration::from_secs(10));
+        rl.acquire().await;
+        rl.acquire().await;
+        // The first waits out the pause, the next one interval more.
+        assert_eq!(
+            clock.sleeps(),
+            vec![Duration::from_secs(10), Duration::from_secs(1)]
+        );
     }
 
     #[tokio::test]

@@ -299,6 +299,28 @@ async fn too_many_requests_waits_retry_after() {
 }
 
 #[tokio::test]
+async fn too_many_requests_wait_is_exact_with_the_default_rate_limit() {
+    let server = MockServer::start().await;
+    mount_tokens(&server, 3600).await;
+    Mock::given(method("GET"))
+        .and(path(ACTION_PATH))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "7"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    mount_action(&server).await;
+    let clock = Arc::new(ManualClock::new());
+    let mut opts = options(clock.clone());
+    opts.rate_per_minute = 300;
+    let c = client_with(&server, opts);
+    c.get_action("a1").await.unwrap();
+    c.get_action("a1").await.unwrap();
+    // The retry waits the full 7 s, not 7 s less the burst tolerance; the next request
+    // fits in the burst.
+    assert_eq!(clock.sleeps(), vec![Duration::from_secs(7)]);
+}
+
+#[tokio::test]
 async fn too_many_requests_without_header_uses_default_wait() {
     let server = MockServer::start().await;
     mount_tokens(&server, 3600).await;
