@@ -11,15 +11,17 @@
 //! 6. the handler; error responses get their `ErrorBody`;
 //! 7. the journal entry.
 //!
-//! Admin endpoints (`/__emulator/…`) skip steps 2-5 and 7 and answer only loopback peers.
+//! Admin endpoints (`/__emulator/…`, see `admin`) skip steps 2-5 and 7 and answer only
+//! loopback peers (403 otherwise; the peer comes from `ConnectInfo`, none = refused).
 //! Handlers that write take the org's write lock once and check the version and write inside
 //! it (one critical section).
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Extension, Path, RawQuery, Request, State};
+use axum::extract::{ConnectInfo, Extension, Path, RawQuery, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -33,6 +35,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::faults::{EditField, FaultAction};
 use crate::store::{kind_of, render, template_text, version_of, Filter, Kind, View, ACTIONS_PATH};
 use crate::validate::{self, Update};
+use crate::{admin, ops};
 use crate::{Emulator, JournalEntry, Org};
 
 /// The token endpoint (on the login host in the real platform; same host here).
@@ -50,7 +53,6 @@ const CORRELATION_HEADER: &str = "ININ-Correlation-ID";
 
 /// What the pipeline hands to the handlers.
 #[derive(Clone, Debug)]
-#[allow(dead_code)] // correlation_id: read by X1-X3 in the next commit
 pub(crate) struct Ctx {
     pub correlation_id: String,
     /// Index of the caller's org (0 for unauthenticated routes).
@@ -71,19 +73,35 @@ pub(crate) fn router(emu: Emulator) -> Router {
         .route(TOKEN_PATH, post(token))
         .route(base, get(list_actions))
         .route(&format!("{base}/drafts"), get(list_drafts))
+        .route(&format!("{base}/categories"), get(ops::categories))
         .route(
             &format!("{base}/{{id}}"),
             get(get_action).patch(patch_action),
         )
         .route(
             &format!("{base}/{{id}}/draft"),
-            get(get_draft).patch(patch_draft),
+            get(get_draft)
+                .patch(patch_draft)
+                .post(ops::create_draft)
+                .delete(ops::delete_draft),
         )
+        .route(
+            &format!("{base}/{{id}}/draft/publish"),
+            post(ops::publish_draft),
+        )
+        .route(
+            &format!("{base}/{{id}}/draft/validation"),
+            get(ops::validate_draft),
+        )
+        .route(&format!("{base}/{{id}}/draft/test"), post(ops::test_draft))
+        .route(&format!("{base}/{{id}}/test"), post(ops::test_action))
+        .route(&format!("{base}/{{id}}/execute"), post(ops::execute_action))
         .route(&format!("{base}/{{id}}/templates/{{file}}"), get(template))
         .route(
             &format!("{base}/{{id}}/draft/templates/{{file}}"),
             get(draft_template),
         )
+        .merge(admin::routes())
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(emu.clone(), pipeline))
         .with_state(emu)
@@ -130,7 +148,17 @@ async fn pipeline(State(emu): State<Emulator>, req: Request, next: Next) -> Resp
     let correlation_id = new_correlation_id();
     let path = req.uri().path().to_owned();
     if path.starts_with(ADMIN_PREFIX) {
-        let resp = next.run(req).await;
+        let peer = req.extensions().get::<ConnectInfo<SocketAddr>>();
+        let resp = if peer.is_some_and(|ConnectInfo(addr)| addr.ip().is_loopback()) {
+            next.run(req).await
+        } else {
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "not.authorized",
+                "The emulator's admin endpoints answer loopback peers only.",
+            )
+            .into_response()
+        };
         return finish(resp, &correlation_id);
     }
     let method = req.method().as_str().to_owned();
@@ -457,28 +485,28 @@ async fn token(
 
 // ---------------------------------------------------------------- helpers
 
-fn org_of<'a>(emu: &'a Emulator, ctx: &Ctx) -> &'a Org {
+pub(crate) fn org_of<'a>(emu: &'a Emulator, ctx: &Ctx) -> &'a Org {
     &emu.inner.orgs[ctx.org]
 }
 
 /// Query parameters in order.
-struct Params(Vec<(String, String)>);
+pub(crate) struct Params(Vec<(String, String)>);
 
 impl Params {
-    fn parse(raw: Option<&str>) -> ApiResult<Params> {
+    pub(crate) fn parse(raw: Option<&str>) -> ApiResult<Params> {
         serde_urlencoded::from_str(raw.unwrap_or(""))
             .map(Params)
             .map_err(|_| ApiError::bad_request("The query string could not be parsed."))
     }
 
-    fn get(&self, key: &str) -> Option<&str> {
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
     }
 
-    fn flag(&self, key: &str) -> ApiResult<Option<bool>> {
+    pub(crate) fn flag(&self, key: &str) -> ApiResult<Option<bool>> {
         match self.get(key) {
             None => Ok(None),
             Some(v) if v.eq_ignore_ascii_case("true") => Ok(Some(true)),
@@ -487,7 +515,7 @@ impl Params {
         }
     }
 
-    fn int(&self, key: &str) -> ApiResult<Option<i64>> {
+    pub(crate) fn int(&self, key: &str) -> ApiResult<Option<i64>> {
         match self.get(key) {
             None => Ok(None),
             Some(v) => v
@@ -515,7 +543,7 @@ fn single_view(p: &Params, draft: bool) -> ApiResult<View> {
 }
 
 /// The view of write responses: everything.
-fn full_view(draft: bool) -> View {
+pub(crate) fn full_view(draft: bool) -> View {
     View {
         include_config: true,
         include_contract: true,
@@ -524,7 +552,7 @@ fn full_view(draft: bool) -> View {
 }
 
 /// The JSON body of a write: 415 for a non-JSON content type, 400 for malformed JSON.
-fn json_body(ctx: &Ctx) -> ApiResult<Option<Arc<Value>>> {
+pub(crate) fn json_body(ctx: &Ctx) -> ApiResult<Option<Arc<Value>>> {
     match &ctx.json {
         None => Ok(None),
         Some(parsed) => {
@@ -543,13 +571,13 @@ fn json_body(ctx: &Ctx) -> ApiResult<Option<Arc<Value>>> {
     }
 }
 
-fn static_refusal(id: &str) -> ApiError {
+pub(crate) fn static_refusal(id: &str) -> ApiError {
     ApiError::bad_request(format!(
         "Action [{id}] is a built-in (static) action and cannot be modified."
     ))
 }
 
-fn set(doc: &mut Value, key: &str, value: Value) {
+pub(crate) fn set(doc: &mut Value, key: &str, value: Value) {
     if let Some(m) = doc.as_object_mut() {
         m.insert(key.to_owned(), value);
     }
@@ -592,7 +620,7 @@ async fn list_drafts(
 }
 
 /// Parsed paging parameters: (pageSize, pageNumber), pageSize capped.
-fn paging(p: &Params, max_page_size: u32) -> ApiResult<(usize, usize)> {
+pub(crate) fn paging(p: &Params, max_page_size: u32) -> ApiResult<(usize, usize)> {
     let size = p.int("pageSize")?.unwrap_or(DEFAULT_PAGE_SIZE);
     if size < 1 {
         return Err(ApiError::invalid_query(
@@ -616,7 +644,7 @@ fn paging(p: &Params, max_page_size: u32) -> ApiResult<(usize, usize)> {
 }
 
 /// `sortOrder`: true when descending.
-fn sort_order(p: &Params) -> ApiResult<bool> {
+pub(crate) fn sort_order(p: &Params) -> ApiResult<bool> {
     if let Some(by) = p.get("sortBy") {
         if !by.is_empty() && !by.eq_ignore_ascii_case("name") {
             return Err(ApiError::invalid_query(by, "sortBy", "name"));

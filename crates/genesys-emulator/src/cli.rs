@@ -46,6 +46,9 @@ pub struct ServeArgs {
     /// Largest page size honoured by listings.
     #[arg(long, default_value_t = crate::DEFAULT_MAX_PAGE_SIZE)]
     pub max_page_size: u32,
+    /// Factor applied to the simulated duration of test/execute calls (1 = real time).
+    #[arg(long, default_value_t = 1.0)]
+    pub time_scale: f64,
 }
 
 impl Default for ServeArgs {
@@ -63,6 +66,7 @@ impl Default for ServeArgs {
             token_ttl: 86_400,
             faults: None,
             max_page_size: crate::DEFAULT_MAX_PAGE_SIZE,
+            time_scale: 1.0,
         }
     }
 }
@@ -72,6 +76,9 @@ impl ServeArgs {
     pub fn to_config(&self) -> Result<Config, String> {
         if self.client_id.is_empty() || self.client_secret.is_empty() {
             return Err("client id and secret must not be empty".into());
+        }
+        if !(self.time_scale.is_finite() && self.time_scale >= 0.0) {
+            return Err("--time-scale must be a number of at least 0".into());
         }
         if self.token_ttl == 0 {
             return Err("--token-ttl must be at least 1 second".into());
@@ -93,7 +100,7 @@ impl ServeArgs {
                 name: DEFAULT_ORG_NAME.to_owned(),
             }],
             faults,
-            ..Config::default()
+            execution_time_scale: self.time_scale,
         })
     }
 }

@@ -21,11 +21,13 @@
 //! # Ok(()) }
 //! ```
 
+mod admin;
 mod api;
 mod auth;
 pub mod cli;
 mod error;
 mod faults;
+mod ops;
 mod seed;
 mod server;
 mod store;

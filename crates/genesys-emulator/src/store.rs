@@ -266,7 +266,6 @@ impl OrgData {
         self.drafts.insert(key.1, doc);
     }
 
-    #[allow(dead_code)] // D4/D6 arrive in the next commit
     pub fn remove_draft(&mut self, id: &str) -> Option<Value> {
         let old = self.drafts.remove(id)?;
         self.draft_order.remove(&index_key(&old));

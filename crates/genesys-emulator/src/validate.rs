@@ -94,7 +94,6 @@ fn opt_string(map: &Map<String, Value>, key: &str) -> ApiResult<Option<String>> 
 }
 
 /// PublishDraftInput: `{version}`.
-#[allow(dead_code)] // D4 arrives in the next commit
 pub(crate) fn publish_input(body: Option<&Value>) -> ApiResult<i64> {
     version_field(body_object(body)?)
 }
