@@ -1,1 +1,21 @@
-//! placeholder
+//! dactl: change the execution timeout (`config.timeoutSeconds`) of Genesys Cloud Data Actions
+//! without losing a byte of their configuration, at the speed the rate limit allows, with a
+//! backup before every write, undo, and a journal that proves what was done.
+//!
+//! The binary (`main.rs`) only parses, calls [`app::run`], renders errors and maps them to exit
+//! codes. Everything else lives here.
+
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod actions;
+pub mod app;
+pub mod cli;
+pub mod duration;
+pub mod engine;
+pub mod error;
+pub mod fsutil;
+pub mod output;
+pub mod runs;
+pub mod selector;
+pub mod session;
+pub mod settings;

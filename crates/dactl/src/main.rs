@@ -1,1 +1,128 @@
-fn main() {}
+//! The `dactl` binary: parse, run, render errors, exit with the documented code.
+
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use clap::Parser;
+use dactl::app::{self, Terminal};
+use dactl::cli::Cli;
+use dactl::error::{self, Exit};
+use dactl::settings::EnvVars;
+
+fn main() {
+    let code = real_main();
+    std::process::exit(code);
+}
+
+fn real_main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                Exit::Usage.code()
+            } else {
+                0
+            };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let env = EnvVars::from_pairs(
+        std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
+    );
+    init_logging(cli.global.verbose, cli.global.quiet, env.raw("DACTL_LOG"));
+    let term = Terminal {
+        stdin_tty: std::io::stdin().is_terminal(),
+        stdout_tty: std::io::stdout().is_terminal(),
+        stderr_tty: std::io::stderr().is_terminal(),
+        width: terminal_width(&env),
+    };
+    let command_line = redacted_command_line();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return Exit::Failed.code();
+        }
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let result = runtime.block_on(async {
+        let s = stop.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                s.store(true, Ordering::SeqCst);
+                eprintln!("\ninterrupted: finishing the writes in flight (Ctrl-C again to abort)");
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(Exit::Interrupted.code());
+                }
+            }
+        });
+        app::run(cli, env, term, stop.clone(), command_line).await
+    });
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    match result {
+        Ok(exit) => exit.code(),
+        Err(e) => {
+            eprint!("{}", error::render(&e));
+            error::exit_code_for(&e).code()
+        }
+    }
+}
+
+fn terminal_width(env: &EnvVars) -> Option<u16> {
+    env.raw("COLUMNS")
+        .and_then(|c| c.parse().ok())
+        .or(Some(120))
+}
+
+/// The command line for plans and journals. Flags never carry secrets (they come from the
+/// environment or a profile), but a `--client-secret` of `sandbox serve` is masked anyway.
+fn redacted_command_line() -> String {
+    let mut out = Vec::new();
+    let mut mask_next = false;
+    for a in std::env::args().skip(1) {
+        if mask_next {
+            out.push("***".to_string());
+            mask_next = false;
+            continue;
+        }
+        if a == "--client-secret" {
+            mask_next = true;
+        }
+        if a.starts_with("--client-secret=") {
+            out.push("--client-secret=***".to_string());
+            continue;
+        }
+        out.push(if a.contains(' ') {
+            format!("\"{a}\"")
+        } else {
+            a
+        });
+    }
+    format!("dactl {}", out.join(" "))
+}
+
+fn init_logging(verbose: u8, quiet: bool, filter: Option<&str>) {
+    use tracing_subscriber::EnvFilter;
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info,dactl=info,genesys_client=info",
+        (false, 2) => "info,dactl=debug,genesys_client=debug",
+        (false, _) => "debug,dactl=trace,genesys_client=trace,hyper=info,reqwest=debug",
+    };
+    let filter = filter
+        .filter(|f| !f.trim().is_empty())
+        .and_then(|f| EnvFilter::try_new(f).ok())
+        .unwrap_or_else(|| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(verbose >= 2)
+        .try_init();
+}

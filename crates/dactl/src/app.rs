@@ -1,0 +1,1214 @@
+//! The commands: each turns parsed arguments into library calls and renders the result.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use anyhow::Context;
+use genesys_client::{Action, ClientOptions, ListQuery};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::actions::{self, describe_timeout, explicit_timeout, Kind};
+use crate::cli::{
+    Cli, Command, GlobalArgs, RunsCommand, SandboxCommand, SelectorArgs, TimeoutCommand,
+};
+use crate::engine::{self, CrashPoint, EngineOptions, Outcome, Reporter, Status, Work};
+use crate::error::{Exit, Failure};
+use crate::output::{self, Format, Style, Table};
+use crate::runs::{self, Event, Operation, Plan, PlanRow, RunDir, Summary, Verdict, VerifyMode};
+use crate::selector::{self, Selectors};
+use crate::session::{self, Session};
+use crate::settings::{self, ConnectionFlags, EnvVars};
+
+/// Facts about the terminal, measured by the binary and injected.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Terminal {
+    /// stdin is a terminal (confirmation prompts are possible).
+    pub stdin_tty: bool,
+    /// stdout is a terminal.
+    pub stdout_tty: bool,
+    /// stderr is a terminal (progress bars are possible).
+    pub stderr_tty: bool,
+    /// Terminal width.
+    pub width: Option<u16>,
+}
+
+/// Everything a command needs, resolved once.
+pub struct App {
+    global: GlobalArgs,
+    env: EnvVars,
+    home: PathBuf,
+    format: Format,
+    style: Style,
+    term: Terminal,
+    stop: Arc<AtomicBool>,
+    crash: Option<CrashPoint>,
+    command_line: String,
+}
+
+/// Run a parsed command line. Returns the exit code for a handled outcome; errors are rendered
+/// by the caller.
+pub async fn run(
+    cli: Cli,
+    env: EnvVars,
+    term: Terminal,
+    stop: Arc<AtomicBool>,
+    command_line: String,
+) -> anyhow::Result<Exit> {
+    let home = settings::resolve_home(&env)?;
+    let color =
+        term.stdout_tty && !cli.global.no_color && env.raw("NO_COLOR").is_none_or(str::is_empty);
+    let app = App {
+        format: cli.global.output.unwrap_or_default(),
+        style: Style {
+            color,
+            width: if term.stdout_tty { term.width } else { None },
+        },
+        crash: env.raw("DACTL_TEST_CRASH_AT").and_then(CrashPoint::parse),
+        global: cli.global,
+        env,
+        home,
+        term,
+        stop,
+        command_line,
+    };
+    match cli.command {
+        Command::List { selectors } => app.list(selectors).await,
+        Command::Get { action } => app.get(action).await,
+        Command::Timeout(TimeoutCommand::Set {
+            duration,
+            actions,
+            selectors,
+            dry_run,
+            also_draft,
+            verify,
+        }) => {
+            let t = crate::duration::parse_timeout(&duration).map_err(|e| {
+                Failure::usage(e.to_string()).hint(
+                    "give a whole number of seconds from 1 to 60: `30`, `30s`, `30000ms` or `1m`",
+                )
+            })?;
+            app.change(
+                Operation::Set { timeout: t },
+                actions,
+                selectors,
+                dry_run,
+                also_draft,
+                verify,
+            )
+            .await
+        }
+        Command::Timeout(TimeoutCommand::Unset {
+            actions,
+            selectors,
+            dry_run,
+            also_draft,
+            verify,
+        }) => {
+            app.change(
+                Operation::Unset,
+                actions,
+                selectors,
+                dry_run,
+                also_draft,
+                verify,
+            )
+            .await
+        }
+        Command::Runs(RunsCommand::List) => app.runs_list(),
+        Command::Runs(RunsCommand::Show { run }) => app.runs_show(&run),
+        Command::Runs(RunsCommand::Resume { run }) => app.runs_resume(&run).await,
+        Command::Undo {
+            run,
+            dry_run,
+            force,
+        } => app.undo(&run, dry_run, force).await,
+        Command::Backup { selectors, out } => app.backup(selectors, &out).await,
+        Command::Sandbox(SandboxCommand::Reset) => app.sandbox_reset(),
+        Command::Sandbox(SandboxCommand::Serve {
+            addr,
+            client_id,
+            client_secret,
+            actions,
+            seed,
+            latency,
+            rate_limit,
+            token_ttl,
+            faults,
+        }) => {
+            app.sandbox_serve(ServeArgs {
+                addr,
+                client_id,
+                client_secret,
+                actions,
+                seed,
+                latency,
+                rate_limit,
+                token_ttl,
+                faults,
+            })
+            .await
+        }
+    }
+}
+
+struct ServeArgs {
+    addr: String,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    actions: usize,
+    seed: u64,
+    latency: u64,
+    rate_limit: Option<u32>,
+    token_ttl: u64,
+    faults: Option<PathBuf>,
+}
+
+/// One row of `list`.
+#[derive(Debug, Serialize)]
+struct ListRecord<'a> {
+    id: &'a str,
+    name: &'a str,
+    category: Option<&'a str>,
+    integration_id: Option<&'a str>,
+    timeout_seconds: Option<i64>,
+    effective_timeout_seconds: i64,
+    kind: Kind,
+    draft: bool,
+    secure: Option<bool>,
+    version: Option<i64>,
+}
+
+impl App {
+    fn client_options(&self) -> ClientOptions {
+        ClientOptions {
+            user_agent: format!("dactl/{}", env!("CARGO_PKG_VERSION")),
+            rate_per_minute: self.global.rate,
+            ..ClientOptions::default()
+        }
+    }
+
+    async fn session(&self) -> anyhow::Result<Session> {
+        let flags = ConnectionFlags {
+            region: self.global.region.clone(),
+            base_url: self.global.base_url.clone(),
+            sandbox: self.global.sandbox,
+            profile: self.global.profile.clone(),
+        };
+        let target = settings::resolve_target(&flags, &self.env)?;
+        Session::open(&target, &self.home, self.client_options()).await
+    }
+
+    fn say(&self, msg: &str) {
+        if !self.global.quiet {
+            eprintln!("{msg}");
+        }
+    }
+
+    fn selectors(&self, actions: Vec<String>, s: SelectorArgs) -> anyhow::Result<Selectors> {
+        let from_file = match &s.from_file {
+            None => None,
+            Some(f) => {
+                let content = if f == "-" {
+                    let mut buf = String::new();
+                    std::io::Read::read_to_string(&mut std::io::stdin(), &mut buf)
+                        .context("cannot read the action list from stdin")?;
+                    buf
+                } else {
+                    let bytes = std::fs::read(f).map_err(|e| {
+                        Failure::usage(format!("cannot read `{}`: {e}", selector::shorten(f)))
+                    })?;
+                    String::from_utf8(bytes).map_err(|_| {
+                        Failure::usage(format!("`{}` is not UTF-8 text", selector::shorten(f)))
+                    })?
+                };
+                Some((f.clone(), selector::parse_reference_lines(&content)))
+            }
+        };
+        let sel = Selectors {
+            actions,
+            ids: s.ids,
+            name: s.name,
+            category: s.category,
+            integration: s.integration,
+            from_file,
+            all: s.all,
+        };
+        sel.validate()?;
+        Ok(sel)
+    }
+
+    /// Read the listing (with config) and the draft ids, and apply the selectors.
+    async fn load(
+        &self,
+        session: &Session,
+        sel: &Selectors,
+    ) -> anyhow::Result<(Vec<Action>, HashSet<String>)> {
+        let client = &session.client;
+        let q = sel.server_query();
+        let dq = ListQuery {
+            ids: q.ids.clone(),
+            include_auth_actions: true,
+            ..ListQuery::default()
+        };
+        let (listing, drafts) = tokio::try_join!(client.list_actions(&q), client.list_drafts(&dq))?;
+        let drafts: HashSet<String> = drafts.into_iter().map(|d| d.id).collect();
+        let narrowed = q.name.is_some() || !q.ids.is_empty();
+        match sel.select(&listing) {
+            Ok(v) => Ok((v, drafts)),
+            Err(_) if narrowed => {
+                // The server's filters are a shortcut; fall back to the whole listing.
+                let full = ListQuery {
+                    include_config: true,
+                    include_auth_actions: true,
+                    category: q.category.clone(),
+                    ..ListQuery::default()
+                };
+                let listing = client.list_actions(&full).await?;
+                Ok((sel.select(&listing)?, drafts))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn list(&self, s: SelectorArgs) -> anyhow::Result<Exit> {
+        let sel = self.selectors(Vec::new(), s)?;
+        let session = self.session().await?;
+        let (actions_, drafts) = self.load(&session, &sel).await?;
+        session.close()?;
+        let mut table = Table::new(&["NAME", "CATEGORY", "TIMEOUT", "KIND", "DRAFT", "ID"]);
+        let mut records = Vec::new();
+        for a in &actions_ {
+            let draft = drafts.contains(&a.id);
+            table.row(vec![
+                a.name.clone(),
+                a.category.clone().unwrap_or_default(),
+                describe_timeout(explicit_timeout(a)),
+                actions::kind(a).as_str().to_string(),
+                if draft { "yes".into() } else { String::new() },
+                a.id.clone(),
+            ]);
+            records.push(ListRecord {
+                id: &a.id,
+                name: &a.name,
+                category: a.category.as_deref(),
+                integration_id: a.integration_id.as_deref(),
+                timeout_seconds: explicit_timeout(a),
+                effective_timeout_seconds: actions::effective_timeout(a),
+                kind: actions::kind(a),
+                draft,
+                secure: a.secure,
+                version: a.version,
+            });
+        }
+        output::emit(&output::render(self.format, self.style, &table, &records)?)?;
+        Ok(Exit::Ok)
+    }
+
+    async fn get(&self, action: String) -> anyhow::Result<Exit> {
+        let sel = self.selectors(vec![action], SelectorArgs::default())?;
+        let session = self.session().await?;
+        let (found, drafts) = self.load(&session, &sel).await?;
+        let Some(listed) = found.into_iter().next() else {
+            return Err(Failure::usage("no such action").into());
+        };
+        let client = &session.client;
+        let full = client.get_action(&listed.id).await?;
+        let inlined = actions::inline_templates(client, &full.body, false).await?;
+        session.close()?;
+        let draft = drafts.contains(&inlined.id);
+        match self.format {
+            Format::Json | Format::Ndjson => {
+                let s = if self.format == Format::Json {
+                    serde_json::to_string_pretty(&inlined)?
+                } else {
+                    serde_json::to_string(&inlined)?
+                };
+                output::emit(&format!("{s}\n"))?;
+            }
+            Format::Table | Format::Csv => {
+                let mut t = Table::new(&["FIELD", "VALUE"]);
+                let cfg = inlined.config.clone().unwrap_or_default();
+                let req = cfg.request.clone().unwrap_or_default();
+                let resp = cfg.response.clone().unwrap_or_default();
+                let rows: Vec<(&str, String)> = vec![
+                    ("name", inlined.name.clone()),
+                    ("id", inlined.id.clone()),
+                    ("category", inlined.category.clone().unwrap_or_default()),
+                    (
+                        "integration",
+                        inlined.integration_id.clone().unwrap_or_default(),
+                    ),
+                    ("kind", actions::kind(&inlined).as_str().into()),
+                    ("timeout", describe_timeout(cfg.timeout_seconds)),
+                    (
+                        "version",
+                        inlined.version.map(|v| v.to_string()).unwrap_or_default(),
+                    ),
+                    (
+                        "secure",
+                        inlined.secure.map(|v| v.to_string()).unwrap_or_default(),
+                    ),
+                    (
+                        "draft",
+                        if draft {
+                            "yes (unpublished draft open)".into()
+                        } else {
+                            "no".into()
+                        },
+                    ),
+                    (
+                        "request",
+                        format!(
+                            "{} {}",
+                            req.request_type.unwrap_or_default(),
+                            req.request_url_template.unwrap_or_default()
+                        ),
+                    ),
+                    (
+                        "request template",
+                        req.request_template
+                            .map(|t| format!("{} characters", t.chars().count()))
+                            .unwrap_or_else(|| "none".into()),
+                    ),
+                    (
+                        "success template",
+                        resp.success_template
+                            .map(|t| format!("{} characters", t.chars().count()))
+                            .unwrap_or_else(|| "none".into()),
+                    ),
+                ];
+                for (k, v) in rows {
+                    t.row(vec![k.to_string(), v]);
+                }
+                let s = if self.format == Format::Csv {
+                    t.to_csv()
+                } else {
+                    format!("{}\n", t.render(self.style))
+                };
+                output::emit(&s)?;
+            }
+        }
+        Ok(Exit::Ok)
+    }
+
+    fn plan_rows(
+        &self,
+        selected: &[Action],
+        drafts: &HashSet<String>,
+        new: &dyn Fn(&Action) -> Option<i64>,
+        also_draft: bool,
+    ) -> Vec<PlanRow> {
+        selected
+            .iter()
+            .map(|a| {
+                let kind = actions::kind(a);
+                let old = explicit_timeout(a);
+                let target = new(a);
+                let draft = drafts.contains(&a.id);
+                let (verdict, reason) = if let Some(r) = kind.refusal() {
+                    (Verdict::Skip, Some(r.to_string()))
+                } else if old == target {
+                    (Verdict::Unchanged, Some("already at the target".to_string()))
+                } else {
+                    (Verdict::Change, None)
+                };
+                let warning = (draft && verdict == Verdict::Change).then(|| {
+                    if also_draft {
+                        "has an unpublished draft: its timeout is set too (not published)".to_string()
+                    } else {
+                        "has an unpublished draft: publishing it later would revert this change (use --also-draft)".to_string()
+                    }
+                });
+                PlanRow {
+                    id: a.id.clone(),
+                    name: a.name.clone(),
+                    category: a.category.clone(),
+                    integration_id: a.integration_id.clone(),
+                    kind,
+                    old_timeout: old,
+                    new_timeout: target,
+                    verdict,
+                    reason,
+                    draft,
+                    warning,
+                    version: a.version,
+                }
+            })
+            .collect()
+    }
+
+    fn plan_table(rows: &[PlanRow]) -> Table {
+        let mut t = Table::new(&["NAME", "ID", "OLD", "NEW", "VERDICT", "NOTE"]);
+        for r in rows {
+            let verdict = match (&r.verdict, &r.reason) {
+                (Verdict::Skip, Some(reason)) => format!("skip: {reason}"),
+                (v, _) => v.as_str().to_string(),
+            };
+            t.row(vec![
+                r.name.clone(),
+                r.id.clone(),
+                describe_timeout(r.old_timeout),
+                describe_timeout(r.new_timeout),
+                verdict,
+                r.warning.clone().unwrap_or_default(),
+            ]);
+        }
+        t
+    }
+
+    fn emit_plan(&self, plan: &Plan) -> anyhow::Result<()> {
+        let s = match self.format {
+            Format::Json => format!(
+                "{}\n",
+                serde_json::to_string_pretty(&json!({"plan": plan}))?
+            ),
+            _ => output::render(
+                self.format,
+                self.style,
+                &Self::plan_table(&plan.rows),
+                &plan.rows,
+            )?,
+        };
+        output::emit(&s)?;
+        Ok(())
+    }
+
+    fn confirm(&self, n: usize, what: &str) -> anyhow::Result<()> {
+        if n <= 1 || self.global.yes {
+            return Ok(());
+        }
+        if self.term.stdin_tty && self.term.stderr_tty {
+            eprint!("{what} {n} actions? [y/N] ");
+            let _ = std::io::stderr().flush();
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            if matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+                return Ok(());
+            }
+            return Err(Failure::new(Exit::Failed, "cancelled; nothing was written").into());
+        }
+        Err(Failure::usage(format!(
+            "refusing to change {n} actions without confirmation"
+        ))
+        .hint("review the plan with `--dry-run`, then pass `--yes`")
+        .into())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn change(
+        &self,
+        op: Operation,
+        actions_: Vec<String>,
+        s: SelectorArgs,
+        dry_run: bool,
+        also_draft: bool,
+        verify: VerifyMode,
+    ) -> anyhow::Result<Exit> {
+        let sel = self.selectors(actions_, s)?;
+        if sel.is_empty() {
+            return Err(Failure::usage("no action selected")
+                .hint("name actions (`dactl timeout set 30s \"Get Contact\"`) or use --id, --name, --category, --integration, --from-file or --all")
+                .into());
+        }
+        let explicit_only =
+            sel.name.is_none() && sel.category.is_none() && sel.integration.is_none() && !sel.all;
+        let session = self.session().await?;
+        let (selected, drafts) = self.load(&session, &sel).await?;
+        if selected.is_empty() {
+            return Err(Failure::usage("the selectors match no action")
+                .hint("`dactl list` with the same selectors shows what they match")
+                .into());
+        }
+        let new = match &op {
+            Operation::Set { timeout } => Some(*timeout),
+            _ => None,
+        };
+        let rows = self.plan_rows(&selected, &drafts, &|_| new, also_draft);
+        if explicit_only && rows.len() == 1 && rows[0].verdict == Verdict::Skip {
+            let r = &rows[0];
+            return Err(Failure::new(
+                Exit::Failed,
+                format!(
+                    "cannot change the timeout of `{}`: {}",
+                    r.name,
+                    r.reason.clone().unwrap_or_default()
+                ),
+            )
+            .hint(match r.kind {
+                Kind::Builtin => "built-in actions are read-only in the public API",
+                _ => "the platform rejects a timeout on custom-authentication actions",
+            })
+            .into());
+        }
+        let plan = Plan {
+            run_id: runs::new_run_id(),
+            created_at: runs::now(),
+            command: self.command_line.clone(),
+            operation: op,
+            target: session.api_base.clone(),
+            also_draft,
+            verify,
+            require_old: false,
+            rows,
+        };
+        let listed: HashMap<String, Action> =
+            selected.into_iter().map(|a| (a.id.clone(), a)).collect();
+        self.execute_plan(session, plan, listed, dry_run, None)
+            .await
+    }
+
+    async fn execute_plan(
+        &self,
+        session: Session,
+        plan: Plan,
+        listed: HashMap<String, Action>,
+        dry_run: bool,
+        resume: Option<(RunDir, Vec<Event>)>,
+    ) -> anyhow::Result<Exit> {
+        let changes = plan
+            .rows
+            .iter()
+            .filter(|r| r.verdict == Verdict::Change)
+            .count();
+        let needs_confirm = changes > 1 && !self.global.yes;
+        if dry_run || (needs_confirm && self.format == Format::Table) {
+            self.emit_plan(&plan)?;
+        }
+        for r in plan
+            .rows
+            .iter()
+            .filter(|r| r.warning.is_some() && r.verdict == Verdict::Change)
+        {
+            self.say(&format!(
+                "warning: `{}` {}",
+                r.name,
+                r.warning.clone().unwrap_or_default()
+            ));
+        }
+        if dry_run {
+            session.close()?;
+            self.say(&format!(
+                "dry run: {changes} to change, {} unchanged, {} skipped; nothing was written",
+                plan.rows
+                    .iter()
+                    .filter(|r| r.verdict == Verdict::Unchanged)
+                    .count(),
+                plan.rows
+                    .iter()
+                    .filter(|r| r.verdict == Verdict::Skip)
+                    .count()
+            ));
+            return Ok(Exit::Ok);
+        }
+        if changes == 0 {
+            session.close()?;
+            let rows: Vec<Outcome> = plan.rows.iter().map(outcome_of_row).collect();
+            self.emit_results(
+                &plan,
+                &rows,
+                &Summary {
+                    unchanged: plan
+                        .rows
+                        .iter()
+                        .filter(|r| r.verdict == Verdict::Unchanged)
+                        .count() as u64,
+                    skipped: plan
+                        .rows
+                        .iter()
+                        .filter(|r| r.verdict == Verdict::Skip)
+                        .count() as u64,
+                    ..Summary::default()
+                },
+            )?;
+            self.say("nothing to change");
+            return Ok(Exit::Ok);
+        }
+        if resume.is_none() {
+            self.confirm(changes, "Change the timeout of")?;
+        }
+        let (run, events, is_resume) = match resume {
+            Some((run, events)) => (run, events, true),
+            None => (RunDir::create(&self.home, &plan)?, Vec::new(), false),
+        };
+        let logs = engine::logs_by_id(&events);
+        let work: Vec<Work> = plan
+            .rows
+            .iter()
+            .map(|r| Work {
+                row: r.clone(),
+                listed: listed.get(&r.id).cloned(),
+                log: logs.get(&r.id).cloned().unwrap_or_default(),
+            })
+            .collect();
+        let opts = EngineOptions {
+            concurrency: self.global.concurrency as usize,
+            verify: plan.verify,
+            also_draft: plan.also_draft,
+            require_old: plan.require_old,
+            crash: self.crash.clone(),
+            audit_file: self.home.join("audit.ndjson"),
+            target: plan.target.clone(),
+            stop: self.stop.clone(),
+        };
+        let show_progress = self.term.stderr_tty && !self.global.quiet && !self.global.no_progress;
+        let reporter = Arc::new(ProgressReporter::new(
+            changes as u64,
+            show_progress,
+            self.format == Format::Ndjson,
+        ));
+        let run_id = run.id.clone();
+        let (outcomes, summary, _run) = engine::execute(
+            session.client.clone(),
+            run,
+            &plan,
+            work,
+            opts,
+            reporter.clone(),
+            is_resume,
+        )
+        .await?;
+        reporter.finish();
+        session.close()?;
+        self.emit_results(&plan, &outcomes, &summary)?;
+        self.say(&format!(
+            "run {run_id}: {} changed, {} unchanged, {} skipped, {} failed{}",
+            summary.changed,
+            summary.unchanged,
+            summary.skipped,
+            summary.failed,
+            if summary.not_started > 0 {
+                format!(", {} not started", summary.not_started)
+            } else {
+                String::new()
+            }
+        ));
+        if summary.changed > 0 {
+            self.say(&format!("undo with: dactl undo {run_id}"));
+        }
+        if summary.interrupted {
+            self.say(&format!(
+                "interrupted; continue with: dactl runs resume {run_id}"
+            ));
+            return Ok(Exit::Interrupted);
+        }
+        if summary.failed > 0 {
+            for o in outcomes.iter().filter(|o| o.status == Status::Failed) {
+                eprintln!(
+                    "error: `{}` ({}): {}",
+                    o.name,
+                    o.id,
+                    o.message.clone().unwrap_or_default()
+                );
+            }
+            if plan.rows.len() == 1 {
+                return Ok(outcomes[0].exit.unwrap_or(Exit::Failed));
+            }
+            if summary.not_started > 0 {
+                self.say(&format!("the canary failed, so no other action was written; fix the cause and run: dactl runs resume {run_id}"));
+            }
+            return Ok(Exit::Partial);
+        }
+        Ok(Exit::Ok)
+    }
+
+    fn emit_results(
+        &self,
+        plan: &Plan,
+        outcomes: &[Outcome],
+        summary: &Summary,
+    ) -> anyhow::Result<()> {
+        match self.format {
+            Format::Ndjson => {
+                // Per-action lines were printed as they finished; close with the summary.
+                output::emit(&format!(
+                    "{}\n",
+                    serde_json::to_string(&json!({"run_id": plan.run_id, "summary": summary}))?
+                ))?;
+            }
+            Format::Json => {
+                let doc = json!({"run_id": plan.run_id, "plan": plan, "results": outcomes, "summary": summary});
+                output::emit(&format!("{}\n", serde_json::to_string_pretty(&doc)?))?;
+            }
+            Format::Table | Format::Csv => {
+                let mut t = Table::new(&["NAME", "ID", "OLD", "NEW", "STATUS", "DETAIL"]);
+                for o in outcomes {
+                    t.row(vec![
+                        o.name.clone(),
+                        o.id.clone(),
+                        describe_timeout(o.old_timeout),
+                        describe_timeout(o.new_timeout),
+                        o.status.as_str().to_string(),
+                        o.message.clone().unwrap_or_default(),
+                    ]);
+                }
+                let s = if self.format == Format::Csv {
+                    t.to_csv()
+                } else {
+                    format!("{}\n", t.render(self.style))
+                };
+                output::emit(&s)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn runs_list(&self) -> anyhow::Result<Exit> {
+        #[derive(Serialize)]
+        struct RunRecord {
+            id: String,
+            started_at: String,
+            command: String,
+            status: String,
+            changed: u64,
+            unchanged: u64,
+            skipped: u64,
+            failed: u64,
+            planned: usize,
+        }
+        let mut records = Vec::new();
+        for id in runs::list_run_ids(&self.home) {
+            let path = runs::runs_root(&self.home).join(&id);
+            let Ok(plan) = std::fs::read(path.join("plan.json"))
+                .map_err(anyhow::Error::from)
+                .and_then(|b| serde_json::from_slice::<Plan>(&b).map_err(anyhow::Error::from))
+            else {
+                continue;
+            };
+            let summary: Option<Summary> = std::fs::read(path.join("summary.json"))
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok());
+            let (status, s) = match summary {
+                Some(s) if s.interrupted => ("interrupted", s),
+                Some(s) if s.failed > 0 => ("partial", s),
+                Some(s) => ("completed", s),
+                None => {
+                    let events = runs::read_journal(&path).unwrap_or_default();
+                    let folded = runs::fold(&events);
+                    let s = Summary {
+                        changed: folded.values().filter(|l| l.done).count() as u64,
+                        ..Summary::default()
+                    };
+                    ("incomplete", s)
+                }
+            };
+            records.push(RunRecord {
+                id,
+                started_at: plan.created_at,
+                command: plan.command,
+                status: status.into(),
+                changed: s.changed,
+                unchanged: s.unchanged,
+                skipped: s.skipped,
+                failed: s.failed,
+                planned: plan.rows.len(),
+            });
+        }
+        let mut t = Table::new(&["RUN", "STARTED", "STATUS", "CHANGED", "FAILED", "COMMAND"]);
+        for r in &records {
+            t.row(vec![
+                r.id.clone(),
+                r.started_at.clone(),
+                r.status.clone(),
+                r.changed.to_string(),
+                r.failed.to_string(),
+                r.command.clone(),
+            ]);
+        }
+        output::emit(&output::render(self.format, self.style, &t, &records)?)?;
+        Ok(Exit::Ok)
+    }
+
+    fn runs_show(&self, run: &str) -> anyhow::Result<Exit> {
+        let path = runs::find_run(&self.home, run)?;
+        let plan: Plan = serde_json::from_slice(&std::fs::read(path.join("plan.json"))?)?;
+        let events = runs::read_journal(&path)?;
+        let folded = runs::fold(&events);
+        #[derive(Serialize)]
+        struct Row<'a> {
+            id: &'a str,
+            name: &'a str,
+            old_timeout: Option<i64>,
+            new_timeout: Option<i64>,
+            verdict: Verdict,
+            state: String,
+        }
+        let mut t = Table::new(&["NAME", "ID", "OLD", "NEW", "VERDICT", "STATE"]);
+        let mut records = Vec::new();
+        for r in &plan.rows {
+            let l = folded.get(&r.id).cloned().unwrap_or_default();
+            let state = if l.done {
+                "done".to_string()
+            } else if let Some(last) = l.last {
+                last
+            } else if l.patch_sent {
+                "write sent, outcome unknown (resume settles it)".to_string()
+            } else if r.verdict == Verdict::Change {
+                "pending".to_string()
+            } else {
+                r.verdict.as_str().to_string()
+            };
+            t.row(vec![
+                r.name.clone(),
+                r.id.clone(),
+                describe_timeout(r.old_timeout),
+                describe_timeout(r.new_timeout),
+                r.verdict.as_str().into(),
+                state.clone(),
+            ]);
+            records.push(Row {
+                id: &r.id,
+                name: &r.name,
+                old_timeout: r.old_timeout,
+                new_timeout: r.new_timeout,
+                verdict: r.verdict,
+                state,
+            });
+        }
+        if self.format == Format::Json {
+            let doc = json!({"run_id": plan.run_id, "created_at": plan.created_at, "command": plan.command,
+                "operation": plan.operation, "target": plan.target, "actions": records});
+            output::emit(&format!("{}\n", serde_json::to_string_pretty(&doc)?))?;
+        } else {
+            if self.format == Format::Table {
+                self.say(&format!(
+                    "run {} ({}), {}: {}",
+                    plan.run_id, plan.created_at, plan.target, plan.command
+                ));
+            }
+            output::emit(&output::render(self.format, self.style, &t, &records)?)?;
+        }
+        Ok(Exit::Ok)
+    }
+
+    async fn runs_resume(&self, run: &str) -> anyhow::Result<Exit> {
+        let (dir, plan, events) = RunDir::open(&self.home, run)?;
+        let session = self.session().await?;
+        if session.api_base != plan.target {
+            return Err(Failure::usage(format!(
+                "run `{}` was made against `{}`, not `{}`",
+                plan.run_id, plan.target, session.api_base
+            ))
+            .hint("resume with the same --region/--base-url/--sandbox as the run")
+            .into());
+        }
+        let ids: Vec<String> = plan
+            .rows
+            .iter()
+            .filter(|r| r.verdict == Verdict::Change)
+            .map(|r| r.id.clone())
+            .collect();
+        let listed = self.list_by_ids(&session, &ids).await?;
+        self.say(&format!("resuming run {}", plan.run_id));
+        self.execute_plan(session, plan, listed, false, Some((dir, events)))
+            .await
+    }
+
+    async fn list_by_ids(
+        &self,
+        session: &Session,
+        ids: &[String],
+    ) -> anyhow::Result<HashMap<String, Action>> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let q = ListQuery {
+            ids: ids.to_vec(),
+            include_config: true,
+            include_auth_actions: true,
+            ..ListQuery::default()
+        };
+        let listing = session.client.list_actions(&q).await?;
+        Ok(listing.into_iter().map(|a| (a.id.clone(), a)).collect())
+    }
+
+    async fn undo(&self, run: &str, dry_run: bool, force: bool) -> anyhow::Result<Exit> {
+        let path = runs::find_run(&self.home, run)?;
+        let plan0: Plan = serde_json::from_slice(&std::fs::read(path.join("plan.json"))?)
+            .context("the run's plan is damaged")?;
+        let events = runs::read_journal(&path)?;
+        let folded = runs::fold(&events);
+        let session = self.session().await?;
+        if session.api_base != plan0.target {
+            return Err(Failure::usage(format!(
+                "run `{}` was made against `{}`, not `{}`",
+                plan0.run_id, plan0.target, session.api_base
+            ))
+            .hint("undo with the same --region/--base-url/--sandbox as the run")
+            .into());
+        }
+        let done: Vec<&PlanRow> = plan0
+            .rows
+            .iter()
+            .filter(|r| folded.get(&r.id).is_some_and(|l| l.done))
+            .collect();
+        if done.is_empty() {
+            session.close()?;
+            self.say(&format!(
+                "run {} changed no action; nothing to undo",
+                plan0.run_id
+            ));
+            return Ok(Exit::Ok);
+        }
+        let ids: Vec<String> = done.iter().map(|r| r.id.clone()).collect();
+        let listed = self.list_by_ids(&session, &ids).await?;
+        let mut rows = Vec::new();
+        for r in done {
+            let (run_old, run_new) = folded[&r.id]
+                .done_change
+                .unwrap_or((r.old_timeout, r.new_timeout));
+            let Some(current) = listed.get(&r.id) else {
+                rows.push(PlanRow {
+                    verdict: Verdict::Skip,
+                    reason: Some("the action no longer exists".into()),
+                    old_timeout: None,
+                    new_timeout: run_old,
+                    warning: None,
+                    draft: false,
+                    ..r.clone()
+                });
+                continue;
+            };
+            let now_t = explicit_timeout(current);
+            let (verdict, reason, old) = if now_t == run_old {
+                (
+                    Verdict::Unchanged,
+                    Some("already at its previous timeout".to_string()),
+                    now_t,
+                )
+            } else if now_t == run_new || force {
+                (
+                    Verdict::Change,
+                    (now_t != run_new).then(|| {
+                        format!("changed since (now {}); --force", describe_timeout(now_t))
+                    }),
+                    now_t,
+                )
+            } else {
+                (
+                    Verdict::Skip,
+                    Some(format!(
+                        "changed since: now {}, the run set {}",
+                        describe_timeout(now_t),
+                        describe_timeout(run_new)
+                    )),
+                    now_t,
+                )
+            };
+            rows.push(PlanRow {
+                id: r.id.clone(),
+                name: current.name.clone(),
+                category: current.category.clone(),
+                integration_id: current.integration_id.clone(),
+                kind: actions::kind(current),
+                old_timeout: old,
+                new_timeout: run_old,
+                verdict,
+                reason,
+                draft: false,
+                warning: None,
+                version: current.version,
+            });
+        }
+        let plan = Plan {
+            run_id: runs::new_run_id(),
+            created_at: runs::now(),
+            command: self.command_line.clone(),
+            operation: Operation::Undo {
+                of: plan0.run_id.clone(),
+            },
+            target: session.api_base.clone(),
+            also_draft: false,
+            verify: plan0.verify,
+            require_old: !force,
+            rows,
+        };
+        self.execute_plan(session, plan, listed, dry_run, None)
+            .await
+    }
+
+    async fn backup(&self, s: SelectorArgs, out: &Path) -> anyhow::Result<Exit> {
+        let sel = self.selectors(Vec::new(), s)?;
+        if sel.is_empty() {
+            return Err(Failure::usage("no action selected")
+                .hint("use --all, or --name, --category, --integration, --id, --from-file")
+                .into());
+        }
+        let session = self.session().await?;
+        let (selected, _) = self.load(&session, &sel).await?;
+        crate::fsutil::private_dir(out)
+            .with_context(|| format!("cannot create `{}`", out.display()))?;
+        let sem = Arc::new(tokio::sync::Semaphore::new(
+            self.global.concurrency as usize,
+        ));
+        let mut set = tokio::task::JoinSet::new();
+        for a in selected.clone() {
+            let client = session.client.clone();
+            let sem = sem.clone();
+            set.spawn(async move {
+                let _p = sem.acquire_owned().await;
+                actions::inline_templates(&client, &a, false).await
+            });
+        }
+        let mut index = Vec::new();
+        while let Some(r) = set.join_next().await {
+            let a = r??;
+            let file = runs::backup_file_name(&a.id);
+            crate::fsutil::write_private(&out.join(&file), &serde_json::to_vec_pretty(&a)?)?;
+            index.push(json!({"id": a.id, "name": a.name, "category": a.category, "integrationId": a.integration_id,
+                "version": a.version, "timeoutSeconds": explicit_timeout(&a), "file": file}));
+        }
+        index.sort_by(|a, b| {
+            a["name"]
+                .as_str()
+                .cmp(&b["name"].as_str())
+                .then(a["id"].as_str().cmp(&b["id"].as_str()))
+        });
+        let doc = json!({"created_at": runs::now(), "target": session.api_base, "count": index.len(), "actions": index});
+        crate::fsutil::write_private(&out.join("index.json"), &serde_json::to_vec_pretty(&doc)?)?;
+        session.close()?;
+        self.say(&format!(
+            "backed up {} actions to {}",
+            index.len(),
+            out.display()
+        ));
+        if self.format == Format::Json {
+            output::emit(&format!("{}\n", serde_json::to_string_pretty(&doc)?))?;
+        }
+        Ok(Exit::Ok)
+    }
+
+    fn sandbox_reset(&self) -> anyhow::Result<Exit> {
+        let f = session::sandbox_state_file(&self.home);
+        match std::fs::remove_file(&f) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("cannot remove `{}`", f.display())),
+        }
+        self.say("the sandbox is back to its seed org");
+        Ok(Exit::Ok)
+    }
+
+    async fn sandbox_serve(&self, a: ServeArgs) -> anyhow::Result<Exit> {
+        let addr: std::net::SocketAddr = a.addr.parse().map_err(|_| {
+            Failure::usage(format!("invalid address `{}`", selector::shorten(&a.addr)))
+                .hint("use HOST:PORT, e.g. 127.0.0.1:8080")
+        })?;
+        let faults = match &a.faults {
+            Some(p) => genesys_emulator::load_faults(p).map_err(|e| {
+                Failure::usage(format!("cannot load faults from `{}`: {e}", p.display()))
+            })?,
+            None => Vec::new(),
+        };
+        let mut config = genesys_emulator::Config {
+            seed: a.seed,
+            synthetic_actions: a.actions,
+            latency: std::time::Duration::from_millis(a.latency),
+            rate_limit_per_minute: a.rate_limit,
+            token_ttl: std::time::Duration::from_secs(a.token_ttl),
+            faults,
+            ..genesys_emulator::Config::default()
+        };
+        if a.client_id.is_some() || a.client_secret.is_some() {
+            if let Some(org) = config.orgs.first_mut() {
+                if let Some(id) = a.client_id {
+                    org.client_id = id;
+                }
+                if let Some(s) = a.client_secret {
+                    org.client_secret = s;
+                }
+            }
+        }
+        let org = config.orgs.first().cloned();
+        let emulator = genesys_emulator::Emulator::new(config);
+        let running = emulator
+            .serve(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        let (id, secret) = org
+            .map(|o| (o.client_id, o.client_secret))
+            .unwrap_or_default();
+        output::emit(&format!(
+            "base URL:      {}\nclient id:     {id}\nclient secret: {secret}\n",
+            running.base_url
+        ))?;
+        self.say(&format!(
+            "try: GENESYSCLOUD_OAUTHCLIENT_ID={id} GENESYSCLOUD_OAUTHCLIENT_SECRET=… dactl --base-url {} list\nCtrl-C stops the emulator",
+            running.base_url
+        ));
+        while !self.stop.load(std::sync::atomic::Ordering::SeqCst) {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        running.shutdown();
+        Ok(Exit::Ok)
+    }
+}
+
+fn outcome_of_row(r: &PlanRow) -> Outcome {
+    Outcome {
+        id: r.id.clone(),
+        name: r.name.clone(),
+        status: match r.verdict {
+            Verdict::Skip => Status::Skipped,
+            _ => Status::Unchanged,
+        },
+        old_timeout: r.old_timeout,
+        new_timeout: r.new_timeout,
+        from_version: r.version,
+        to_version: None,
+        correlation_id: None,
+        message: r.reason.clone(),
+        exit: None,
+    }
+}
+
+/// Progress bar on stderr (when it is a terminal) and NDJSON result lines on stdout.
+struct ProgressReporter {
+    bar: Option<indicatif::ProgressBar>,
+    ndjson: bool,
+}
+
+impl ProgressReporter {
+    fn new(total: u64, show: bool, ndjson: bool) -> Self {
+        let bar = show.then(|| {
+            let b = indicatif::ProgressBar::new(total);
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:30} {pos}/{len} actions  {per_sec}  ETA {eta}  {msg}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            b
+        });
+        ProgressReporter { bar, ndjson }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
+impl Reporter for ProgressReporter {
+    fn finished(&self, o: &Outcome) {
+        if let Some(b) = &self.bar {
+            if !matches!(o.status, Status::Unchanged | Status::Skipped)
+                || o.message.as_deref() == Some("already at the target when read")
+            {
+                b.inc(1);
+            }
+            if o.status == Status::Failed {
+                b.set_message(format!("failed: {}", o.name));
+            }
+        }
+        if self.ndjson {
+            if let Ok(line) = serde_json::to_string(o) {
+                let _ = output::emit(&format!("{line}\n"));
+            }
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! Errors and exit codes.
+//!
+//! Exit codes are an interface (DESIGN.md §3) and are mapped in exactly one place,
+//! [`exit_code_for`]. Library code returns `anyhow::Error` whose chain holds either a
+//! [`Failure`] (a dactl decision, with its exit code and hints) or a
+//! [`genesys_client::Error`] (classified by its `kind()`).
+
+use genesys_client::ErrorKind;
+
+/// The documented process exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Exit {
+    /// Success, including "nothing to change".
+    Ok,
+    /// The operation failed.
+    Failed,
+    /// Usage, configuration or bad input.
+    Usage,
+    /// Some actions of a bulk run failed.
+    Partial,
+    /// Authentication or permission.
+    Auth,
+    /// Rate limit or transient errors exhausted the retries.
+    Exhausted,
+    /// Interrupted by Ctrl-C.
+    Interrupted,
+}
+
+impl Exit {
+    /// The numeric process exit code.
+    pub fn code(self) -> i32 {
+        match self {
+            Exit::Ok => 0,
+            Exit::Failed => 1,
+            Exit::Usage => 2,
+            Exit::Partial => 3,
+            Exit::Auth => 4,
+            Exit::Exhausted => 5,
+            Exit::Interrupted => 130,
+        }
+    }
+}
+
+/// A failure decided by dactl itself, with the exit code it maps to and hints for the user.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Failure {
+    /// Exit code.
+    pub exit: Exit,
+    /// One-line message, lower-case, no trailing period.
+    pub message: String,
+    /// Hints printed after the error.
+    pub hints: Vec<String>,
+}
+
+impl Failure {
+    /// A failure with no hint.
+    pub fn new(exit: Exit, message: impl Into<String>) -> Self {
+        Failure {
+            exit,
+            message: message.into(),
+            hints: Vec::new(),
+        }
+    }
+
+    /// Bad input or usage (exit 2).
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::new(Exit::Usage, message)
+    }
+
+    /// Add a hint.
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hints.push(hint.into());
+        self
+    }
+}
+
+/// Map an error chain to the exit code: the first [`Failure`] or client error found decides.
+pub fn exit_code_for(err: &anyhow::Error) -> Exit {
+    for cause in err.chain() {
+        if let Some(f) = cause.downcast_ref::<Failure>() {
+            return f.exit;
+        }
+        if let Some(e) = cause.downcast_ref::<genesys_client::Error>() {
+            return exit_for_kind(e.kind());
+        }
+        if let Some(e) = cause.downcast_ref::<crate::duration::DurationError>() {
+            let _ = e;
+            return Exit::Usage;
+        }
+    }
+    Exit::Failed
+}
+
+/// The exit code for a classified client error.
+pub fn exit_for_kind(kind: ErrorKind) -> Exit {
+    match kind {
+        ErrorKind::Config => Exit::Usage,
+        ErrorKind::Auth | ErrorKind::Permission => Exit::Auth,
+        ErrorKind::RateLimited | ErrorKind::Transient => Exit::Exhausted,
+        ErrorKind::NotFound
+        | ErrorKind::Conflict
+        | ErrorKind::BadRequest
+        | ErrorKind::Protocol
+        | ErrorKind::Other => Exit::Failed,
+    }
+}
+
+/// Hints for an error chain: from a [`Failure`], and from a client error's own hint.
+pub fn hints_for(err: &anyhow::Error) -> Vec<String> {
+    let mut hints = Vec::new();
+    for cause in err.chain() {
+        if let Some(f) = cause.downcast_ref::<Failure>() {
+            hints.extend(f.hints.iter().cloned());
+        }
+        if let Some(e) = cause.downcast_ref::<genesys_client::Error>() {
+            if let Some(h) = e.hint() {
+                hints.push(h);
+            }
+            if let Some(id) = e.correlation_id() {
+                hints.push(format!(
+                    "the request's ININ-Correlation-ID is `{id}` (quote it to Genesys support)"
+                ));
+            }
+        }
+    }
+    hints.dedup();
+    hints
+}
+
+/// Render an error for stderr: `error: …`, then `Caused by:` lines, then `hint: …` lines.
+pub fn render(err: &anyhow::Error) -> String {
+    let mut out = format!("error: {}\n", one_line(&err.to_string()));
+    let causes: Vec<String> = err
+        .chain()
+        .skip(1)
+        .map(|c| one_line(&c.to_string()))
+        .filter(|c| !c.is_empty())
+        .collect();
+    let mut last = one_line(&err.to_string());
+    let mut printed_header = false;
+    for c in causes {
+        if c == last {
+            continue;
+        }
+        if !printed_header {
+            out.push_str("Caused by:\n");
+            printed_header = true;
+        }
+        out.push_str(&format!("  {c}\n"));
+        last = c;
+    }
+    for h in hints_for(err) {
+        out.push_str(&format!("hint: {}\n", one_line(&h)));
+    }
+    out
+}
+
+fn one_line(s: &str) -> String {
+    s.replace(['\n', '\r'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_the_documented_ones() {
+        let all = [
+            (Exit::Ok, 0),
+            (Exit::Failed, 1),
+            (Exit::Usage, 2),
+            (Exit::Partial, 3),
+            (Exit::Auth, 4),
+            (Exit::Exhausted, 5),
+            (Exit::Interrupted, 130),
+        ];
+        for (e, c) in all {
+            assert_eq!(e.code(), c);
+        }
+    }
+
+    #[test]
+    fn failure_in_context_chain_decides() {
+        let e = anyhow::Error::new(Failure::usage("bad")).context("while doing x");
+        assert_eq!(exit_code_for(&e), Exit::Usage);
+        let r = render(&e);
+        assert!(
+            r.starts_with("error: while doing x\nCaused by:\n  bad\n"),
+            "{r}"
+        );
+    }
+
+    #[test]
+    fn renders_hints() {
+        let e = anyhow::Error::new(Failure::new(Exit::Failed, "nope").hint("try this"));
+        assert_eq!(render(&e), "error: nope\nhint: try this\n");
+    }
+}

@@ -1,0 +1,416 @@
+//! Bulk runs against the emulator: selection, plan, dry run, canary, crash and resume, undo.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::*;
+use serde_json::Value;
+
+fn regular(a: &Value) -> bool {
+    let id = a["id"].as_str().unwrap_or("");
+    !id.starts_with("static") && !id.starts_with("customAuth")
+}
+
+/// The category with the most regular actions.
+fn busiest_category(h: &Harness) -> String {
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for a in h.actions().iter().filter(|a| regular(a)) {
+        *counts
+            .entry(a["category"].as_str().unwrap_or("").to_string())
+            .or_default() += 1;
+    }
+    let mut v: Vec<(String, usize)> = counts.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    assert!(v[0].1 >= 3, "a category with at least 3 actions");
+    v[0].0.clone()
+}
+
+fn successful_patches_by_id(h: &Harness) -> HashMap<String, usize> {
+    let mut m = HashMap::new();
+    for e in h.journal() {
+        if e.method == "PATCH" && e.status < 300 && !e.path.ends_with("/draft") {
+            let id = e.path.rsplit('/').next().unwrap().to_string();
+            *m.entry(id).or_default() += 1;
+        }
+    }
+    m
+}
+
+fn strip_versions(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(k, _)| k.as_str() != "version")
+                .map(|(k, v)| (k.clone(), strip_versions(v)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(strip_versions).collect()),
+        other => other.clone(),
+    }
+}
+
+#[test]
+fn dry_run_prints_the_plan_and_writes_nothing() {
+    let h = Harness::new();
+    let cat = busiest_category(&h);
+    let o = h.run(&["timeout", "set", "45s", "--category", &cat, "--dry-run"]);
+    assert_code(&o, 0);
+    insta::assert_snapshot!("dry_run_plan_table", stdout(&o));
+    let o = h.run(&[
+        "-o",
+        "json",
+        "timeout",
+        "set",
+        "45s",
+        "--category",
+        &cat,
+        "--dry-run",
+    ]);
+    assert_code(&o, 0);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let rows = v["plan"]["rows"].as_array().unwrap();
+    assert!(!rows.is_empty());
+    for r in rows {
+        assert_eq!(
+            r["category"].as_str().unwrap().to_lowercase(),
+            cat.to_lowercase()
+        );
+        assert!(["change", "unchanged", "skip"].contains(&r["verdict"].as_str().unwrap()));
+    }
+    assert_eq!(h.writes().len(), 0, "a dry run writes nothing");
+    assert!(
+        !h.runs_dir().exists() || std::fs::read_dir(h.runs_dir()).unwrap().count() == 0,
+        "a dry run makes no run"
+    );
+}
+
+#[test]
+fn a_bulk_write_needs_yes_off_a_terminal() {
+    let h = Harness::new();
+    let cat = busiest_category(&h);
+    let o = h.run(&["timeout", "set", "45s", "--category", &cat]);
+    assert_code(&o, 2);
+    assert!(stderr(&o).contains("--yes"), "{}", stderr(&o));
+    assert_eq!(h.writes().len(), 0);
+}
+
+#[test]
+fn bulk_set_reaches_the_target_with_reasons_for_the_rest() {
+    let h = Harness::new();
+    let o = h.run(&[
+        "-o",
+        "ndjson",
+        "--concurrency",
+        "4",
+        "timeout",
+        "set",
+        "45s",
+        "--all",
+        "--yes",
+    ]);
+    assert_code(&o, 0);
+    let lines: Vec<Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let summary = lines.last().unwrap();
+    assert!(summary["summary"]["changed"].as_u64().unwrap() >= 3);
+    for a in h.actions() {
+        if regular(&a) {
+            assert_eq!(a["config"]["timeoutSeconds"], 45, "{}", a["name"]);
+        }
+    }
+    // Every action not changed has a reason.
+    for l in &lines[..lines.len() - 1] {
+        if l["status"] != "changed" {
+            assert!(l["message"].as_str().is_some_and(|m| !m.is_empty()), "{l}");
+        }
+    }
+    // Built-in and custom-auth actions were skipped with their reasons.
+    assert!(lines
+        .iter()
+        .any(|l| l["status"] == "skipped" && l["message"].as_str().unwrap().contains("built-in")));
+    assert!(lines.iter().any(
+        |l| l["status"] == "skipped" && l["message"].as_str().unwrap().contains("custom-auth")
+    ));
+    // No action written twice; no GET per action beyond the canary's verification.
+    assert!(successful_patches_by_id(&h).values().all(|&n| n == 1));
+    let gets_of_actions = h
+        .journal()
+        .iter()
+        .filter(|e| {
+            e.method == "GET"
+                && e.path.split('/').count() == 6
+                && e.path.starts_with("/api/v2/integrations/actions/")
+                && !e.path.ends_with("/drafts")
+        })
+        .count();
+    assert!(
+        gets_of_actions <= 1,
+        "configs come from the listing: {gets_of_actions} GETs"
+    );
+}
+
+#[test]
+fn a_failed_canary_stops_the_run_before_any_other_write() {
+    let h = Harness::new();
+    let cat = busiest_category(&h);
+    let rule: genesys_emulator::FaultRule = serde_json::from_value(serde_json::json!({
+        "name": "canary-breaker", "method": "PATCH", "path": "/api/v2/integrations/actions/*",
+        "trigger": {"type": "nth", "n": 1},
+        "action": {"type": "status", "status": 400, "code": "bad.request", "message": "injected"}
+    }))
+    .unwrap();
+    h.emu.set_faults(vec![rule]);
+    let o = h.run(&["timeout", "set", "45s", "--category", &cat, "--yes"]);
+    assert_code(&o, 3);
+    let patches: Vec<_> = h
+        .journal()
+        .into_iter()
+        .filter(|e| e.method == "PATCH")
+        .collect();
+    assert_eq!(patches.len(), 1, "only the canary was written");
+    assert!(stderr(&o).contains("canary"), "{}", stderr(&o));
+}
+
+fn crash_then_resume(step: &str, nth: u32) {
+    let h = Harness::new();
+    let cat = busiest_category(&h);
+    let o = h
+        .cmd()
+        .env("DACTL_TEST_CRASH_AT", format!("{step}:{nth}"))
+        .args([
+            "timeout",
+            "set",
+            "44s",
+            "--category",
+            &cat,
+            "--yes",
+            "--concurrency",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    assert_code(&o, 137);
+    let o = h.run(&["runs", "resume", "last"]);
+    assert_code(&o, 0);
+    for a in h.actions() {
+        if regular(&a) && a["category"].as_str() == Some(cat.as_str()) {
+            assert_eq!(
+                a["config"]["timeoutSeconds"], 44,
+                "{step}:{nth} {}",
+                a["name"]
+            );
+        }
+    }
+    for (id, n) in successful_patches_by_id(&h) {
+        assert_eq!(n, 1, "{step}:{nth}: action {id} written {n} times");
+    }
+    // A second resume finds nothing to do.
+    let before = h.journal().len();
+    assert_code(&h.run(&["runs", "resume", "last"]), 0);
+    assert!(h.journal().iter().skip(before).all(|e| e.method != "PATCH"));
+}
+
+#[test]
+fn resume_after_a_crash_at_every_step() {
+    for step in [
+        "after-backup",
+        "after-intent",
+        "after-patch",
+        "after-patched",
+        "after-done",
+    ] {
+        for nth in [1, 2] {
+            crash_then_resume(step, nth);
+        }
+    }
+}
+
+#[test]
+fn undo_restores_the_original_state_and_respects_changed_since() {
+    let h = Harness::new();
+    let cat = busiest_category(&h);
+    let before = h.state();
+    let o = h.run(&["timeout", "set", "41s", "--category", &cat, "--yes"]);
+    assert_code(&o, 0);
+    // Undo everything: exactly the original state, versions aside.
+    let o = h.run(&["undo", "last", "--dry-run"]);
+    assert_code(&o, 0);
+    let o = h.run(&["undo", "last", "--yes"]);
+    // `last` is now the dry run's… no: a dry run makes no run, so `last` is the set run.
+    assert_code(&o, 0);
+    assert_eq!(strip_versions(&h.state()), strip_versions(&before));
+
+    // Changed since: set again, move one timeout by hand, undo leaves that one alone.
+    let o = h.run(&[
+        "-o",
+        "json",
+        "timeout",
+        "set",
+        "39s",
+        "--category",
+        &cat,
+        "--yes",
+    ]);
+    assert_code(&o, 0);
+    let run_id = serde_json::from_str::<Value>(&stdout(&o)).unwrap()["run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let victim = h
+        .actions()
+        .into_iter()
+        .find(|a| {
+            regular(a)
+                && a["category"].as_str() == Some(cat.as_str())
+                && a["config"]["timeoutSeconds"] == 39
+        })
+        .unwrap();
+    assert_code(
+        &h.run(&["timeout", "set", "12", victim["id"].as_str().unwrap()]),
+        0,
+    );
+    let o = h.run(&["-o", "json", "undo", &run_id, "--yes"]);
+    assert_code(&o, 0);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let row = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == victim["id"])
+        .unwrap()
+        .clone();
+    assert_eq!(row["status"], "skipped");
+    assert!(
+        row["message"].as_str().unwrap().contains("changed since"),
+        "{row}"
+    );
+    let now: Value = h
+        .actions()
+        .into_iter()
+        .find(|a| a["id"] == victim["id"])
+        .unwrap();
+    assert_eq!(now["config"]["timeoutSeconds"], 12, "left alone");
+    // --force restores it anyway.
+    let o = h.run(&["-o", "json", "undo", &run_id, "--yes", "--force"]);
+    assert_code(&o, 0);
+    let orig = before_timeout(&before, victim["id"].as_str().unwrap());
+    let now: Value = h
+        .actions()
+        .into_iter()
+        .find(|a| a["id"] == victim["id"])
+        .unwrap();
+    assert_eq!(now["config"].get("timeoutSeconds").cloned(), orig);
+}
+
+fn before_timeout(state: &Value, id: &str) -> Option<Value> {
+    find_actions(state)
+        .into_iter()
+        .find(|a| a["id"] == id)
+        .unwrap()["config"]
+        .get("timeoutSeconds")
+        .cloned()
+}
+
+#[test]
+fn runs_list_and_show() {
+    let h = Harness::new();
+    let cat = busiest_category(&h);
+    assert_code(
+        &h.run(&["timeout", "set", "43s", "--category", &cat, "--yes"]),
+        0,
+    );
+    let o = h.run(&["-o", "json", "runs", "list"]);
+    assert_code(&o, 0);
+    let v: Vec<Value> = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0]["status"], "completed");
+    for k in ["id", "started_at", "command", "status", "changed"] {
+        assert!(v[0].get(k).is_some(), "{k}");
+    }
+    let o = h.run(&["runs", "show", v[0]["id"].as_str().unwrap()]);
+    assert_code(&o, 0);
+    assert!(stdout(&o).contains("done"));
+    // The run folder holds plan, journal, backups and summary, privately.
+    let dir = h.runs_dir().join(v[0]["id"].as_str().unwrap());
+    for f in ["plan.json", "journal.ndjson", "summary.json", "backups"] {
+        assert!(dir.join(f).exists(), "{f}");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(dir.join("backups"))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
+            0o700
+        );
+        for e in std::fs::read_dir(dir.join("backups")).unwrap() {
+            assert_eq!(
+                e.unwrap().metadata().unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
+    }
+}
+
+#[test]
+fn also_draft_patches_the_draft_and_never_publishes() {
+    let h = Harness::new();
+    let o = h.run(&["-o", "json", "list"]);
+    let list: Vec<Value> = serde_json::from_str(&stdout(&o)).unwrap();
+    let with_draft = list
+        .iter()
+        .find(|r| r["draft"] == true && r["kind"] == "regular")
+        .expect("an action with a draft");
+    let id = with_draft["id"].as_str().unwrap();
+    // Without --also-draft: a warning.
+    let o = h.run(&["timeout", "set", "22", id]);
+    assert_code(&o, 0);
+    assert!(stderr(&o).contains("draft"), "{}", stderr(&o));
+    // With it: the draft is patched too, never published.
+    let o = h.run(&["timeout", "set", "23", id, "--also-draft"]);
+    assert_code(&o, 0);
+    let j = h.journal();
+    assert!(j
+        .iter()
+        .any(|e| e.method == "PATCH" && e.path.ends_with("/draft") && e.status < 300));
+    assert!(!j.iter().any(|e| e.path.contains("publish")));
+}
+
+#[test]
+fn backup_writes_one_file_per_action_and_an_index() {
+    let h = Harness::new();
+    let out = h.home().join("bk");
+    let o = h.run(&["backup", "--all", "--out", out.to_str().unwrap()]);
+    assert_code(&o, 0);
+    let index: Value =
+        serde_json::from_slice(&std::fs::read(out.join("index.json")).unwrap()).unwrap();
+    let n = index["actions"].as_array().unwrap().len();
+    assert_eq!(n, h.actions().len());
+    // Template text is inlined.
+    let with_tpl = h
+        .actions()
+        .into_iter()
+        .find(|a| a["config"]["request"]["requestTemplate"].is_string())
+        .unwrap();
+    let file = index["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == with_tpl["id"])
+        .unwrap()["file"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let saved: Value = serde_json::from_slice(&std::fs::read(out.join(file)).unwrap()).unwrap();
+    assert_eq!(
+        saved["config"]["request"]["requestTemplate"],
+        with_tpl["config"]["request"]["requestTemplate"]
+    );
+}

@@ -1,0 +1,194 @@
+//! Test harness: an emulator on 127.0.0.1 in this process, and the real `dactl` binary run
+//! against it with a private `DACTL_HOME`.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use genesys_emulator::{Config, Emulator, JournalEntry, Running};
+use serde_json::Value;
+
+pub const ID: &str = genesys_emulator::DEFAULT_CLIENT_ID;
+pub const SECRET: &str = genesys_emulator::DEFAULT_CLIENT_SECRET;
+
+pub struct Harness {
+    pub emu: Emulator,
+    pub running: Option<Running>,
+    pub home: tempfile::TempDir,
+    pub rt: tokio::runtime::Runtime,
+}
+
+impl Harness {
+    pub fn new() -> Self {
+        Self::with_config(Config::default())
+    }
+
+    pub fn with_config(config: Config) -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let emu = Emulator::new(config);
+        let running = rt.block_on(emu.serve(([127, 0, 0, 1], 0).into())).unwrap();
+        Harness {
+            emu,
+            running: Some(running),
+            home: tempfile::tempdir().unwrap(),
+            rt,
+        }
+    }
+
+    pub fn base_url(&self) -> String {
+        self.running.as_ref().unwrap().base_url.clone()
+    }
+
+    pub fn home(&self) -> &Path {
+        self.home.path()
+    }
+
+    /// A `dactl` command against this emulator, with a clean environment.
+    pub fn cmd(&self) -> Command {
+        let mut c = self.cmd_without_url();
+        c.arg("--base-url").arg(self.base_url());
+        c
+    }
+
+    /// A `dactl` command with this harness's environment but no `--base-url`.
+    pub fn cmd_without_url(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_dactl"));
+        c.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.home().join("user-home"))
+            .env("DACTL_HOME", self.home())
+            .env("GENESYSCLOUD_OAUTHCLIENT_ID", ID)
+            .env("GENESYSCLOUD_OAUTHCLIENT_SECRET", SECRET)
+            .env("NO_COLOR", "1");
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().unwrap()
+    }
+
+    pub fn journal(&self) -> Vec<JournalEntry> {
+        self.emu.journal()
+    }
+
+    pub fn writes(&self) -> Vec<JournalEntry> {
+        self.emu
+            .journal()
+            .into_iter()
+            .filter(|e| e.method != "GET" && !e.path.starts_with("/oauth"))
+            .collect()
+    }
+
+    pub fn state(&self) -> Value {
+        self.emu.state()
+    }
+
+    /// Every published action as JSON objects (from the emulator's state).
+    pub fn actions(&self) -> Vec<Value> {
+        find_actions(&self.state())
+    }
+
+    pub fn action_by_name(&self, name: &str) -> Value {
+        let v: Vec<Value> = self
+            .actions()
+            .into_iter()
+            .filter(|a| a["name"] == name)
+            .collect();
+        assert_eq!(v.len(), 1, "expected exactly one action named {name}");
+        v.into_iter().next().unwrap()
+    }
+
+    pub fn runs_dir(&self) -> PathBuf {
+        self.home().join("runs")
+    }
+}
+
+/// Find the published action objects in a state document, whatever its layout: objects with
+/// `id`, `name` and `config` under a key containing "action" but not "draft".
+pub fn find_actions(state: &Value) -> Vec<Value> {
+    fn walk(v: &Value, in_draft: bool, out: &mut Vec<Value>) {
+        match v {
+            Value::Object(m) => {
+                if !in_draft
+                    && m.contains_key("id")
+                    && m.contains_key("name")
+                    && m.contains_key("config")
+                {
+                    out.push(v.clone());
+                    return;
+                }
+                for (k, child) in m {
+                    let d = in_draft || k.to_lowercase().contains("draft");
+                    walk(child, d, out);
+                }
+            }
+            Value::Array(a) => {
+                for child in a {
+                    walk(child, in_draft, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(state, false, &mut out);
+    out
+}
+
+/// Paths (JSON-pointer-like) of every leaf that differs between two documents.
+pub fn diff_paths(a: &Value, b: &Value) -> Vec<String> {
+    fn walk(a: &Value, b: &Value, path: String, out: &mut Vec<String>) {
+        match (a, b) {
+            (Value::Object(x), Value::Object(y)) => {
+                for (k, va) in x {
+                    let p = format!("{path}/{k}");
+                    match y.get(k) {
+                        Some(vb) => walk(va, vb, p, out),
+                        None => out.push(p),
+                    }
+                }
+                for k in y.keys() {
+                    if !x.contains_key(k) {
+                        out.push(format!("{path}/{k}"));
+                    }
+                }
+            }
+            (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+                for (i, (va, vb)) in x.iter().zip(y).enumerate() {
+                    walk(va, vb, format!("{path}/{i}"), out);
+                }
+            }
+            _ => {
+                if a != b {
+                    out.push(path);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(a, b, String::new(), &mut out);
+    out
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[track_caller]
+pub fn assert_code(o: &Output, code: i32) {
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "exit code\n--- stdout\n{}\n--- stderr\n{}",
+        stdout(o),
+        stderr(o)
+    );
+}
