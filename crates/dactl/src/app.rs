@@ -37,16 +37,19 @@ pub struct Terminal {
 }
 
 /// Everything a command needs, resolved once.
+///
+/// Commands are `impl App` methods; a new command can live in its own module with its own
+/// `impl App` block.
 pub struct App {
-    global: GlobalArgs,
-    env: EnvVars,
-    home: PathBuf,
-    format: Format,
-    style: Style,
-    term: Terminal,
-    stop: Arc<AtomicBool>,
-    crash: Option<CrashPoint>,
-    command_line: String,
+    pub(crate) global: GlobalArgs,
+    pub(crate) env: EnvVars,
+    pub(crate) home: PathBuf,
+    pub(crate) format: Format,
+    pub(crate) style: Style,
+    pub(crate) term: Terminal,
+    pub(crate) stop: Arc<AtomicBool>,
+    pub(crate) crash: Option<CrashPoint>,
+    pub(crate) command_line: String,
 }
 
 /// Run a parsed command line. Returns the exit code for a handled outcome; errors are rendered
@@ -183,7 +186,7 @@ struct ListRecord<'a> {
 }
 
 impl App {
-    fn client_options(&self) -> ClientOptions {
+    pub(crate) fn client_options(&self) -> ClientOptions {
         ClientOptions {
             user_agent: format!("dactl/{}", env!("CARGO_PKG_VERSION")),
             rate_per_minute: self.global.rate,
@@ -191,7 +194,7 @@ impl App {
         }
     }
 
-    async fn session(&self) -> anyhow::Result<Session> {
+    pub(crate) async fn session(&self) -> anyhow::Result<Session> {
         let flags = ConnectionFlags {
             region: self.global.region.clone(),
             base_url: self.global.base_url.clone(),
@@ -202,13 +205,17 @@ impl App {
         Session::open(&target, &self.home, self.client_options()).await
     }
 
-    fn say(&self, msg: &str) {
+    pub(crate) fn say(&self, msg: &str) {
         if !self.global.quiet {
             eprintln!("{msg}");
         }
     }
 
-    fn selectors(&self, actions: Vec<String>, s: SelectorArgs) -> anyhow::Result<Selectors> {
+    pub(crate) fn selectors(
+        &self,
+        actions: Vec<String>,
+        s: SelectorArgs,
+    ) -> anyhow::Result<Selectors> {
         let from_file = match &s.from_file {
             None => None,
             Some(f) => {
@@ -242,7 +249,7 @@ impl App {
     }
 
     /// Read the listing (with config) and the draft ids, and apply the selectors.
-    async fn load(
+    pub(crate) async fn load(
         &self,
         session: &Session,
         sel: &Selectors,
@@ -395,7 +402,7 @@ impl App {
         Ok(Exit::Ok)
     }
 
-    fn plan_rows(
+    pub(crate) fn plan_rows(
         &self,
         selected: &[Action],
         drafts: &HashSet<String>,
@@ -441,7 +448,7 @@ impl App {
             .collect()
     }
 
-    fn plan_table(rows: &[PlanRow]) -> Table {
+    pub(crate) fn plan_table(rows: &[PlanRow]) -> Table {
         let mut t = Table::new(&["NAME", "ID", "OLD", "NEW", "VERDICT", "NOTE"]);
         for r in rows {
             let verdict = match (&r.verdict, &r.reason) {
@@ -460,7 +467,7 @@ impl App {
         t
     }
 
-    fn emit_plan(&self, plan: &Plan) -> anyhow::Result<()> {
+    pub(crate) fn emit_plan(&self, plan: &Plan) -> anyhow::Result<()> {
         let s = match self.format {
             Format::Json => format!(
                 "{}\n",
@@ -477,7 +484,7 @@ impl App {
         Ok(())
     }
 
-    fn confirm(&self, n: usize, what: &str) -> anyhow::Result<()> {
+    pub(crate) fn confirm(&self, n: usize, what: &str) -> anyhow::Result<()> {
         if n <= 1 || self.global.yes {
             return Ok(());
         }
@@ -561,7 +568,7 @@ impl App {
             .await
     }
 
-    async fn execute_plan(
+    pub(crate) async fn execute_plan(
         &self,
         session: Session,
         plan: Plan,
@@ -715,7 +722,7 @@ impl App {
         Ok(Exit::Ok)
     }
 
-    fn emit_results(
+    pub(crate) fn emit_results(
         &self,
         plan: &Plan,
         outcomes: &[Outcome],
@@ -907,7 +914,7 @@ impl App {
             .await
     }
 
-    async fn list_by_ids(
+    pub(crate) async fn list_by_ids(
         &self,
         session: &Session,
         ids: &[String],
