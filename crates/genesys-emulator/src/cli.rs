@@ -104,3 +104,56 @@ impl ServeArgs {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    #[test]
+    fn flags_become_a_config() {
+        let cli = Cli::try_parse_from([
+            "x",
+            "--actions",
+            "10",
+            "--seed",
+            "7",
+            "--latency",
+            "15",
+            "--rate-limit",
+            "300",
+            "--token-ttl",
+            "60",
+            "--client-id",
+            "a",
+            "--client-secret",
+            "b",
+            "--time-scale",
+            "0.5",
+        ])
+        .expect("parse");
+        let c = cli.serve.to_config().expect("config");
+        assert_eq!((c.synthetic_actions, c.seed), (10, 7));
+        assert_eq!(c.latency, Duration::from_millis(15));
+        assert_eq!(c.rate_limit_per_minute, Some(300));
+        assert_eq!(c.token_ttl, Duration::from_secs(60));
+        assert_eq!(c.orgs[0].client_id, "a");
+        assert_eq!(c.execution_time_scale, 0.5);
+        let d = Cli::try_parse_from(["x", "--rate-limit", "0"]).expect("parse");
+        let c = d.serve.to_config().expect("config");
+        assert_eq!(c.rate_limit_per_minute, None);
+        assert_eq!(c.orgs[0].client_id, DEFAULT_CLIENT_ID);
+        assert_eq!(ServeArgs::default().addr, d.serve.addr);
+        assert!(Cli::try_parse_from(["x", "--token-ttl", "0"])
+            .expect("parse")
+            .serve
+            .to_config()
+            .is_err());
+    }
+}
