@@ -980,7 +980,8 @@ impl App {
                 new_timeout: run_old,
                 verdict,
                 reason,
-                draft: false,
+                // A run that also set the draft's timeout restores the draft too.
+                draft: plan0.also_draft && r.draft,
                 warning: None,
                 version: current.version,
             });
@@ -993,7 +994,7 @@ impl App {
                 of: plan0.run_id.clone(),
             },
             target: session.api_base.clone(),
-            also_draft: false,
+            also_draft: plan0.also_draft,
             verify: plan0.verify,
             require_old: !force,
             rows,
