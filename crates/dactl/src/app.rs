@@ -488,17 +488,17 @@ impl App {
         }
         let explicit_only =
             sel.name.is_none() && sel.category.is_none() && sel.integration.is_none() && !sel.all;
+        let new = match &op {
+            Operation::Set { timeout } => Some(*timeout),
+            _ => None,
+        };
         let session = self.session().await?;
-        let (selected, drafts) = self.load(&session, &sel).await?;
+        let (selected, drafts) = self.load_for_change(&session, &sel, new, dry_run).await?;
         if selected.is_empty() {
             return Err(Failure::usage("the selectors match no action")
                 .hint("`dactl list` with the same selectors shows what they match")
                 .into());
         }
-        let new = match &op {
-            Operation::Set { timeout } => Some(*timeout),
-            _ => None,
-        };
         let rows = self.plan_rows(&selected, &drafts, &|_| new, also_draft);
         if explicit_only && rows.len() == 1 && rows[0].verdict == Verdict::Skip {
             let r = &rows[0];

@@ -373,6 +373,12 @@ fn settled(ctx: &Ctx, w: &Work) -> anyhow::Result<Option<Outcome>> {
 /// When a pre-image is known, the templates it had are fetched in the same round trip as the
 /// action (by their standard file names); the action's own URIs then confirm the names, and
 /// anything unexpected is fetched afterwards. This keeps a verification read to one round trip.
+///
+/// Only a *verification* may read that way. A read that a write will be based on passes
+/// `like: None`: the action (and its version) first, the templates after. Read in parallel, the
+/// template text could predate a concurrent edit whose version the action read already shows,
+/// and a PATCH with that version would succeed and silently put the old template back. Read in
+/// this order, any edit after the version was read makes the PATCH fail with a conflict.
 async fn read_fresh(
     client: &Client,
     id: &str,
@@ -606,7 +612,8 @@ async fn apply_inner(ctx: &Ctx, w: &Work, full_verify: bool) -> anyhow::Result<O
                     id: row.id.clone(),
                     message: format!("version {} is stale; re-reading", body.version),
                 })?;
-                pre = read_fresh(client, &row.id, Some(&pre)).await?.0;
+                // The next PATCH is based on this read: action first, then templates.
+                pre = read_fresh(client, &row.id, None).await?.0;
             }
             Err(e) if e.is_version_conflict() => {
                 return Err(anyhow::Error::new(e).context(format!(
@@ -621,7 +628,8 @@ async fn apply_inner(ctx: &Ctx, w: &Work, full_verify: bool) -> anyhow::Result<O
             {
                 // The outcome of the write is unknown: re-read before deciding anything.
                 tracing::warn!(id = %row.id, "write failed with a transient error; re-reading: {e}");
-                let (fresh, _) = read_fresh(client, &row.id, Some(&pre)).await?;
+                // A write may follow this read: action first, then templates.
+                let (fresh, _) = read_fresh(client, &row.id, None).await?;
                 if explicit_timeout(&fresh) == new && fresh.version > pre.version {
                     actions::verify_full(&pre, &fresh, new).map_err(|p| {
                         anyhow::anyhow!("the write landed but verification failed: {p}")

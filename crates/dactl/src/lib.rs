@@ -13,6 +13,7 @@ pub mod cli;
 pub mod duration;
 pub mod engine;
 pub mod error;
+mod fastpath;
 pub mod fsutil;
 pub mod output;
 pub mod runs;

@@ -78,7 +78,7 @@ impl Default for ClientOptions {
             request_timeout: Duration::from_secs(90),
             rate_per_minute: 300,
             page_size: 100,
-            list_concurrency: 4,
+            list_concurrency: 8,
             max_body_bytes: 32 * 1024 * 1024,
             retry: RetryPolicy::default(),
             clock: Arc::new(SystemClock),

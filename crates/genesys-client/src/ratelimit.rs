@@ -4,17 +4,27 @@
 //! [`Client`](crate::Client) (one token) is shared by every worker of a run, so the limit is
 //! enforced here, once per client, rather than per worker.
 //!
-//! **Algorithm: evenly spaced permits with a small burst (GCRA).** With `rate` requests per
-//! minute the emission interval is `T = 60 s / rate`. The limiter keeps one "theoretical
-//! arrival time" `tat`. A request arriving at `now` takes the slot `max(tat, now)` and moves
-//! `tat` one interval further; it may go at once if its slot is at most `τ = T · (burst - 1)`
-//! ahead of `now`, otherwise it sleeps until `slot - τ`. The slot is reserved *before*
-//! sleeping, so waiting requests queue in arrival order and never stampede. The burst is one
-//! second's worth of permits (`rate / 60`, at least 1, at most 10): 5 at the default 300/min,
-//! which lets an interactive `get` (three or four requests) go without added latency while a
-//! bulk run settles at exactly `rate` per minute. Over any minute at most `rate + burst - 1`
-//! requests start; a 429 caused by the remainder is handled below. `rate = 0` disables the
-//! spacing (the pause still applies).
+//! **Algorithm: evenly spaced permits with a burst (GCRA), capped by a sliding window.** With
+//! `rate` requests per minute the emission interval is `T = 60 s / rate`. The limiter keeps one
+//! "theoretical arrival time" `tat`. A request arriving at `now` takes the slot `max(tat, now)`
+//! and moves `tat` one interval further; it may go at once if its slot is at most
+//! `τ = T · (burst - 1)` ahead of `now`, otherwise it waits until `slot - τ`. The slot is
+//! reserved *before* sleeping, so waiting requests queue in arrival order and never stampede.
+//!
+//! The burst is twelve seconds' worth of permits (`rate / 5`, at least 1): 60 at the default
+//! 300/min. That is what an interactive command needs to run at the speed of the network
+//! instead of the speed of the limiter: one safe change makes about 8 requests, a listing of
+//! 5,000 actions about 52, and with a burst of a second's worth (5) both waited for hundreds of
+//! milliseconds up to seconds on a budget they were nowhere near spending.
+//!
+//! A burst alone would let `rate + burst - 1` requests start within one minute, which a server
+//! counting per minute answers with 429s. So every permit also respects a **sliding window**:
+//! at most `rate` permits start within any [`WINDOW`] (60 s plus a 1 s margin for network
+//! jitter between our clock and the server's). The start times of the last `rate` permits are
+//! kept (a ring of at most `rate` instants); the next permit starts no earlier than the oldest
+//! of them plus the window. A long bulk run therefore settles at `rate · 60/61` per minute
+//! (98.4 % of the limit) with one burst per window, and never exceeds the limit.
+//! `rate = 0` disables both (the pause still applies).
 //!
 //! **429 pause.** A 429 means the token's budget is spent for every worker, not only the one
 //! that saw it. `RateLimiter::pause_for` sets a shared `paused_until = now + Retry-After`
@@ -25,10 +35,20 @@
 //! All waiting goes through [`Clock::sleep`], so tests with a `ManualClock` observe the
 //! spacing and the pauses without sleeping.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::clock::Clock;
+
+/// The sliding window: a minute, plus a second of margin for jitter between our send times and
+/// the server's arrival times.
+pub(crate) const WINDOW: Duration = Duration::from_secs(61);
+
+/// Permits that may start at once: twelve seconds' worth of the rate, at least one.
+pub(crate) fn burst_for(rate_per_minute: u32) -> u32 {
+    (rate_per_minute / 5).max(1)
+}
 
 /// The shared limiter of one client.
 #[derive(Debug)]
@@ -38,6 +58,8 @@ pub(crate) struct RateLimiter {
     interval: Option<Duration>,
     /// Burst tolerance τ.
     tolerance: Duration,
+    /// Most permits per [`WINDOW`] (the rate); 0 = unlimited.
+    per_window: usize,
     state: Mutex<State>,
 }
 
@@ -45,6 +67,8 @@ pub(crate) struct RateLimiter {
 struct State {
     tat: Option<Instant>,
     paused_until: Option<Instant>,
+    /// Start times of the last `per_window` permits, oldest first (non-decreasing).
+    recent: VecDeque<Instant>,
 }
 
 impl RateLimiter {
@@ -54,13 +78,13 @@ impl RateLimiter {
             (None, Duration::ZERO)
         } else {
             let interval = Duration::from_secs(60) / rate_per_minute;
-            let burst = (rate_per_minute / 60).clamp(1, 10);
-            (Some(interval), interval * (burst - 1))
+            (Some(interval), interval * (burst_for(rate_per_minute) - 1))
         };
         RateLimiter {
             clock,
             interval,
             tolerance,
+            per_window: rate_per_minute as usize,
             state: Mutex::new(State::default()),
         }
     }
@@ -81,9 +105,17 @@ impl RateLimiter {
                     _ => now,
                 };
                 st.tat = Some(slot + interval);
-                wait = slot
-                    .saturating_duration_since(now)
-                    .saturating_sub(self.tolerance);
+                let mut start = now.max(slot.checked_sub(self.tolerance).unwrap_or(now));
+                if st.recent.len() >= self.per_window {
+                    if let Some(oldest) = st.recent.pop_front() {
+                        start = start.max(oldest + WINDOW);
+                    }
+                }
+                if let Some(until) = st.paused_until {
+                    start = start.max(until);
+                }
+                st.recent.push_back(start);
+                wait = start.saturating_duration_since(now);
             }
             if let Some(until) = st.paused_until {
                 wait = wait.max(until.saturating_duration_since(now));
@@ -132,31 +164,59 @@ mod tests {
     use super::*;
     use crate::clock::ManualClock;
 
-    #[tokio::test]
-    async fn spaces_requests_after_the_burst() {
-        let clock = Arc::new(ManualClock::new());
-        let rl = RateLimiter::new(60, clock.clone()); // 1/s, burst 1
-        for _ in 0..4 {
-            rl.acquire().await;
-        }
-        assert_eq!(clock.sleeps(), vec![Duration::from_secs(1); 3]);
+    #[test]
+    fn burst_is_twelve_seconds_of_the_rate() {
+        assert_eq!(burst_for(300), 60);
+        assert_eq!(burst_for(3000), 600);
+        assert_eq!(burst_for(60), 12);
+        assert_eq!(burst_for(4), 1);
     }
 
     #[tokio::test]
-    async fn burst_then_even_spacing() {
+    async fn spaces_requests_after_the_burst() {
         let clock = Arc::new(ManualClock::new());
-        let rl = RateLimiter::new(300, clock.clone()); // 200 ms, burst 5
-        for _ in 0..5 {
+        let rl = RateLimiter::new(5, clock.clone()); // 12 s apart, burst 1
+        for _ in 0..4 {
             rl.acquire().await;
         }
-        assert!(clock.sleeps().is_empty());
-        for _ in 0..300 {
+        assert_eq!(clock.sleeps(), vec![Duration::from_secs(12); 3]);
+    }
+
+    #[tokio::test]
+    async fn a_single_change_and_a_large_listing_fit_in_the_burst() {
+        let clock = Arc::new(ManualClock::new());
+        let rl = RateLimiter::new(300, clock.clone()); // 200 ms apart, burst 60
+        for _ in 0..60 {
             rl.acquire().await;
         }
-        // 305 requests in about a minute: 300 spaced by 200 ms, minus the burst.
-        let total = clock.total_slept();
-        assert!(total >= Duration::from_secs(59), "{total:?}");
-        assert!(total <= Duration::from_secs(61), "{total:?}");
+        assert!(clock.sleeps().is_empty(), "{:?}", clock.sleeps());
+        rl.acquire().await;
+        // The 61st permit waits for its slot: one interval after the burst's last.
+        assert_eq!(clock.sleeps(), vec![Duration::from_millis(200)]);
+    }
+
+    #[tokio::test]
+    async fn a_long_run_never_exceeds_the_rate_in_any_window() {
+        let clock = Arc::new(ManualClock::new());
+        let rate = 300u32;
+        let rl = RateLimiter::new(rate, clock.clone());
+        let mut starts = Vec::new();
+        for _ in 0..1_500 {
+            rl.acquire().await;
+            starts.push(clock.elapsed());
+        }
+        // No 60 s window holds more than `rate` starts...
+        for (i, s) in starts.iter().enumerate() {
+            let in_window = starts[i..]
+                .iter()
+                .take_while(|t| **t < *s + Duration::from_secs(60))
+                .count();
+            assert!(in_window <= rate as usize, "{in_window} starts after {s:?}");
+        }
+        // ...and the run keeps close to the rate: 1,500 permits in about 5 windows of 61 s.
+        let total = clock.elapsed();
+        assert!(total >= Duration::from_secs(4 * 61), "{total:?}");
+        assert!(total <= Duration::from_secs(5 * 61), "{total:?}");
     }
 
     #[tokio::test]
@@ -174,26 +234,27 @@ mod tests {
     #[tokio::test]
     async fn requests_after_a_pause_are_spaced() {
         let clock = Arc::new(ManualClock::new());
-        let rl = RateLimiter::new(60, clock.clone());
+        let rl = RateLimiter::new(5, clock.clone()); // 12 s apart, burst 1
         rl.acquire().await;
-        rl.pause_for(Duration::from_secs(10));
+        rl.pause_for(Duration::from_secs(30));
         rl.acquire().await;
         rl.acquire().await;
         // The first waits out the pause, the next one interval more.
         assert_eq!(
             clock.sleeps(),
-            vec![Duration::from_secs(10), Duration::from_secs(1)]
+            vec![Duration::from_secs(30), Duration::from_secs(12)]
         );
     }
 
     #[tokio::test]
     async fn idle_time_is_not_banked_beyond_the_burst() {
         let clock = Arc::new(ManualClock::new());
-        let rl = RateLimiter::new(60, clock.clone());
+        let rl = RateLimiter::new(60, clock.clone()); // 1 s apart, burst 12
         rl.acquire().await;
         clock.advance(Duration::from_secs(3600));
-        rl.acquire().await;
-        rl.acquire().await;
+        for _ in 0..13 {
+            rl.acquire().await;
+        }
         assert_eq!(clock.sleeps(), vec![Duration::from_secs(1)]);
     }
 }

@@ -355,14 +355,14 @@ async fn pages_go_through_the_shared_rate_limit() {
     mount_listing(&server, LIST, ids(100), 10, true, None).await;
     let clock = Arc::new(ManualClock::new());
     let mut opts = options(clock.clone());
-    opts.rate_per_minute = 120; // 500 ms apart, burst 2
+    opts.rate_per_minute = 10; // 6 s apart, burst 2
     let c = client_with(&server, opts);
     assert_eq!(
         c.list_actions(&ListQuery::default()).await.unwrap().len(),
         100
     );
-    // 10 requests at 2/s with a burst of 2: at least 4 s of waiting went through the
-    // clock (concurrent waits add up on a ManualClock, so only the lower bound is exact).
+    // 10 requests 6 s apart with a burst of 2: the last one waited 48 s, through the clock
+    // (concurrent waits add up on a ManualClock, so only the lower bound is exact).
     let elapsed = clock.elapsed();
-    assert!(elapsed >= std::time::Duration::from_secs(4), "{elapsed:?}");
+    assert!(elapsed >= std::time::Duration::from_secs(48), "{elapsed:?}");
 }

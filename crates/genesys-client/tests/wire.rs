@@ -544,12 +544,12 @@ async fn rate_limit_spaces_requests_through_the_clock() {
     mount_action(&server).await;
     let clock = Arc::new(ManualClock::new());
     let mut opts = options(clock.clone());
-    opts.rate_per_minute = 60;
+    opts.rate_per_minute = 5; // 12 s apart, burst 1
     let c = client_with(&server, opts);
     for _ in 0..3 {
         c.get_action("a1").await.unwrap();
     }
-    assert_eq!(clock.sleeps(), vec![Duration::from_secs(1); 2]);
+    assert_eq!(clock.sleeps(), vec![Duration::from_secs(12); 2]);
 }
 
 #[tokio::test]

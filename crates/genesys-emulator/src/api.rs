@@ -145,6 +145,7 @@ fn is_json_content_type(ct: &str) -> bool {
 
 /// The request pipeline (see the module docs).
 async fn pipeline(State(emu): State<Emulator>, req: Request, next: Next) -> Response {
+    let received_us = emu.now_us();
     let correlation_id = new_correlation_id();
     let path = req.uri().path().to_owned();
     if path.starts_with(ADMIN_PREFIX) {
@@ -174,6 +175,8 @@ async fn pipeline(State(emu): State<Emulator>, req: Request, next: Next) -> Resp
         client_id: None,
         correlation_id: correlation_id.clone(),
         fault: None,
+        received_us,
+        answered_us: 0,
     };
     let body = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(b) => b,

@@ -135,6 +135,14 @@ pub struct JournalEntry {
     pub correlation_id: String,
     /// The name of the fault rule that fired, if any.
     pub fault: Option<String>,
+    /// When the request arrived, in microseconds since the emulator was created.
+    #[serde(default)]
+    pub received_us: u64,
+    /// When its response was ready (after the added latency and the handler), same clock.
+    /// With a fixed added latency, `received_us`/`answered_us` show which requests a client
+    /// sent in parallel and which waited for another's answer (benchmarks and round-trip tests).
+    #[serde(default)]
+    pub answered_us: u64,
 }
 
 /// One emulated org.
@@ -160,6 +168,8 @@ pub(crate) struct Inner {
     faults: Mutex<FaultPlan>,
     journal: Mutex<VecDeque<JournalEntry>>,
     seq: AtomicU64,
+    /// Origin of the journal's timestamps.
+    epoch: std::time::Instant,
 }
 
 /// Shared, cheaply clonable handle to the emulator state.
@@ -205,6 +215,7 @@ impl Emulator {
                 faults: Mutex::new(faults),
                 journal: Mutex::new(VecDeque::new()),
                 seq: AtomicU64::new(0),
+                epoch: std::time::Instant::now(),
             }),
         }
     }
@@ -295,7 +306,13 @@ impl Emulator {
         lock(&self.inner.faults)
     }
 
+    /// Microseconds since the emulator was created (the journal's clock).
+    pub(crate) fn now_us(&self) -> u64 {
+        u64::try_from(self.inner.epoch.elapsed().as_micros()).unwrap_or(u64::MAX)
+    }
+
     pub(crate) fn record(&self, mut entry: JournalEntry) {
+        entry.answered_us = self.now_us();
         let mut j = lock(&self.inner.journal);
         entry.seq = self.inner.seq.fetch_add(1, Ordering::Relaxed) + 1;
         if j.len() >= JOURNAL_CAPACITY {

@@ -1,0 +1,501 @@
+"""dactl against the official Python SDK, side by side, on the emulator. Run by bench/run.sh.
+
+Cases (each measured as whole processes: wall time and peak RSS, median of --runs runs, the
+two tools' runs interleaved so that they share the machine's noise):
+
+1. one action's timeout, dactl vs bench/sdk_set_timeout.py (emulator: 25 ms added latency,
+   the platform's 300 requests/min per token, 5,000 generated actions);
+2. listing 5,000 actions with their timeouts, dactl vs bench/sdk_list.py (same emulator);
+3. a bulk change of 1,000 actions, each with both templates, at 3,000 requests/min
+   (emulator: 20 ms added latency and a 3,000/min limit; dactl --rate 3000, default
+   concurrency and verification): requests per changed action, achieved rate as a
+   percentage of the limit, the busiest 60 s window, 429s, failures, wall time, peak RSS;
+4. startup: `dactl --version` and `dactl runs list` (no network).
+
+Every run is checked, not only timed: after each write the emulator's stored action must
+equal the one before in every field but the timeout (templates included) and show the new
+timeout; listings must print every action. The emulator's request journal gives the request
+counts and the sequential round trips (the longest chain of requests each sent after the
+previous one was answered; with a fixed added latency that is unambiguous).
+
+Prints a table and writes bench/RESULTS.md. Uses only the standard library.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+CLIENT_ID = "dactl-sandbox"
+CLIENT_SECRET = "sandbox-secret-not-for-production"
+SINGLE_ACTION = "Create Case"  # a regular action with both templates
+BULK_ACTIONS = 1000
+LIST_ACTIONS = 5000
+TARGET_BULK = 47  # not among the generated timeouts, so every bulk action changes
+
+
+# --- processes ----------------------------------------------------------------------------------
+
+class Measured:
+    def __init__(self, wall, rss_kb, code, out, err):
+        self.wall, self.rss_kb, self.code, self.out, self.err = wall, rss_kb, code, out, err
+
+
+GNU_TIME = "/usr/bin/time"
+
+
+def measure(cmd, env):
+    """Run `cmd` to completion: wall time (s) and peak RSS (KiB) of that process alone.
+
+    The peak RSS comes from GNU time, which forks from its own small image: a child forked (or
+    vforked) from this Python process would be charged this process's memory as its peak.
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile("r") as rss:
+        start = time.perf_counter()
+        p = subprocess.run([GNU_TIME, "-f", "%M", "-o", rss.name, *cmd], env=env, stdout=out,
+                           stderr=err, stdin=subprocess.DEVNULL)
+        wall = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        text = rss.read().strip().splitlines()
+        rss_kb = int(text[-1]) if text and text[-1].isdigit() else 0
+        return Measured(wall, rss_kb, p.returncode,
+                        out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
+
+
+class Emulator:
+    """`dactl sandbox serve` on 127.0.0.1 (an ephemeral port), stopped by its own pid."""
+
+    def __init__(self, dactl, *flags):
+        self.proc = subprocess.Popen(
+            [dactl, "sandbox", "serve", "--addr", "127.0.0.1:0", *flags],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=base_env(tempfile.mkdtemp()),
+        )
+        line = self.proc.stdout.readline().decode()
+        m = re.search(r"(http://127\.0\.0\.1:\d+)", line)
+        if not m:
+            self.stop()
+            raise SystemExit(f"error: the emulator did not start: {line!r}")
+        self.url = m.group(1)
+
+    def admin(self, method, path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=120) as resp:
+            raw = resp.read()
+        return json.loads(raw) if raw else None
+
+    def journal(self):
+        return [e for e in self.admin("GET", "/__emulator/requests")]
+
+    def clear_journal(self):
+        self.admin("DELETE", "/__emulator/requests")
+
+    def state(self):
+        return self.admin("GET", "/__emulator/state")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def base_env(home):
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("GENESYS", "DACTL_", "PURECLOUD"))}
+    env.update({
+        "GENESYSCLOUD_OAUTHCLIENT_ID": CLIENT_ID,
+        "GENESYSCLOUD_OAUTHCLIENT_SECRET": CLIENT_SECRET,
+        "DACTL_HOME": home,
+        "NO_COLOR": "1",
+    })
+    return env
+
+
+# --- journal analysis ---------------------------------------------------------------------------
+
+def api_requests(journal):
+    return [e for e in journal if e["path"].startswith("/api/")]
+
+
+def round_trips(journal):
+    """Longest chain of requests, each received after the previous one was answered."""
+    es = sorted(journal, key=lambda e: e["received_us"])
+    depth = []
+    for i, e in enumerate(es):
+        before = [depth[j] for j in range(i) if es[j]["answered_us"] <= e["received_us"]]
+        depth.append(1 + max(before, default=0))
+    return max(depth, default=0)
+
+
+def busiest_window(journal, window_us=60_000_000):
+    ts = sorted(e["received_us"] for e in journal)
+    best, j = 0, 0
+    for i, t in enumerate(ts):
+        while ts[j] <= t - window_us:
+            j += 1
+        best = max(best, i - j + 1)
+    return best
+
+
+# --- state checks -------------------------------------------------------------------------------
+
+def find_action(state, action_id):
+    for a in state["actions"]:
+        if a["id"] == action_id:
+            return a
+    raise SystemExit(f"error: action {action_id} not in the emulator state")
+
+
+def sans_timeout(action):
+    a = json.loads(json.dumps(action))
+    a.pop("version", None)
+    (a.get("config") or {}).pop("timeoutSeconds", None)
+    return a
+
+
+def check_write(before, after, seconds):
+    """The write changed the timeout (to `seconds`) and nothing else."""
+    if (after.get("config") or {}).get("timeoutSeconds") != seconds:
+        return f"timeout is {(after.get('config') or {}).get('timeoutSeconds')}, not {seconds}"
+    if sans_timeout(before) != sans_timeout(after):
+        return "a field other than the timeout changed"
+    if after.get("version", 0) <= before.get("version", 0):
+        return "the version did not go up"
+    return None
+
+
+# --- cases --------------------------------------------------------------------------------------
+
+def median(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
+def run_pair(label, runs, emu, make_runs, check):
+    """Interleave the tools' runs (one warm-up each, not counted); return per-tool samples."""
+    samples = {}
+    for i in range(runs + 1):
+        for tool, (cmd, env, arg) in make_runs(i).items():
+            emu.clear_journal()
+            before = emu.state() if check else None
+            m = measure(cmd, env)
+            journal = emu.journal()
+            problem = None
+            if m.code != 0:
+                problem = f"exit {m.code}: {m.err.strip()[-300:]}"
+            elif check:
+                problem = check(tool, arg, before, m)
+            if problem:
+                raise SystemExit(f"error: {label}, {tool}, run {i}: {problem}")
+            if i == 0:
+                continue  # warm-up: page cache, Python bytecode
+            s = samples.setdefault(tool, {"wall": [], "rss": [], "requests": [], "trips": []})
+            s["wall"].append(m.wall)
+            s["rss"].append(m.rss_kb)
+            s["requests"].append(len(api_requests(journal)))
+            s["trips"].append(round_trips(journal))
+        print(f"  {label}: run {i}/{runs} " + ("(warm-up)" if i == 0 else "")
+              + "  ".join(f"{t} {samples[t]['wall'][-1]*1000:.0f} ms" for t in samples if i > 0),
+              file=sys.stderr, flush=True)
+    return {t: {k: median(v) for k, v in s.items()} for t, s in samples.items()}
+
+
+def case_single(args, emu, python):
+    state = emu.state()
+    action = next(a for a in state["actions"] if a["name"] == SINGLE_ACTION)
+    aid = action["id"]
+    home = tempfile.mkdtemp(prefix="dactl-bench-")
+    env = base_env(home)
+
+    def make_runs(i):
+        return {
+            "dactl": ([args.dactl, "-q", "--base-url", emu.url, "timeout", "set",
+                       f"{10 + i}s", aid], env, 10 + i),
+            "sdk": ([python, os.path.join(HERE, "sdk_set_timeout.py"), emu.url, aid,
+                     str(30 + i)], env, 30 + i),
+        }
+
+    def check(tool, seconds, before, m):
+        return check_write(find_action(before, aid), find_action(emu.state(), aid), seconds)
+
+    return run_pair("one action", args.runs, emu, make_runs, check)
+
+
+def case_list(args, emu, python):
+    expected = len(emu.state()["actions"])
+    env = base_env(tempfile.mkdtemp(prefix="dactl-bench-"))
+
+    def make_runs(i):
+        return {
+            "dactl": ([args.dactl, "-q", "--base-url", emu.url, "-o", "csv", "list"], env, None),
+            "sdk": ([python, os.path.join(HERE, "sdk_list.py"), emu.url], env, None),
+        }
+
+    def check(tool, _, __, m):
+        rows = len(m.out.strip().splitlines()) - 1
+        return None if rows == expected else f"printed {rows} actions of {expected}"
+
+    return run_pair("list", args.runs, emu, make_runs, check)
+
+
+def prepare_bulk_state(emu):
+    """Every generated action gets both templates and a timeout other than the target."""
+    state = emu.state()
+    ids = []
+    for a in state["actions"]:
+        if "(S0" not in a["name"]:
+            continue
+        cfg = a.setdefault("config", {})
+        req = cfg.setdefault("request", {})
+        resp = cfg.setdefault("response", {})
+        req.pop("requestTemplateUri", None)
+        resp.pop("successTemplateUri", None)
+        req.setdefault("requestTemplate", '{"id": "${input.id}", "note": "bench \u00e9"}')
+        resp.setdefault("successTemplate", '{"result": ${result}, "found": ${found}}')
+        if cfg.get("timeoutSeconds") == TARGET_BULK:
+            cfg["timeoutSeconds"] = 30
+        ids.append(a["id"])
+    emu.admin("PUT", "/__emulator/state", state)
+    return state, ids
+
+
+def case_bulk(args, emu):
+    home = tempfile.mkdtemp(prefix="dactl-bench-")
+    env = base_env(home)
+    rows = []
+    for i in range(args.bulk_runs):
+        emu.admin("POST", "/__emulator/reset")
+        before, ids = prepare_bulk_state(emu)
+        emu.clear_journal()
+        cmd = [args.dactl, "--base-url", emu.url, "--rate", "3000", "-q", "-o", "json",
+               "timeout", "set", f"{TARGET_BULK}s", "--name", "* (S0*", "--yes"]
+        m = measure(cmd, env)
+        journal = emu.journal()
+        api = api_requests(journal)
+        try:
+            summary = json.loads(m.out)["summary"]
+        except (ValueError, KeyError):
+            raise SystemExit(f"error: bulk run {i}: exit {m.code}: {m.err.strip()[-300:]}")
+        after = {a["id"]: a for a in emu.state()["actions"]}
+        bad = [aid for aid in ids
+               if check_write(find_action(before, aid), after[aid], TARGET_BULK)]
+        span = (api[-1]["received_us"] - api[0]["received_us"]) / 1e6 if len(api) > 1 else 0
+        row = {
+            "wall": m.wall, "rss": m.rss_kb, "exit": m.code,
+            "changed": summary.get("changed", 0), "failed": summary.get("failed", 0),
+            "requests": len(api), "per_action": len(api) / max(summary.get("changed", 0), 1),
+            "rate_pct": 100 * len(api) / span * 60 / 3000 if span else 0,
+            "busiest": busiest_window(api),
+            "r429": sum(1 for e in api if e["status"] == 429),
+            "wrong": len(bad),
+        }
+        rows.append(row)
+        print(f"  bulk: run {i + 1}/{args.bulk_runs}: {row['wall']:.1f} s, "
+              f"{row['changed']} changed, {row['failed']} failed, {row['per_action']:.3f} req/action, "
+              f"{row['rate_pct']:.1f} % of the limit, {row['rss'] / 1024:.1f} MiB",
+              file=sys.stderr, flush=True)
+    return {k: median([r[k] for r in rows]) for k in rows[0]}, rows
+
+
+def case_startup(args, python):
+    env = base_env(tempfile.mkdtemp(prefix="dactl-bench-"))
+    out = {}
+    for label, cmd in (("dactl --version", [args.dactl, "--version"]),
+                       ("dactl runs list", [args.dactl, "runs", "list"]),
+                       ("python -c 'import PureCloudPlatformClientV2'",
+                        [python, "-c", "import PureCloudPlatformClientV2"])):
+        ms = [measure(cmd, env) for _ in range(args.runs + 1)][1:]
+        out[label] = (median([m.wall for m in ms]), median([m.rss_kb for m in ms]))
+    return out
+
+
+# --- report -------------------------------------------------------------------------------------
+
+def machine():
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        with open("/proc/meminfo") as f:
+            kb = int(f.readline().split()[1])
+            mem = f", {kb / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
+    return (f"{os.cpu_count()} cores ({cpu}){mem}, {platform.system()} {platform.release()}; "
+            f"{rustc}; Python {platform.python_version()}, PureCloudPlatformClientV2 "
+            f"{sdk_version()}")
+
+
+def sdk_version():
+    try:
+        from importlib.metadata import version
+        return version("PureCloudPlatformClientV2")
+    except Exception:  # noqa: BLE001
+        return "?"
+
+
+def fmt_s(x):
+    return f"{x:.3f} s" if x < 10 else f"{x:.1f} s"
+
+
+def fmt_mib(kb):
+    return f"{kb / 1024:.1f} MiB"
+
+
+def verdict(ok):
+    return "met" if ok else "**not met**"
+
+
+def report(args, single, listing, bulk, startup):
+    lines = []
+    add = lines.append
+    add("# Benchmark results")
+    add("")
+    add(f"Run {datetime.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')} with "
+        f"`bench/run.sh` ({args.runs} measured runs per figure, medians; bulk: {args.bulk_runs} runs).")
+    add(f"Machine: {machine()}. The machine is shared with other work; figures are medians of "
+        "interleaved runs.")
+    add("")
+    if single or listing:
+        add("## dactl and the official Python SDK, side by side")
+        add("")
+        add("Emulator: `dactl sandbox serve --latency 25 --rate-limit 300 --actions 5000` (25 ms "
+            "added to every request, the platform's 300 requests/min per token). Wall time and "
+            "peak RSS are those of the whole process.")
+        add("")
+        add("| case | dactl | SDK script | ratio | target | |")
+        add("|---|---|---|---|---|---|")
+    if single:
+        d, p = single["dactl"], single["sdk"]
+        r = p["wall"] / d["wall"]
+        add(f"| one action: wall time | {fmt_s(d['wall'])} | {fmt_s(p['wall'])} | {r:.1f}× faster "
+            f"| ≥ 20× | {verdict(r >= 20)} |")
+        rr = p["rss"] / d["rss"]
+        add(f"| one action: peak RSS | {fmt_mib(d['rss'])} | {fmt_mib(p['rss'])} | 1/{rr:.0f} "
+            f"| ≤ 1/5 | {verdict(rr >= 5)} |")
+        add(f"| one action: requests (token excluded) | {d['requests']:.0f} | {p['requests']:.0f} "
+            f"| | | |")
+        add(f"| one action: sequential round trips (token and verification included) "
+            f"| {d['trips']:.0f} | {p['trips']:.0f} | | ≤ 5 | {verdict(d['trips'] <= 5)} |")
+    if listing:
+        d, p = listing["dactl"], listing["sdk"]
+        r = p["wall"] / d["wall"]
+        add(f"| list 5,000: wall time | {fmt_s(d['wall'])} | {fmt_s(p['wall'])} | {r:.1f}× faster "
+            f"| ≥ 5× | {verdict(r >= 5)} |")
+        add(f"| list 5,000: peak RSS | {fmt_mib(d['rss'])} | {fmt_mib(p['rss'])} "
+            f"| 1/{p['rss'] / d['rss']:.0f} | | |")
+        add(f"| list 5,000: requests | {d['requests']:.0f} | {p['requests']:.0f} | | | |")
+        add(f"| list 5,000: sequential round trips | {d['trips']:.0f} | {p['trips']:.0f} | | | |")
+    if single or listing:
+        add("")
+        add("dactl is given the action's id, like the script. Its requests include the drafts "
+            "listing (for the open-draft warning) that the script does not make; it also writes "
+            "a run journal, a backup (fsynced) and an audit line.")
+        add("")
+    if bulk:
+        b, rows = bulk
+        add("## Bulk change of 1,000 actions at 3,000 requests/min")
+        add("")
+        add("Emulator: `--latency 20 --rate-limit 3000 --actions 1000`, every generated action "
+            "given both templates. Command: `dactl --rate 3000 timeout set 47s --name '* (S0*' "
+            "--yes` (default concurrency and `--verify canary`).")
+        add("")
+        add("| figure | measured (median) | target | |")
+        add("|---|---|---|---|")
+        add(f"| requests per changed action | {b['per_action']:.3f} ({b['requests']:.0f} requests, "
+            f"{b['changed']:.0f} changed) | ≤ 3.1 | {verdict(b['per_action'] <= 3.1)} |")
+        add(f"| achieved rate, first to last request | {b['rate_pct']:.1f} % of the limit | ≥ 90 % "
+            f"| {verdict(b['rate_pct'] >= 90)} |")
+        add(f"| busiest 60 s window | {b['busiest']:.0f} requests | ≤ 3,000 | "
+            f"{verdict(b['busiest'] <= 3000)} |")
+        add(f"| 429 responses | {b['r429']:.0f} | | |")
+        add(f"| failures | {b['failed']:.0f} (and {b['wrong']:.0f} actions not exactly as intended "
+            f"in the emulator's state) | 0 | {verdict(b['failed'] == 0 and b['wrong'] == 0)} |")
+        add(f"| wall time | {fmt_s(b['wall'])} | | |")
+        add(f"| peak RSS | {fmt_mib(b['rss'])} | ≤ 50 MiB | {verdict(b['rss'] <= 50 * 1024)} |")
+        add("")
+        add("Every run: " + "; ".join(
+            f"{r['wall']:.1f} s, {r['per_action']:.3f} req/action, {r['rate_pct']:.1f} %, "
+            f"{fmt_mib(r['rss'])}" for r in rows) + ".")
+        add("")
+    if startup:
+        add("## Startup (no network)")
+        add("")
+        add("| command | wall time | peak RSS |")
+        add("|---|---|---|")
+        for label, (wall, rss) in startup.items():
+            add(f"| `{label}` | {wall * 1000:.1f} ms | {fmt_mib(rss)} |")
+        add("")
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dactl", required=True, help="the release binary")
+    ap.add_argument("--runs", type=int, default=5, help="measured runs per figure (5)")
+    ap.add_argument("--bulk-runs", type=int, default=5, help="bulk runs, about a minute each (5)")
+    ap.add_argument("--only", default="single,list,bulk,startup",
+                    help="comma-separated cases: single, list, bulk, startup")
+    ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
+    args = ap.parse_args()
+    if args.runs < 1 or args.bulk_runs < 1:
+        ap.error("--runs and --bulk-runs must be at least 1")
+    only = set(args.only.split(","))
+    python = sys.executable
+    single = listing = bulk = startup = None
+    if only & {"single", "list"}:
+        print(f"one action and listing: emulator with {LIST_ACTIONS} actions, 25 ms latency",
+              file=sys.stderr)
+        emu = Emulator(args.dactl, "--latency", "25", "--rate-limit", "300",
+                       "--actions", str(LIST_ACTIONS))
+        try:
+            if "single" in only:
+                single = case_single(args, emu, python)
+            if "list" in only:
+                listing = case_list(args, emu, python)
+        finally:
+            emu.stop()
+    if "bulk" in only:
+        print(f"bulk: emulator with {BULK_ACTIONS} actions, 20 ms latency, 3,000/min",
+              file=sys.stderr)
+        emu = Emulator(args.dactl, "--latency", "20", "--rate-limit", "3000",
+                       "--actions", str(BULK_ACTIONS))
+        try:
+            bulk = case_bulk(args, emu)
+        finally:
+            emu.stop()
+    if "startup" in only:
+        startup = case_startup(args, python)
+    text = report(args, single, listing, bulk, startup)
+    print(text)
+    with open(args.out, "w") as f:
+        f.write(text + "\n")
+    print(f"\nwritten to {os.path.relpath(args.out, ROOT)}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

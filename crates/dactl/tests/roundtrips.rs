@@ -1,0 +1,159 @@
+//! The critical path of one change, counted in sequential round trips from the emulator's
+//! request journal (not timed): with a fixed added latency, a request that waited for another's
+//! answer arrives after that answer was ready, and requests sent together arrive together. The
+//! number of round trips is the longest chain of requests, each received after the previous
+//! one was answered.
+//!
+//! The emulator caps pages at 2 entries here, so that an unnarrowed drafts listing (the org has
+//! several drafts) would take extra round trips: a change of one action must not list them.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use genesys_emulator::{Config, JournalEntry};
+
+/// Added latency: far above any scheduling delay of the client, so that "sent together" and
+/// "sent after the answer" cannot be confused.
+const LATENCY: Duration = Duration::from_millis(120);
+
+fn harness() -> Harness {
+    Harness::with_config(Config {
+        latency: LATENCY,
+        max_page_size: 2,
+        synthetic_actions: 250,
+        ..Config::default()
+    })
+}
+
+/// The longest chain of requests, each received after the previous one was answered.
+fn round_trips(journal: &[JournalEntry]) -> usize {
+    let mut es: Vec<&JournalEntry> = journal.iter().collect();
+    es.sort_by_key(|e| e.received_us);
+    let mut depth: Vec<usize> = Vec::with_capacity(es.len());
+    for (i, e) in es.iter().enumerate() {
+        let before = (0..i)
+            .filter(|&j| es[j].answered_us <= e.received_us)
+            .map(|j| depth[j])
+            .max()
+            .unwrap_or(0);
+        depth.push(before + 1);
+    }
+    depth.into_iter().max().unwrap_or(0)
+}
+
+/// The requests of each round trip, in order: `(method, path)` sorted within a round.
+fn rounds(journal: &[JournalEntry]) -> Vec<Vec<String>> {
+    let mut es: Vec<&JournalEntry> = journal.iter().collect();
+    es.sort_by_key(|e| e.received_us);
+    let mut out: Vec<(u64, Vec<String>)> = Vec::new();
+    for e in es {
+        let label = format!(
+            "{} {}{}",
+            e.method,
+            e.path
+                .rsplit_once("/actions")
+                .map_or(e.path.as_str(), |(_, rest)| rest),
+            e.query
+                .as_deref()
+                .filter(|q| q.contains("ids="))
+                .map_or("", |_| " (ids)")
+        );
+        match out.last_mut() {
+            Some((answered, group)) if e.received_us < *answered => group.push(label),
+            _ => out.push((e.answered_us, vec![label])),
+        }
+    }
+    out.into_iter()
+        .map(|(_, mut g)| {
+            g.sort();
+            g
+        })
+        .collect()
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+fn drafts_in_org(h: &Harness) -> usize {
+    h.state()["drafts"].as_array().map_or(0, Vec::len)
+}
+
+#[test]
+fn one_action_by_name_takes_five_round_trips() {
+    let h = harness();
+    assert!(
+        drafts_in_org(&h) > 2,
+        "the org needs more than a page of drafts"
+    );
+    let a = h.action_by_name("Create Case");
+    let id = a["id"].as_str().unwrap().to_string();
+    h.emu.clear_journal();
+    let out = h.run(&["timeout", "set", "17s", "Create Case"]);
+    assert_code(&out, 0);
+    let journal = h.journal();
+    let r = rounds(&journal);
+    assert_eq!(round_trips(&journal), 5, "{r:#?}");
+    let tpl = format!("/{id}/templates/");
+    assert_eq!(r[0], vec!["POST /oauth/token"]);
+    assert_eq!(r[1], vec!["GET "], "the listing narrowed by name: {r:#?}");
+    assert_eq!(
+        r[2],
+        sorted(vec![
+            "GET /drafts (ids)".to_string(),
+            format!("GET {tpl}requesttemplate.vm"),
+            format!("GET {tpl}successtemplate.vm"),
+        ]),
+        "drafts of this action only, with its templates"
+    );
+    assert_eq!(r[3], vec![format!("PATCH /{id}")]);
+    assert_eq!(
+        r[4],
+        sorted(vec![
+            format!("GET /{id}"),
+            format!("GET {tpl}requesttemplate.vm"),
+            format!("GET {tpl}successtemplate.vm"),
+        ]),
+        "the verification re-reads the action and its templates at once"
+    );
+    assert_eq!(journal.len(), 9);
+}
+
+#[test]
+fn one_action_by_id_takes_five_round_trips() {
+    let h = harness();
+    let a = h.action_by_name("Create Case");
+    let id = a["id"].as_str().unwrap().to_string();
+    h.emu.clear_journal();
+    let out = h.run(&["timeout", "set", "18s", &id]);
+    assert_code(&out, 0);
+    let journal = h.journal();
+    let r = rounds(&journal);
+    assert_eq!(round_trips(&journal), 5, "{r:#?}");
+    assert_eq!(r[1], vec!["GET  (ids)", "GET /drafts (ids)"], "{r:#?}");
+    // The templates are read after the action and its version, never in parallel with it:
+    // a concurrent edit between the two reads then makes the PATCH fail instead of being lost.
+    assert!(r[2].iter().all(|l| l.contains("/templates/")), "{r:#?}");
+    assert_eq!(r[3], vec![format!("PATCH /{id}")]);
+}
+
+#[test]
+fn an_action_already_at_the_target_is_not_read_further() {
+    let h = harness();
+    let a = h.action_by_name("Create Case");
+    let t = a["config"]["timeoutSeconds"].as_i64().unwrap();
+    h.emu.clear_journal();
+    let out = h.run(&["timeout", "set", &format!("{t}s"), "Create Case"]);
+    assert_code(&out, 0);
+    let journal = h.journal();
+    assert!(
+        journal.iter().all(|e| !e.path.contains("/templates/")),
+        "no template read for an unchanged action"
+    );
+    assert!(journal.iter().all(|e| e.method != "PATCH"));
+    assert_eq!(round_trips(&journal), 3, "{:#?}", rounds(&journal));
+}
