@@ -617,7 +617,7 @@ impl App {
             })
             .collect();
         let opts = EngineOptions {
-            concurrency: self.global.concurrency as usize,
+            concurrency: self.bulk_concurrency(&session.client),
             verify: plan.verify,
             also_draft: plan.also_draft,
             require_old: plan.require_old,

@@ -58,9 +58,14 @@ pub struct GlobalArgs {
     /// More logging on stderr (-v, -vv, -vvv); `DACTL_LOG` sets a filter
     #[arg(short = 'v', long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-    /// Actions processed at once in a bulk run
+    /// Actions processed at once in a bulk run. Unless given, a run raises it above 4 when the
+    /// rate and the latency measured while listing need more workers to use the whole rate
     #[arg(long, global = true, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
+    /// Whether `--concurrency` was given on the command line (set by the binary from clap's
+    /// value source; a default 4 may be raised, a given value never is).
+    #[arg(skip)]
+    pub concurrency_given: bool,
     /// Request rate limit, in requests per minute, shared by all workers (the platform allows
     /// 300/min per client-credentials token by default)
     #[arg(long, global = true, default_value_t = 300, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]

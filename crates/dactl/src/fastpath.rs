@@ -1,6 +1,7 @@
-//! The short critical path of a change of one action.
+//! Speed where it counts: the short critical path of a change of one action, and enough
+//! workers for a bulk run to use the whole rate.
 //!
-//! A change of one action costs five sequential round trips, whatever the org's size, counting
+//! **One action.** A change of one action costs five sequential round trips, whatever the org's size, counting
 //! the token and the verification:
 //!
 //! 1. the token;
@@ -21,10 +22,21 @@
 //! shows, and a PATCH with that version would succeed and put the old text back. Read in this
 //! order, an edit after the version was read makes the PATCH fail with a conflict (which the
 //! engine handles by re-reading), so no concurrent edit is ever lost.
+//!
+//! **Bulk workers.** The client's limiter spaces requests at the rate; the workers must keep it
+//! busy. By Little's law a run needs `actions per second × seconds per action` workers: at the
+//! default verification an action makes [`REQUESTS_PER_ACTION`] requests in two sequential
+//! round trips (its templates at once, then the PATCH), so with a rate of `R` requests/min and
+//! a mean round trip `L` it needs `R / 60 / 3 × (2 L + 5 ms)` workers, times
+//! [`HEADROOM`] for the spread of latencies. Without `--concurrency`, a run takes that (from the
+//! latency the listing just measured), and never fewer than the default 4 nor more than 64:
+//! 4 at 3,000/min and 20 ms, 8 at 3,000/min and 150 ms, 4 at the default 300/min up to a 1 s
+//! round trip. A given `--concurrency` is always used as given.
 
 use std::collections::HashSet;
+use std::time::Duration;
 
-use genesys_client::{Action, ListQuery};
+use genesys_client::{Action, Client, ListQuery};
 
 use crate::actions::{self, explicit_timeout};
 use crate::app::App;
@@ -76,5 +88,73 @@ impl App {
         };
         let (drafts, selected) = tokio::try_join!(client.list_drafts(&dq), inline)?;
         Ok((selected, drafts.into_iter().map(|d| d.id).collect()))
+    }
+}
+
+/// Requests one action costs at the default verification: its two templates and the PATCH.
+pub(crate) const REQUESTS_PER_ACTION: f64 = 3.0;
+/// Margin over Little's law, for the spread of round trips.
+pub(crate) const HEADROOM: f64 = 1.5;
+/// Local work per action (backup fsync, journal lines), added to its two round trips.
+const LOCAL_WORK: Duration = Duration::from_millis(5);
+/// The default and the floor of the automatic concurrency.
+pub(crate) const DEFAULT_CONCURRENCY: usize = 4;
+/// The ceiling (the same as `--concurrency`'s).
+pub(crate) const MAX_CONCURRENCY: usize = 64;
+
+/// Workers that keep a rate of `rate_per_minute` busy at a mean round trip of `latency`
+/// (see the module doc), between [`DEFAULT_CONCURRENCY`] and [`MAX_CONCURRENCY`].
+pub(crate) fn auto_concurrency(rate_per_minute: u32, latency: Duration) -> usize {
+    let actions_per_second = f64::from(rate_per_minute) / 60.0 / REQUESTS_PER_ACTION;
+    let seconds_per_action = (2 * latency + LOCAL_WORK).as_secs_f64();
+    let needed = (actions_per_second * seconds_per_action * HEADROOM).ceil();
+    if needed.is_nan() || needed <= DEFAULT_CONCURRENCY as f64 {
+        DEFAULT_CONCURRENCY
+    } else if needed >= MAX_CONCURRENCY as f64 {
+        MAX_CONCURRENCY
+    } else {
+        needed as usize
+    }
+}
+
+impl App {
+    /// Workers for a bulk run: `--concurrency` when given, else [`auto_concurrency`] from the
+    /// rate and the latency measured so far (the default 4 when nothing was measured).
+    pub(crate) fn bulk_concurrency(&self, client: &Client) -> usize {
+        if self.global.concurrency_given {
+            return usize::from(self.global.concurrency);
+        }
+        let Some(latency) = client.stats().mean_latency() else {
+            return usize::from(self.global.concurrency);
+        };
+        let n =
+            auto_concurrency(self.global.rate, latency).max(usize::from(self.global.concurrency));
+        if n > usize::from(self.global.concurrency) {
+            tracing::info!(
+                workers = n,
+                latency_ms = latency.as_millis() as u64,
+                rate = self.global.rate,
+                "more workers to keep the rate busy"
+            );
+        }
+        n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workers_follow_rate_times_latency() {
+        let ms = Duration::from_millis;
+        // The bulk issue's case: 3,000/min at 20 ms needs no more than the default.
+        assert_eq!(auto_concurrency(3000, ms(20)), 4);
+        // 16.7 actions/s × 305 ms × 1.5 = 7.6.
+        assert_eq!(auto_concurrency(3000, ms(150)), 8);
+        // The platform's default rate never needs more than 4 at any sane latency.
+        assert_eq!(auto_concurrency(300, ms(1000)), 4);
+        assert_eq!(auto_concurrency(100_000, ms(300)), MAX_CONCURRENCY);
+        assert_eq!(auto_concurrency(1, Duration::ZERO), DEFAULT_CONCURRENCY);
     }
 }

@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use dactl::app::{self, Terminal};
 use dactl::cli::Cli;
 use dactl::error::{self, Exit};
@@ -16,8 +16,15 @@ fn main() {
 }
 
 fn real_main() -> i32 {
-    let cli = match Cli::try_parse() {
-        Ok(c) => c,
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m).map(|c| (c, m)));
+    let cli = match parsed {
+        Ok((mut c, m)) => {
+            c.global.concurrency_given =
+                m.value_source("concurrency") == Some(clap::parser::ValueSource::CommandLine);
+            c
+        }
         Err(e) => {
             let code = if e.use_stderr() {
                 Exit::Usage.code()

@@ -127,6 +127,21 @@ pub struct RequestStats {
     pub rate_limited: u64,
     /// Token requests sent.
     pub token_requests: u64,
+    /// API requests answered with a 2xx status.
+    pub answered: u64,
+    /// Sum of the times those took, from sending to the whole body read: divided by
+    /// `answered`, the mean round trip a caller can size its concurrency from.
+    pub answered_elapsed: Duration,
+}
+
+impl RequestStats {
+    /// The mean time of an answered API request, if any was answered.
+    pub fn mean_latency(&self) -> Option<Duration> {
+        u32::try_from(self.answered)
+            .ok()
+            .filter(|n| *n > 0)
+            .map(|n| self.answered_elapsed / n)
+    }
 }
 
 /// The Genesys Cloud client. Cheap to clone; `Debug` never prints secrets or tokens.

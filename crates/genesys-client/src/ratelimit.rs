@@ -11,19 +11,21 @@
 //! `τ = T · (burst - 1)` ahead of `now`, otherwise it waits until `slot - τ`. The slot is
 //! reserved *before* sleeping, so waiting requests queue in arrival order and never stampede.
 //!
-//! The burst is twelve seconds' worth of permits (`rate / 5`, at least 1): 60 at the default
-//! 300/min. That is what an interactive command needs to run at the speed of the network
-//! instead of the speed of the limiter: one safe change makes about 8 requests, a listing of
-//! 5,000 actions about 52, and with a burst of a second's worth (5) both waited for hundreds of
-//! milliseconds up to seconds on a budget they were nowhere near spending.
+//! The burst is twelve seconds' worth of permits (`rate / 5`, at least 1, at most 100): 60 at
+//! the default 300/min. That is what an interactive command needs to run at the speed of the
+//! network instead of the speed of the limiter: one safe change makes about 8 requests, a
+//! listing of 5,000 actions about 52, and with a burst of a second's worth (5) both waited for
+//! hundreds of milliseconds up to seconds on a budget they were nowhere near spending.
 //!
 //! A burst alone would let `rate + burst - 1` requests start within one minute, which a server
 //! counting per minute answers with 429s. So every permit also respects a **sliding window**:
 //! at most `rate` permits start within any [`WINDOW`] (60 s plus a 1 s margin for network
 //! jitter between our clock and the server's). The start times of the last `rate` permits are
 //! kept (a ring of at most `rate` instants); the next permit starts no earlier than the oldest
-//! of them plus the window. A long bulk run therefore settles at `rate · 60/61` per minute
-//! (98.4 % of the limit) with one burst per window, and never exceeds the limit.
+//! of them plus the window. Time spent held back by the window does not refill the burst (the
+//! theoretical arrival time moves with the held-back permit), so a long bulk run spends its
+//! burst once, waits `burst × T` at the end of its first window, and from then on goes evenly
+//! spaced at `rate · 60/61` per minute (98.4 % of the limit), never above the limit.
 //! `rate = 0` disables both (the pause still applies).
 //!
 //! **429 pause.** A 429 means the token's budget is spent for every worker, not only the one
@@ -45,10 +47,15 @@ use crate::clock::Clock;
 /// the server's arrival times.
 pub(crate) const WINDOW: Duration = Duration::from_secs(61);
 
-/// Permits that may start at once: twelve seconds' worth of the rate, at least one.
+/// Permits that may start at once: twelve seconds' worth of the rate, at least 1, at most
+/// [`MAX_BURST`].
 pub(crate) fn burst_for(rate_per_minute: u32) -> u32 {
-    (rate_per_minute / 5).max(1)
+    (rate_per_minute / 5).clamp(1, MAX_BURST)
 }
+
+/// The largest burst: a listing of 10,000 actions (101 pages) and a change of one action
+/// fit in it; a larger one would only make a long run's first window lumpier.
+pub(crate) const MAX_BURST: u32 = 100;
 
 /// The shared limiter of one client.
 #[derive(Debug)]
@@ -105,11 +112,17 @@ impl RateLimiter {
                     _ => now,
                 };
                 st.tat = Some(slot + interval);
-                let mut start = now.max(slot.checked_sub(self.tolerance).unwrap_or(now));
+                let paced = now.max(slot.checked_sub(self.tolerance).unwrap_or(now));
+                let mut start = paced;
                 if st.recent.len() >= self.per_window {
                     if let Some(oldest) = st.recent.pop_front() {
                         start = start.max(oldest + WINDOW);
                     }
+                }
+                if start > paced {
+                    // Held back by the window: the time waited is not idle time, so it must
+                    // not refill the burst. The next permits follow evenly spaced.
+                    st.tat = Some(start + self.tolerance + interval);
                 }
                 if let Some(until) = st.paused_until {
                     start = start.max(until);
@@ -167,7 +180,7 @@ mod tests {
     #[test]
     fn burst_is_twelve_seconds_of_the_rate() {
         assert_eq!(burst_for(300), 60);
-        assert_eq!(burst_for(3000), 600);
+        assert_eq!(burst_for(3000), MAX_BURST);
         assert_eq!(burst_for(60), 12);
         assert_eq!(burst_for(4), 1);
     }
@@ -213,10 +226,23 @@ mod tests {
                 .count();
             assert!(in_window <= rate as usize, "{in_window} starts after {s:?}");
         }
-        // ...and the run keeps close to the rate: 1,500 permits in about 5 windows of 61 s.
+        // ...the run keeps close to the rate: 1,500 permits in about 5 windows of 61 s...
         let total = clock.elapsed();
         assert!(total >= Duration::from_secs(4 * 61), "{total:?}");
         assert!(total <= Duration::from_secs(5 * 61), "{total:?}");
+        // ...and the burst is spent once: after the first window, permits are evenly spaced
+        // (waiting for the window did not refill it).
+        let later: Vec<Duration> = starts
+            .iter()
+            .copied()
+            .filter(|t| *t > Duration::from_secs(62))
+            .collect();
+        let min_gap = later
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .min()
+            .unwrap_or_default();
+        assert!(min_gap >= Duration::from_millis(199), "{min_gap:?}");
     }
 
     #[tokio::test]

@@ -435,6 +435,9 @@ impl Inner {
                 Ok(resp) => {
                     tracing::debug!(method = %method, path = %path, status = resp.status, correlation_id = resp.correlation_id.as_deref().unwrap_or("-"), attempt, elapsed_ms, "request");
                     if (200..300).contains(&resp.status) {
+                        let mut st = self.stats();
+                        st.answered += 1;
+                        st.answered_elapsed += clock.now().saturating_duration_since(started);
                         return Ok(resp);
                     }
                     let body = Self::error_body(&resp.body);
