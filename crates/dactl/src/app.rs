@@ -607,12 +607,14 @@ impl App {
             None => (RunDir::create(&self.home, &plan)?, Vec::new(), false),
         };
         let logs = engine::logs_by_id(&events);
+        // Moved, not cloned: a bulk run holds each action's listing once.
+        let mut listed = listed;
         let work: Vec<Work> = plan
             .rows
             .iter()
             .map(|r| Work {
                 row: r.clone(),
-                listed: listed.get(&r.id).cloned(),
+                listed: listed.remove(&r.id),
                 log: logs.get(&r.id).cloned().unwrap_or_default(),
             })
             .collect();

@@ -30,8 +30,8 @@
 //! a mean round trip `L` it needs `R / 60 / 3 × (2 L + 5 ms)` workers, times
 //! [`HEADROOM`] for the spread of latencies. Without `--concurrency`, a run takes that (from the
 //! latency the listing just measured), and never fewer than the default 4 nor more than 64:
-//! 4 at 3,000/min and 20 ms, 8 at 3,000/min and 150 ms, 4 at the default 300/min up to a 1 s
-//! round trip. A given `--concurrency` is always used as given.
+//! 4 at 3,000/min and 20 ms, 8 at 3,000/min and 150 ms, 4 at the default 300/min up to a
+//! 0.8 s round trip. A given `--concurrency` is always used as given.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -152,8 +152,10 @@ mod tests {
         assert_eq!(auto_concurrency(3000, ms(20)), 4);
         // 16.7 actions/s × 305 ms × 1.5 = 7.6.
         assert_eq!(auto_concurrency(3000, ms(150)), 8);
-        // The platform's default rate never needs more than 4 at any sane latency.
-        assert_eq!(auto_concurrency(300, ms(1000)), 4);
+        // The platform's default rate needs no more than 4 up to a 0.8 s round trip.
+        assert_eq!(auto_concurrency(300, ms(500)), 4);
+        // 1.67 actions/s × 2.005 s × 1.5 = 5.0.
+        assert_eq!(auto_concurrency(300, ms(1000)), 6);
         assert_eq!(auto_concurrency(100_000, ms(300)), MAX_CONCURRENCY);
         assert_eq!(auto_concurrency(1, Duration::ZERO), DEFAULT_CONCURRENCY);
     }

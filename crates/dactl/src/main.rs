@@ -47,7 +47,12 @@ fn real_main() -> i32 {
         width: terminal_width(&env),
     };
     let command_line = redacted_command_line();
+    // Started only after parsing (`--help` and `--version` never start it). dactl waits on the
+    // network far more than it computes: a few workers are plenty, and a machine with many
+    // cores should not pay for one thread per core at every start.
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
         .enable_all()
         .build()
     {

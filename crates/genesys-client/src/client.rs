@@ -60,7 +60,8 @@ pub struct ClientOptions {
     pub rate_per_minute: u32,
     /// Requested `pageSize` for listings (100); the one the server echoes is what counts.
     pub page_size: u32,
-    /// Pages fetched in parallel once `pageCount` is known (4).
+    /// Pages fetched in parallel once `pageCount` is known (8; each still takes a permit of
+    /// the shared rate limiter).
     pub list_concurrency: usize,
     /// Response body cap in bytes (32 MiB).
     pub max_body_bytes: usize,
@@ -449,7 +450,7 @@ mod tests {
         assert!(o.request_timeout > Duration::from_secs(60));
         assert_eq!(o.rate_per_minute, 300);
         assert_eq!(o.page_size, 100);
-        assert_eq!(o.list_concurrency, 4);
+        assert_eq!(o.list_concurrency, 8);
         assert_eq!(o.max_body_bytes, 32 * 1024 * 1024);
         assert_eq!(o.retry.max_attempts, 6);
     }
