@@ -10,11 +10,16 @@
 pub mod actions;
 pub mod app;
 pub mod cli;
+mod cmd_auth;
+mod cmd_meta;
+mod cmd_profiles;
+mod cmd_restore;
 pub mod duration;
 pub mod engine;
 pub mod error;
 pub mod fsutil;
 pub mod output;
+pub mod profiles;
 pub mod runs;
 pub mod selector;
 pub mod session;

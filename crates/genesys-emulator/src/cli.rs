@@ -98,6 +98,7 @@ impl ServeArgs {
                 client_id: self.client_id.clone(),
                 client_secret: self.client_secret.clone(),
                 name: DEFAULT_ORG_NAME.to_owned(),
+                permissions: None,
             }],
             faults,
             execution_time_scale: self.time_scale,

@@ -28,6 +28,7 @@ pub mod cli;
 mod error;
 mod faults;
 mod ops;
+mod perms;
 mod seed;
 mod server;
 mod store;
@@ -107,6 +108,10 @@ pub struct OrgCredentials {
     pub client_id: String,
     pub client_secret: String,
     pub name: String,
+    /// Permissions of the OAuth client's role: `None` grants every permission; `Some(list)`
+    /// only those listed (`*` matches a segment), so that tests can simulate a client missing
+    /// `integrations:action:edit` and get the platform's 403 `missing.permissions`.
+    pub permissions: Option<Vec<String>>,
 }
 
 impl Default for OrgCredentials {
@@ -115,6 +120,7 @@ impl Default for OrgCredentials {
             client_id: DEFAULT_CLIENT_ID.to_owned(),
             client_secret: DEFAULT_CLIENT_SECRET.to_owned(),
             name: DEFAULT_ORG_NAME.to_owned(),
+            permissions: None,
         }
     }
 }
