@@ -780,6 +780,7 @@ impl App {
             return Ok(Exit::Interrupted);
         }
         if summary.failed > 0 {
+            let mut hints: Vec<String> = Vec::new();
             for o in outcomes.iter().filter(|o| o.status == Status::Failed) {
                 eprintln!(
                     "error: `{}` ({}): {}",
@@ -787,6 +788,15 @@ impl App {
                     o.id,
                     o.message.clone().unwrap_or_default()
                 );
+                for h in &o.hints {
+                    // Correlation ids differ per action; general hints are printed once.
+                    if !hints.contains(h) && !h.contains("ININ-Correlation-ID") {
+                        hints.push(h.clone());
+                    }
+                }
+            }
+            for h in &hints {
+                eprintln!("hint: {h}");
             }
             if plan.rows.len() == 1 {
                 return Ok(outcomes[0].exit.unwrap_or(Exit::Failed));
@@ -1173,7 +1183,10 @@ impl App {
                         e["name"].as_str().unwrap_or_default().to_string(),
                         e["id"].as_str().unwrap_or_default().to_string(),
                         describe_timeout(e["timeoutSeconds"].as_i64()),
-                        e["version"].as_i64().map(|v| v.to_string()).unwrap_or_default(),
+                        e["version"]
+                            .as_i64()
+                            .map(|v| v.to_string())
+                            .unwrap_or_default(),
                         e["file"].as_str().unwrap_or_default().to_string(),
                     ]);
                 }
@@ -1277,6 +1290,7 @@ fn outcome_of_row(r: &PlanRow) -> Outcome {
         correlation_id: None,
         message: r.reason.clone(),
         exit: None,
+        hints: Vec::new(),
     }
 }
 

@@ -141,14 +141,20 @@ Examples:
         action: String,
     },
     /// Set or remove the execution timeout of actions
-    #[command(subcommand, after_help = "\
+    #[command(
+        subcommand,
+        after_help = "\
 Every write backs the action up first, sends its full config (templates inlined) with only the
-timeout changed, verifies the result and journals it: `dactl undo RUN` puts it back.")]
+timeout changed, verifies the result and journals it: `dactl undo RUN` puts it back."
+    )]
     Timeout(TimeoutCommand),
     /// Past runs: list, show, resume
-    #[command(subcommand, after_help = "\
+    #[command(
+        subcommand,
+        after_help = "\
 Runs live in $DACTL_HOME/runs/<run-id>/: plan.json, journal.ndjson, backups/ (pre-images, 0600).
-RUN is an id, a unique prefix of one, or `last`.")]
+RUN is an id, a unique prefix of one, or `last`."
+    )]
     Runs(RunsCommand),
     /// Restore the timeouts a run changed, where they are still what the run set
     #[command(after_help = "\
@@ -186,9 +192,12 @@ Examples:
         out: PathBuf,
     },
     /// The built-in emulator of the Genesys Cloud API
-    #[command(subcommand, after_help = "\
+    #[command(
+        subcommand,
+        after_help = "\
 `dactl --sandbox COMMAND` runs any command against an emulator inside dactl (state kept in
-$DACTL_HOME/sandbox/). `dactl sandbox serve` serves it for any client, e.g. the gc CLI or an SDK.")]
+$DACTL_HOME/sandbox/). `dactl sandbox serve` serves it for any client, e.g. the gc CLI or an SDK."
+    )]
     Sandbox(SandboxCommand),
     /// Check the credentials: get a token, list one action, probe the edit permission
     #[command(subcommand)]

@@ -68,7 +68,10 @@ impl App {
             ),
         };
         if self.format == Format::Table {
-            self.say(&format!("api:         {api} (from {})", res.endpoint_source));
+            self.say(&format!(
+                "api:         {api} (from {})",
+                res.endpoint_source
+            ));
             self.say(&format!("client id:   {client_id}"));
             self.say(&format!("credentials: {creds_from}"));
         }
@@ -134,8 +137,7 @@ impl App {
             }
             Err(e) => {
                 session.close()?;
-                return Err(anyhow::Error::new(e)
-                    .context("auth check: listing one action failed"));
+                return Err(anyhow::Error::new(e).context("auth check: listing one action failed"));
             }
         }
 
@@ -182,8 +184,9 @@ impl App {
             }
             Err(e) => {
                 session.close()?;
-                return Err(anyhow::Error::new(e)
-                    .context("auth check: the edit-permission probe failed"));
+                return Err(
+                    anyhow::Error::new(e).context("auth check: the edit-permission probe failed")
+                );
             }
         }
         session.close()?;
@@ -230,7 +233,9 @@ impl App {
             "in Genesys Cloud admin, open Roles / Permissions, add {list} to the role assigned to this OAuth client (client-credentials clients get permissions from roles, not scopes), then run `dactl auth check` again"
         ));
         if missing.contains(&VIEW) {
-            f = f.hint("without view, dactl cannot list or read actions (Integrations > Action > View)");
+            f = f.hint(
+                "without view, dactl cannot list or read actions (Integrations > Action > View)",
+            );
         }
         if missing.contains(&EDIT) {
             f = f.hint("without edit, dactl can list and back up, but `timeout set` and `restore` will fail (Integrations > Action > Edit)");

@@ -31,12 +31,14 @@ impl App {
         let files = profiles::load_files(&self.env)?;
         let all = profiles::all_profiles(&files, &self.env)?;
         // Which profile the current flags and environment select (same rules as `resolve`).
-        let selected: Option<(String, SelectedBy)> =
-            match (self.global.profile.as_deref(), self.env.non_empty("DACTL_PROFILE")?) {
-                (Some(n), _) => Some((n.to_string(), SelectedBy::Flag)),
-                (None, Some(n)) => Some((n.to_string(), SelectedBy::Env)),
-                (None, None) => Some(("default".to_string(), SelectedBy::Default)),
-            };
+        let selected: Option<(String, SelectedBy)> = match (
+            self.global.profile.as_deref(),
+            self.env.non_empty("DACTL_PROFILE")?,
+        ) {
+            (Some(n), _) => Some((n.to_string(), SelectedBy::Flag)),
+            (None, Some(n)) => Some((n.to_string(), SelectedBy::Env)),
+            (None, None) => Some(("default".to_string(), SelectedBy::Default)),
+        };
         let active = selected
             .as_ref()
             .and_then(|(n, by)| profiles::find(&all, n).map(|p| (p.tool, p.name.clone(), *by)));
@@ -154,7 +156,9 @@ impl App {
             .into());
         }
         if self.term.stdin_tty {
-            eprint!("client secret for profile `{name}` (input is not hidden; paste and press Enter): ");
+            eprint!(
+                "client secret for profile `{name}` (input is not hidden; paste and press Enter): "
+            );
         }
         let mut buf = String::new();
         std::io::stdin()

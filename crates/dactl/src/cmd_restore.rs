@@ -79,8 +79,9 @@ fn bad_input(source: &str, problem: impl std::fmt::Display) -> Failure {
 /// Read one action document and check it can be restored.
 fn parse_document(source: &str, v: Value) -> Result<Action, Failure> {
     if !v.is_object() {
-        return Err(bad_input(source, "is not a JSON object")
-            .hint("restore takes the output of `dactl get ACTION -o json` or a `dactl backup` folder"));
+        return Err(bad_input(source, "is not a JSON object").hint(
+            "restore takes the output of `dactl get ACTION -o json` or a `dactl backup` folder",
+        ));
     }
     let a: Action = serde_json::from_value(v).map_err(|e| bad_input(source, e))?;
     if a.id.trim().is_empty() {
@@ -90,8 +91,9 @@ fn parse_document(source: &str, v: Value) -> Result<Action, Failure> {
         return Err(bad_input(source, "has no action `name`"));
     }
     if a.config.is_none() {
-        return Err(bad_input(source, "has no `config`")
-            .hint("a listing without `includeConfig=true` omits it; use `dactl get ACTION -o json`"));
+        return Err(bad_input(source, "has no `config`").hint(
+            "a listing without `includeConfig=true` omits it; use `dactl get ACTION -o json`",
+        ));
     }
     let (req, succ) = actions::template_refs(&a);
     if let Some(t) = req.or(succ) {
@@ -179,7 +181,10 @@ pub fn load_documents(args: &[PathBuf]) -> Result<Vec<(String, Action)>, Failure
                         .as_str()
                         .ok_or_else(|| bad_input(&label, "an entry of `actions` has no `file`"))?;
                     if name.contains('/') || name.contains('\\') || name.starts_with('.') {
-                        return Err(bad_input(&label, format!("refusing the file name `{name}`")));
+                        return Err(bad_input(
+                            &label,
+                            format!("refusing the file name `{name}`"),
+                        ));
                     }
                     let p = dir.join(name);
                     let l = p.display().to_string();
@@ -256,17 +261,24 @@ impl App {
             } else if now.is_none() {
                 (
                     Verdict::Skip,
-                    Some("no action with this id in the target org (restore never creates actions)".to_string()),
+                    Some(
+                        "no action with this id in the target org (restore never creates actions)"
+                            .to_string(),
+                    ),
                 )
             } else if now.is_some_and(|n| same_document(n, doc)) {
-                (Verdict::Unchanged, Some("already matches the file".to_string()))
+                (
+                    Verdict::Unchanged,
+                    Some("already matches the file".to_string()),
+                )
             } else {
                 let fields = differing_fields(now.unwrap_or(doc), doc);
                 (Verdict::Change, Some(describe_diff(&fields)))
             };
             let draft = drafts.contains(&doc.id);
             let warning = (draft && verdict == Verdict::Change).then(|| {
-                "has an unpublished draft: publishing it later would replace this restore".to_string()
+                "has an unpublished draft: publishing it later would replace this restore"
+                    .to_string()
             });
             if verdict == Verdict::Change {
                 targets.insert(doc.id.clone(), doc.clone());
@@ -452,8 +464,16 @@ mod tests {
         let e = parse_document("f", json!({"id":"a","name":"A"})).unwrap_err();
         assert!(e.message.contains("no `config`"));
         let e = parse_document("f", json!({"name":"A","config":{}})).unwrap_err();
-        assert!(e.message.contains("`id`") || e.message.contains("id"), "{}", e.message);
-        let e = parse_document("f", json!({"id":"a","name":"A","config":{"timeoutSeconds":90}})).unwrap_err();
+        assert!(
+            e.message.contains("`id`") || e.message.contains("id"),
+            "{}",
+            e.message
+        );
+        let e = parse_document(
+            "f",
+            json!({"id":"a","name":"A","config":{"timeoutSeconds":90}}),
+        )
+        .unwrap_err();
         assert!(e.message.contains("1 to 60"));
         let e = parse_document("f", json!([1])).unwrap_err();
         assert!(e.message.contains("not a JSON object"));
@@ -461,8 +481,12 @@ mod tests {
 
     #[test]
     fn differing_fields_name_paths() {
-        let a = action(json!({"id":"a","name":"A","category":"C","config":{"timeoutSeconds":20,"request":{"requestTemplate":"x","headers":{"h":"1"}}}}));
-        let b = action(json!({"id":"a","name":"A","category":"C","config":{"request":{"requestTemplate":"y","headers":{"h":"1"}}}}));
+        let a = action(
+            json!({"id":"a","name":"A","category":"C","config":{"timeoutSeconds":20,"request":{"requestTemplate":"x","headers":{"h":"1"}}}}),
+        );
+        let b = action(
+            json!({"id":"a","name":"A","category":"C","config":{"request":{"requestTemplate":"y","headers":{"h":"1"}}}}),
+        );
         assert_eq!(
             differing_fields(&a, &b),
             vec!["config.request.requestTemplate", "config.timeoutSeconds"]
@@ -492,11 +516,17 @@ mod tests {
         let docs = load_documents(&[dir.path().join("a.json")]).unwrap();
         assert_eq!(docs[0].1.id, "a");
         // the same action twice
-        let e = load_documents(&[dir.path().join("a.json"), dir.path().join("a.json")]).unwrap_err();
+        let e =
+            load_documents(&[dir.path().join("a.json"), dir.path().join("a.json")]).unwrap_err();
         assert!(e.message.contains("appears twice"));
         // NDJSON
         std::fs::write(dir.path().join("x.ndjson"), format!("{a}\n{b}\n")).unwrap();
-        assert_eq!(load_documents(&[dir.path().join("x.ndjson")]).unwrap().len(), 2);
+        assert_eq!(
+            load_documents(&[dir.path().join("x.ndjson")])
+                .unwrap()
+                .len(),
+            2
+        );
         // an index naming a path outside its folder
         std::fs::write(
             dir.path().join("bad.json"),

@@ -87,6 +87,9 @@ pub struct Outcome {
     /// For a failure: the exit code its error maps to.
     #[serde(skip)]
     pub exit: Option<crate::error::Exit>,
+    /// For a failure: hints from its error (a missing permission, where credentials came from).
+    #[serde(skip)]
+    pub hints: Vec<String>,
 }
 
 /// A test hook that ends the process at a named step (set by `DACTL_TEST_CRASH_AT=step:n`).
@@ -330,6 +333,7 @@ fn base_outcome(row: &PlanRow, status: Status) -> Outcome {
         correlation_id: None,
         message: row.reason.clone(),
         exit: None,
+        hints: Vec::new(),
     }
 }
 
@@ -441,6 +445,7 @@ async fn apply(ctx: &Ctx, w: Work, full_verify: bool) -> Outcome {
             let mut o = base_outcome(&w.row, Status::Failed);
             o.message = Some(msg);
             o.exit = Some(crate::error::exit_code_for(&e));
+            o.hints = crate::error::hints_for(&e);
             o.correlation_id = e
                 .chain()
                 .find_map(|c| c.downcast_ref::<genesys_client::Error>())

@@ -196,9 +196,8 @@ pub fn config_paths(env: &EnvVars) -> Result<(Option<PathBuf>, bool, Option<Path
 fn read_config(path: &Path, must_exist: bool) -> Result<Option<ConfigFile>, Failure> {
     match std::fs::read(path) {
         Ok(bytes) => {
-            let text = String::from_utf8(bytes).map_err(|_| {
-                Failure::usage(format!("`{}` is not UTF-8 text", path.display()))
-            })?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| Failure::usage(format!("`{}` is not UTF-8 text", path.display())))?;
             Ok(Some(ConfigFile {
                 path: path.to_path_buf(),
                 text,
@@ -538,9 +537,7 @@ pub fn all_profiles(files: &ConfigFiles, env: &EnvVars) -> Result<Vec<Profile>, 
 pub fn find<'a>(profiles: &'a [Profile], name: &str) -> Option<&'a Profile> {
     if let Some(n) = name.strip_prefix("gc:") {
         let n = n.to_lowercase();
-        return profiles
-            .iter()
-            .find(|p| p.tool == Tool::Gc && p.name == n);
+        return profiles.iter().find(|p| p.tool == Tool::Gc && p.name == n);
     }
     profiles
         .iter()
@@ -566,7 +563,9 @@ pub fn read_secret(
                 "{} reads its secret from `{var}`, which is not set",
                 profile.label()
             ))
-            .hint(format!("export `{var}`, or change the profile's `client_secret_env`"))),
+            .hint(format!(
+                "export `{var}`, or change the profile's `client_secret_env`"
+            ))),
         },
         SecretRef::File(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| {

@@ -294,7 +294,10 @@ pub fn resolve(
     // Endpoint.
     let env_region = env.non_empty("GENESYSCLOUD_REGION")?.map(str::to_string);
     let (environment, endpoint_source) = if let Some(url) = flags.base_url.as_deref() {
-        (Environment::from_base_url(url.trim())?, "--base-url".to_string())
+        (
+            Environment::from_base_url(url.trim())?,
+            "--base-url".to_string(),
+        )
     } else if let Some(r) = flags.region.as_deref() {
         (Environment::from_region(r.trim())?, "--region".to_string())
     } else if let Some(r) = env_region {
@@ -343,9 +346,10 @@ pub fn resolve(
             }
             (c.client_id, SecretSpec::Value(c.client_secret), c.source)
         }
-        None => match profile.as_ref().and_then(|(p, _)| {
-            Some((p, p.client_id.clone()?, p.secret.clone()?))
-        }) {
+        None => match profile
+            .as_ref()
+            .and_then(|(p, _)| Some((p, p.client_id.clone()?, p.secret.clone()?)))
+        {
             Some((p, id, secret)) => {
                 let source = format!("{}, secret from {}", p.label(), secret.describe());
                 (id, SecretSpec::Ref(secret), source)
@@ -392,7 +396,9 @@ pub fn materialize(res: &Resolution, env: &EnvVars) -> Result<(Target, Vec<Strin
                 SecretSpec::Value(s) => (s.clone(), Vec::new()),
                 SecretSpec::Ref(r) => {
                     let Some((p, _)) = &res.profile else {
-                        return Err(Failure::usage("internal error: a secret reference without a profile"));
+                        return Err(Failure::usage(
+                            "internal error: a secret reference without a profile",
+                        ));
                     };
                     profiles::read_secret(p, r, env)?
                 }
@@ -581,48 +587,252 @@ base_url = "http://127.0.0.1:9"
         let us = "https://api.mypurecloud.com";
         let au = "https://api.mypurecloud.com.au";
         let cases = [
-            Case { what: "nothing at all", region: None, base_url: None, profile: None, env: &[], dactl: false, gc: false,
-                want: Err("no client credentials") },
-            Case { what: "env creds only: default region", region: None, base_url: None, profile: None, env: ENV_CREDS, dactl: false, gc: false,
-                want: Ok((us, "env-id", "GENESYSCLOUD_OAUTHCLIENT_ID", "default region")) },
-            Case { what: "implicit default profile gives everything", region: None, base_url: None, profile: None, env: NO_CREDS, dactl: true, gc: false,
-                want: Ok((ie, "dactl-default-id", "profile `default` (dactl config", "profile `default`")) },
-            Case { what: "env creds beat the implicit default profile's", region: None, base_url: None, profile: None, env: ENV_CREDS, dactl: true, gc: false,
-                want: Ok((ie, "env-id", "GENESYSCLOUD_OAUTHCLIENT_ID", "profile `default`")) },
-            Case { what: "env region beats the default profile's region", region: None, base_url: None, profile: None,
-                env: &[("GENESYSCLOUD_REGION", "ap-southeast-2"), ("DEFAULT_SECRET", "ds")], dactl: true, gc: false,
-                want: Ok((au, "dactl-default-id", "profile `default`", "GENESYSCLOUD_REGION")) },
-            Case { what: "--region beats env region and profile", region: Some("ap_northeast_1"), base_url: None, profile: None,
-                env: &[("GENESYSCLOUD_REGION", "ap-southeast-2"), ("DEFAULT_SECRET", "ds")], dactl: true, gc: false,
-                want: Ok((jp, "dactl-default-id", "profile `default`", "--region")) },
-            Case { what: "--base-url beats --region", region: Some("eu-west-1"), base_url: Some("http://127.0.0.1:1"), profile: None, env: ENV_CREDS, dactl: false, gc: false,
-                want: Ok(("http://127.0.0.1:1", "env-id", "GENESYSCLOUD", "--base-url")) },
-            Case { what: "--profile selects another profile", region: None, base_url: None, profile: Some("prod"), env: NO_CREDS, dactl: true, gc: false,
-                want: Ok((jp, "prod-id", "profile `prod`", "profile `prod`")) },
-            Case { what: "DACTL_PROFILE selects a profile", region: None, base_url: None, profile: None,
-                env: &[("DACTL_PROFILE", "prod"), ("PROD_SECRET", "ps")], dactl: true, gc: false,
-                want: Ok((jp, "prod-id", "profile `prod`", "profile `prod`")) },
-            Case { what: "--profile beats DACTL_PROFILE", region: None, base_url: None, profile: Some("default"),
-                env: &[("DACTL_PROFILE", "prod"), ("DEFAULT_SECRET", "ds")], dactl: true, gc: false,
-                want: Ok((ie, "dactl-default-id", "profile `default`", "profile `default`")) },
-            Case { what: "explicit profile + env creds of another client: refuse", region: None, base_url: None, profile: Some("prod"), env: ENV_CREDS, dactl: true, gc: false,
-                want: Err("names client `prod-id`") },
-            Case { what: "explicit profile without creds + env creds: env creds", region: None, base_url: None, profile: Some("regiononly"), env: ENV_CREDS, dactl: true, gc: false,
-                want: Ok(("http://127.0.0.1:9", "env-id", "GENESYSCLOUD_OAUTHCLIENT_ID", "profile `regiononly`")) },
-            Case { what: "--region beats an explicit profile's region", region: Some("eu-west-1"), base_url: None, profile: Some("prod"), env: NO_CREDS, dactl: true, gc: false,
-                want: Ok((ie, "prod-id", "profile `prod`", "--region")) },
-            Case { what: "unknown profile", region: None, base_url: None, profile: Some("nope"), env: NO_CREDS, dactl: true, gc: true,
-                want: Err("no profile named `nope`") },
-            Case { what: "gc default profile when dactl has none", region: None, base_url: None, profile: None, env: &[], dactl: false, gc: true,
-                want: Ok((us, "0b7a5b1c-1111-4e1e-9a55-6c4b3c2d1e0f", "profile `default` (gc config", "gc config")) },
-            Case { what: "dactl's default shadows gc's", region: None, base_url: None, profile: None, env: NO_CREDS, dactl: true, gc: true,
-                want: Ok((ie, "dactl-default-id", "dactl config", "dactl config")) },
-            Case { what: "gc: prefix picks gc's profile", region: None, base_url: None, profile: Some("gc:default"), env: NO_CREDS, dactl: true, gc: true,
-                want: Ok((us, "0b7a5b1c-1111-4e1e-9a55-6c4b3c2d1e0f", "gc config", "gc config")) },
-            Case { what: "gc localhost environment", region: None, base_url: None, profile: Some("local"), env: &[], dactl: false, gc: true,
-                want: Ok(("http://localhost:8080", "dactl-sandbox", "profile `local`", "profile `local`")) },
-            Case { what: "gc underscore-only region key", region: None, base_url: None, profile: Some("mideast"), env: &[], dactl: false, gc: true,
-                want: Ok(("https://api.mec1.pure.cloud", "7e6f5a4b-3333-4c2d-9e8f-1a2b3c4d5e6f", "gc config", "profile `mideast`")) },
+            Case {
+                what: "nothing at all",
+                region: None,
+                base_url: None,
+                profile: None,
+                env: &[],
+                dactl: false,
+                gc: false,
+                want: Err("no client credentials"),
+            },
+            Case {
+                what: "env creds only: default region",
+                region: None,
+                base_url: None,
+                profile: None,
+                env: ENV_CREDS,
+                dactl: false,
+                gc: false,
+                want: Ok((
+                    us,
+                    "env-id",
+                    "GENESYSCLOUD_OAUTHCLIENT_ID",
+                    "default region",
+                )),
+            },
+            Case {
+                what: "implicit default profile gives everything",
+                region: None,
+                base_url: None,
+                profile: None,
+                env: NO_CREDS,
+                dactl: true,
+                gc: false,
+                want: Ok((
+                    ie,
+                    "dactl-default-id",
+                    "profile `default` (dactl config",
+                    "profile `default`",
+                )),
+            },
+            Case {
+                what: "env creds beat the implicit default profile's",
+                region: None,
+                base_url: None,
+                profile: None,
+                env: ENV_CREDS,
+                dactl: true,
+                gc: false,
+                want: Ok((
+                    ie,
+                    "env-id",
+                    "GENESYSCLOUD_OAUTHCLIENT_ID",
+                    "profile `default`",
+                )),
+            },
+            Case {
+                what: "env region beats the default profile's region",
+                region: None,
+                base_url: None,
+                profile: None,
+                env: &[
+                    ("GENESYSCLOUD_REGION", "ap-southeast-2"),
+                    ("DEFAULT_SECRET", "ds"),
+                ],
+                dactl: true,
+                gc: false,
+                want: Ok((
+                    au,
+                    "dactl-default-id",
+                    "profile `default`",
+                    "GENESYSCLOUD_REGION",
+                )),
+            },
+            Case {
+                what: "--region beats env region and profile",
+                region: Some("ap_northeast_1"),
+                base_url: None,
+                profile: None,
+                env: &[
+                    ("GENESYSCLOUD_REGION", "ap-southeast-2"),
+                    ("DEFAULT_SECRET", "ds"),
+                ],
+                dactl: true,
+                gc: false,
+                want: Ok((jp, "dactl-default-id", "profile `default`", "--region")),
+            },
+            Case {
+                what: "--base-url beats --region",
+                region: Some("eu-west-1"),
+                base_url: Some("http://127.0.0.1:1"),
+                profile: None,
+                env: ENV_CREDS,
+                dactl: false,
+                gc: false,
+                want: Ok(("http://127.0.0.1:1", "env-id", "GENESYSCLOUD", "--base-url")),
+            },
+            Case {
+                what: "--profile selects another profile",
+                region: None,
+                base_url: None,
+                profile: Some("prod"),
+                env: NO_CREDS,
+                dactl: true,
+                gc: false,
+                want: Ok((jp, "prod-id", "profile `prod`", "profile `prod`")),
+            },
+            Case {
+                what: "DACTL_PROFILE selects a profile",
+                region: None,
+                base_url: None,
+                profile: None,
+                env: &[("DACTL_PROFILE", "prod"), ("PROD_SECRET", "ps")],
+                dactl: true,
+                gc: false,
+                want: Ok((jp, "prod-id", "profile `prod`", "profile `prod`")),
+            },
+            Case {
+                what: "--profile beats DACTL_PROFILE",
+                region: None,
+                base_url: None,
+                profile: Some("default"),
+                env: &[("DACTL_PROFILE", "prod"), ("DEFAULT_SECRET", "ds")],
+                dactl: true,
+                gc: false,
+                want: Ok((
+                    ie,
+                    "dactl-default-id",
+                    "profile `default`",
+                    "profile `default`",
+                )),
+            },
+            Case {
+                what: "explicit profile + env creds of another client: refuse",
+                region: None,
+                base_url: None,
+                profile: Some("prod"),
+                env: ENV_CREDS,
+                dactl: true,
+                gc: false,
+                want: Err("names client `prod-id`"),
+            },
+            Case {
+                what: "explicit profile without creds + env creds: env creds",
+                region: None,
+                base_url: None,
+                profile: Some("regiononly"),
+                env: ENV_CREDS,
+                dactl: true,
+                gc: false,
+                want: Ok((
+                    "http://127.0.0.1:9",
+                    "env-id",
+                    "GENESYSCLOUD_OAUTHCLIENT_ID",
+                    "profile `regiononly`",
+                )),
+            },
+            Case {
+                what: "--region beats an explicit profile's region",
+                region: Some("eu-west-1"),
+                base_url: None,
+                profile: Some("prod"),
+                env: NO_CREDS,
+                dactl: true,
+                gc: false,
+                want: Ok((ie, "prod-id", "profile `prod`", "--region")),
+            },
+            Case {
+                what: "unknown profile",
+                region: None,
+                base_url: None,
+                profile: Some("nope"),
+                env: NO_CREDS,
+                dactl: true,
+                gc: true,
+                want: Err("no profile named `nope`"),
+            },
+            Case {
+                what: "gc default profile when dactl has none",
+                region: None,
+                base_url: None,
+                profile: None,
+                env: &[],
+                dactl: false,
+                gc: true,
+                want: Ok((
+                    us,
+                    "0b7a5b1c-1111-4e1e-9a55-6c4b3c2d1e0f",
+                    "profile `default` (gc config",
+                    "gc config",
+                )),
+            },
+            Case {
+                what: "dactl's default shadows gc's",
+                region: None,
+                base_url: None,
+                profile: None,
+                env: NO_CREDS,
+                dactl: true,
+                gc: true,
+                want: Ok((ie, "dactl-default-id", "dactl config", "dactl config")),
+            },
+            Case {
+                what: "gc: prefix picks gc's profile",
+                region: None,
+                base_url: None,
+                profile: Some("gc:default"),
+                env: NO_CREDS,
+                dactl: true,
+                gc: true,
+                want: Ok((
+                    us,
+                    "0b7a5b1c-1111-4e1e-9a55-6c4b3c2d1e0f",
+                    "gc config",
+                    "gc config",
+                )),
+            },
+            Case {
+                what: "gc localhost environment",
+                region: None,
+                base_url: None,
+                profile: Some("local"),
+                env: &[],
+                dactl: false,
+                gc: true,
+                want: Ok((
+                    "http://localhost:8080",
+                    "dactl-sandbox",
+                    "profile `local`",
+                    "profile `local`",
+                )),
+            },
+            Case {
+                what: "gc underscore-only region key",
+                region: None,
+                base_url: None,
+                profile: Some("mideast"),
+                env: &[],
+                dactl: false,
+                gc: true,
+                want: Ok((
+                    "https://api.mec1.pure.cloud",
+                    "7e6f5a4b-3333-4c2d-9e8f-1a2b3c4d5e6f",
+                    "gc config",
+                    "profile `mideast`",
+                )),
+            },
         ];
         for c in cases {
             let flags = ConnectionFlags {
@@ -648,18 +858,41 @@ base_url = "http://127.0.0.1:9"
             match (c.want, got) {
                 (Ok((api, id, src, ep_src)), Ok(res)) => {
                     let (target, _) = materialize(&res, &e).unwrap();
-                    let Target::Remote { environment, credentials } = target else {
+                    let Target::Remote {
+                        environment,
+                        credentials,
+                    } = target
+                    else {
                         panic!("{}: remote expected", c.what)
                     };
                     assert_eq!(environment.api_base, api, "{}", c.what);
                     assert_eq!(credentials.client_id, id, "{}", c.what);
-                    assert!(credentials.source.contains(src), "{}: source {:?}", c.what, credentials.source);
-                    assert!(res.endpoint_source.contains(ep_src), "{}: endpoint source {:?}", c.what, res.endpoint_source);
-                    assert!(!format!("{:?}", credentials).contains("secret\""), "{}", c.what);
+                    assert!(
+                        credentials.source.contains(src),
+                        "{}: source {:?}",
+                        c.what,
+                        credentials.source
+                    );
+                    assert!(
+                        res.endpoint_source.contains(ep_src),
+                        "{}: endpoint source {:?}",
+                        c.what,
+                        res.endpoint_source
+                    );
+                    assert!(
+                        !format!("{:?}", credentials).contains("secret\""),
+                        "{}",
+                        c.what
+                    );
                 }
                 (Err(msg), Err(err)) => {
                     assert!(format!("{err:#}").contains(msg), "{}: {err:#}", c.what);
-                    assert_eq!(crate::error::exit_code_for(&err), crate::error::Exit::Usage, "{}", c.what);
+                    assert_eq!(
+                        crate::error::exit_code_for(&err),
+                        crate::error::Exit::Usage,
+                        "{}",
+                        c.what
+                    );
                 }
                 (want, got) => panic!("{}: want {want:?}, got {got:?}", c.what),
             }
@@ -676,9 +909,23 @@ base_url = "http://127.0.0.1:9"
             }),
             gc: None,
         };
-        let flags = ConnectionFlags { profile: Some("prod".into()), ..Default::default() };
-        let res = resolve(&flags, &env(&[("GENESYSCLOUD_REGION", "eu-west-1")]), &files).unwrap();
-        assert!(res.warnings.iter().any(|w| w.contains("overrides the endpoint of profile `prod`")), "{:?}", res.warnings);
+        let flags = ConnectionFlags {
+            profile: Some("prod".into()),
+            ..Default::default()
+        };
+        let res = resolve(
+            &flags,
+            &env(&[("GENESYSCLOUD_REGION", "eu-west-1")]),
+            &files,
+        )
+        .unwrap();
+        assert!(
+            res.warnings
+                .iter()
+                .any(|w| w.contains("overrides the endpoint of profile `prod`")),
+            "{:?}",
+            res.warnings
+        );
         // A bad region in a profile names the profile.
         let files = ConfigFiles {
             dactl: Some(profiles::ConfigFile {
@@ -690,13 +937,20 @@ base_url = "http://127.0.0.1:9"
         };
         let err = resolve(&ConnectionFlags::default(), &env(ENV_CREDS), &files).unwrap_err();
         let r = crate::error::render(&err);
-        assert!(r.contains("in profile `default`") && r.contains("unknown region `mars-1`"), "{r}");
+        assert!(
+            r.contains("in profile `default`") && r.contains("unknown region `mars-1`"),
+            "{r}"
+        );
         assert!(r.contains("eu-west-1 (mypurecloud.ie)"), "{r}");
     }
 
     #[test]
     fn sandbox_refuses_profile_flag() {
-        let flags = ConnectionFlags { sandbox: true, profile: Some("p".into()), ..Default::default() };
+        let flags = ConnectionFlags {
+            sandbox: true,
+            profile: Some("p".into()),
+            ..Default::default()
+        };
         assert!(resolve(&flags, &env(&[]), &ConfigFiles::default()).is_err());
     }
 }

@@ -43,10 +43,7 @@ pub(crate) fn check(granted: Option<&[String]>, method: &str, path: &str) -> Res
     let (Some(granted), Some(needed)) = (granted, required(method, path)) else {
         return Ok(());
     };
-    if needed
-        .iter()
-        .any(|n| granted.iter().any(|g| grants(g, n)))
-    {
+    if needed.iter().any(|n| granted.iter().any(|g| grants(g, n))) {
         return Ok(());
     }
     Err(if needed.len() == 1 {
@@ -79,12 +76,21 @@ mod tests {
         let a = ACTIONS_PATH;
         assert_eq!(required("GET", a), Some(VIEW));
         assert_eq!(required("GET", &format!("{a}/x")), Some(VIEW));
-        assert_eq!(required("GET", &format!("{a}/x/draft/validation")), Some(EDIT));
+        assert_eq!(
+            required("GET", &format!("{a}/x/draft/validation")),
+            Some(EDIT)
+        );
         assert_eq!(required("PATCH", &format!("{a}/x")), Some(EDIT));
-        assert_eq!(required("POST", &format!("{a}/x/draft/publish")), Some(EDIT));
+        assert_eq!(
+            required("POST", &format!("{a}/x/draft/publish")),
+            Some(EDIT)
+        );
         assert_eq!(required("DELETE", &format!("{a}/x/draft")), Some(DELETE));
         assert_eq!(required("POST", &format!("{a}/x/test")), Some(EXECUTE));
-        assert_eq!(required("POST", &format!("{a}/x/draft/test")), Some(EXECUTE_DRAFT));
+        assert_eq!(
+            required("POST", &format!("{a}/x/draft/test")),
+            Some(EXECUTE_DRAFT)
+        );
         assert_eq!(required("POST", "/oauth/token"), None);
     }
 
