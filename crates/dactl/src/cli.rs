@@ -156,7 +156,7 @@ Runs live in $DACTL_HOME/runs/<run-id>/: plan.json, journal.ndjson, backups/ (pr
 RUN is an id, a unique prefix of one, or `last`."
     )]
     Runs(RunsCommand),
-    /// Restore the timeouts a run changed, where they are still what the run set
+    /// Undo a run: put back what it changed, where the action is still what the run left
     #[command(after_help = "\
 An action whose timeout changed since the run is reported as `changed since` and left alone
 unless --force. Undo is itself a run (resumable, and undoable). Undoing a `restore` run writes

@@ -238,7 +238,8 @@ impl App {
             self.global.concurrency as usize,
         ));
         let mut set = tokio::task::JoinSet::new();
-        for a in listed.values().cloned() {
+        for a in listed.values() {
+            let a = a.clone();
             let client = session.client.clone();
             let sem = sem.clone();
             set.spawn(async move {

@@ -230,6 +230,8 @@ fn profile_names(all: &[Profile]) -> String {
     format!("known profiles: {}", names.join(", "))
 }
 
+// The client's error is large by design (it carries the decoded ErrorBody); this is cold code.
+#[allow(clippy::result_large_err)]
 fn endpoint_env(ep: &Endpoint) -> Result<Environment, genesys_client::Error> {
     match ep {
         Endpoint::Region(r) => Environment::from_region(r),

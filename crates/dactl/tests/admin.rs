@@ -1,6 +1,7 @@
 //! The Genesys admin's world, at the CLI level: profiles (dactl's and gc's), `auth check` with
 //! the emulator's permission model, error hints (403, 401, 429, unknown region), logging,
 //! `restore` through the safe engine, completions and the man page.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -100,11 +100,11 @@ mod tests {
         let view_only = vec!["integrations:action:view".to_string()];
         assert!(check(None, "PATCH", &format!("{a}/x")).is_ok());
         assert!(check(Some(&view_only), "GET", a).is_ok());
-        let e = check(Some(&view_only), "PATCH", &format!("{a}/x")).unwrap_err();
+        let e = check(Some(&view_only), "PATCH", &format!("{a}/x")).expect_err("refused");
         assert_eq!(e.status, StatusCode::FORBIDDEN);
         assert_eq!(e.code, "missing.permissions");
         assert!(e.message.contains("[integrations:action:edit]"));
-        let e = check(Some(&[]), "GET", a).unwrap_err();
+        let e = check(Some(&[]), "GET", a).expect_err("refused");
         assert_eq!(e.code, "missing.any.permissions");
         assert!(e.message.contains("integrations:action:view"));
         let wild = vec!["integrations:*:*".to_string()];
