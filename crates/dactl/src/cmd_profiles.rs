@@ -121,7 +121,7 @@ impl App {
                     "no profile named `{n}` (selected by {})",
                     by.describe()
                 ))
-                .hint("the list below `dactl profiles list` prints without a selection shows what exists")
+                .hint("run `dactl profiles list` without `--profile` and `DACTL_PROFILE` to see every profile")
                 .into());
             }
         }

@@ -83,9 +83,13 @@ fn real_main() -> i32 {
     }
 }
 
+/// `COLUMNS` when set, else the terminal's width (comfy-table asks the terminal), else 120.
+/// Only used when stdout is a terminal.
 fn terminal_width(env: &EnvVars) -> Option<u16> {
     env.raw("COLUMNS")
-        .and_then(|c| c.parse().ok())
+        .and_then(|c| c.trim().parse().ok())
+        .filter(|w: &u16| *w >= 20)
+        .or_else(|| comfy_table::Table::new().width())
         .or(Some(120))
 }
 
