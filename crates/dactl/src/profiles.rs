@@ -609,13 +609,19 @@ fn keyring_get(profile: &Profile, account: &str) -> Result<Secret, Failure> {
         ))
         .hint(format!(
             "store it with `dactl profiles set-secret {account}` (reads the secret from stdin)"
-        ))),
+        ))
+        .hint(KEYRING_LINUX_HINT)),
         Err(e) => Err(Failure::usage(format!(
             "cannot read the OS keyring for {}: {e}",
             profile.label()
-        ))),
+        ))
+        .hint(KEYRING_LINUX_HINT)),
     }
 }
+
+/// On Linux the keyring is the kernel's (keyutils): sessions without one cannot use it.
+#[cfg(feature = "keyring")]
+const KEYRING_LINUX_HINT: &str = "on Linux dactl uses the kernel keyring (keyutils), which a session without a user keyring (a container, some SSH or cron sessions) cannot use; there, use `client_secret_file` or `client_secret_env`";
 
 #[cfg(not(feature = "keyring"))]
 fn keyring_get(profile: &Profile, _account: &str) -> Result<Secret, Failure> {
@@ -631,9 +637,9 @@ fn keyring_get(profile: &Profile, _account: &str) -> Result<Secret, Failure> {
 pub fn keyring_set(account: &str, secret: &Secret) -> Result<(), Failure> {
     let entry = keyring::Entry::new(KEYRING_SERVICE, account)
         .map_err(|e| Failure::usage(format!("cannot open the OS keyring: {e}")))?;
-    entry
-        .set_password(secret.expose())
-        .map_err(|e| Failure::usage(format!("cannot write to the OS keyring: {e}")))
+    entry.set_password(secret.expose()).map_err(|e| {
+        Failure::usage(format!("cannot write to the OS keyring: {e}")).hint(KEYRING_LINUX_HINT)
+    })
 }
 
 /// Store a profile's secret in the OS keyring: unavailable in this build.
