@@ -713,3 +713,122 @@ fn completions_and_man_page() {
     assert!(dir.join("dactl.1").exists());
     assert!(dir.join("dactl-restore.1").exists());
 }
+
+/// The id of the restore run (`last` is ambiguous between runs started in the same second).
+fn restore_run_id(h: &Harness) -> String {
+    std::fs::read_dir(h.runs_dir())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| e.path().join("targets").exists())
+        .map(|e| e.file_name().into_string().unwrap())
+        .expect("a restore run")
+}
+
+#[test]
+fn a_restore_killed_after_its_write_is_settled_by_resume() {
+    let h = Harness::new();
+    let name = "Lookup Order Status";
+    let original = h.action_by_name(name);
+    let o = h.run(&["get", name, "-o", "json"]);
+    let file = h.home().join("l.json");
+    std::fs::write(&file, &o.stdout).unwrap();
+    assert_code(&h.run(&["timeout", "set", "41s", name, "-q"]), 0);
+    // The process dies after the PATCH was sent, before its answer was journalled.
+    let o = h
+        .cmd()
+        .env("DACTL_TEST_CRASH_AT", "after-patch:1")
+        .args(["restore", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_code(&o, 137);
+    let patches = h.writes().len();
+    let o = h.run(&["runs", "resume", &restore_run_id(&h), "-o", "json"]);
+    assert_code(&o, 0);
+    let v = json_out(&o);
+    assert_eq!(v["summary"]["changed"], 1, "{v}");
+    assert!(v["results"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("had landed"));
+    assert_eq!(h.writes().len(), patches, "resume must not write again");
+    let diff: Vec<String> = diff_paths(&original, &h.action_by_name(name))
+        .into_iter()
+        .filter(|p| p != "/version")
+        .collect();
+    assert!(diff.is_empty(), "{diff:?}");
+}
+
+#[test]
+fn a_restore_killed_before_its_write_is_finished_by_resume() {
+    let h = Harness::new();
+    let name = "Lookup Order Status";
+    let o = h.run(&["get", name, "-o", "json"]);
+    let file = h.home().join("l.json");
+    std::fs::write(&file, &o.stdout).unwrap();
+    assert_code(&h.run(&["timeout", "set", "42s", name, "-q"]), 0);
+    let o = h
+        .cmd()
+        .env("DACTL_TEST_CRASH_AT", "after-backup:1")
+        .args(["restore", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_code(&o, 137);
+    assert_eq!(h.action_by_name(name)["config"]["timeoutSeconds"], 42);
+    let o = h.run(&["runs", "resume", &restore_run_id(&h), "-q"]);
+    assert_code(&o, 0);
+    assert!(h.action_by_name(name)["config"]
+        .get("timeoutSeconds")
+        .is_none());
+}
+
+#[test]
+fn auth_check_names_the_credential_source_on_401() {
+    let h = Harness::new();
+    let o = h
+        .cmd()
+        .env("GENESYSCLOUD_OAUTHCLIENT_SECRET", "nope")
+        .args(["auth", "check"])
+        .output()
+        .unwrap();
+    assert_code(&o, 4);
+    let e = stderr(&o);
+    assert!(e.contains("auth check: the token request failed"), "{e}");
+    assert!(
+        e.contains("`GENESYSCLOUD_OAUTHCLIENT_ID`/`GENESYSCLOUD_OAUTHCLIENT_SECRET`"),
+        "{e}"
+    );
+}
+
+#[cfg(not(feature = "keyring"))]
+#[test]
+fn keyring_profiles_explain_the_missing_feature() {
+    let h = Harness::new();
+    let cfg = h.home().join("k.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[profiles.k]\nbase_url = \"{}\"\nclient_id = \"{ID}\"\nclient_secret_keyring = true\n",
+            h.base_url()
+        ),
+    )
+    .unwrap();
+    let o = bare(&h)
+        .env("DACTL_CONFIG", &cfg)
+        .args(["--profile", "k", "list"])
+        .output()
+        .unwrap();
+    assert_code(&o, 2);
+    assert!(
+        stderr(&o).contains("built without keyring support"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("--features keyring"));
+    let o = bare(&h)
+        .env("DACTL_CONFIG", &cfg)
+        .args(["profiles", "set-secret", "k"])
+        .output()
+        .unwrap();
+    assert_code(&o, 2);
+    assert!(h.journal().is_empty());
+}
