@@ -13,6 +13,7 @@
 #   scripts/emulator-bench/run.sh [--actions N] [--rate R] [--seconds S] [--seed S]
 #
 # Exits 1 when the rate target (R/s with p99 < 20 ms and no errors) is not met.
+# DACTL_BIN=/path/to/dactl measures that binary instead of building one.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 
@@ -42,9 +43,12 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 echo "== building dactl and the load generator (release)" >&2
-(cd "$root" && cargo build --quiet --release --locked -p dactl \
-    && cargo build --quiet --release --locked -p genesys-emulator --example bench_client)
-dactl="$root/target/release/dactl"
+if [[ -z "${DACTL_BIN:-}" ]]; then
+    (cd "$root" && cargo build --quiet --release --locked -p dactl)
+    DACTL_BIN="$root/target/release/dactl"
+fi
+(cd "$root" && cargo build --quiet --release --locked -p genesys-emulator --example bench_client)
+dactl="$DACTL_BIN"
 client="$root/target/release/examples/bench_client"
 
 started=$(date +%s%N)
@@ -70,8 +74,14 @@ secret="$(sed -n 's/^client secret: *//p' "$work/serve.out")"
 echo "emulator: dactl sandbox serve --actions $actions --seed $seed on $base_url, ready in ${ready_ms} ms"
 echo "machine:  $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 "$client" list "$base_url" "$id" "$secret"
+# CPU time of the emulator process (user + system, in clock ticks).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
 status=0
+before="$(cpu_ticks)"
 "$client" rate "$base_url" "$id" "$secret" --rate "$rate" --seconds "$seconds" || status=$?
+used_ms=$(( ($(cpu_ticks) - before) * 1000 / $(getconf CLK_TCK) ))
+requests=$(( rate * seconds ))
+echo "emulator CPU during the rate run: ${used_ms} ms for about ${requests} requests ($(( used_ms * 1000 / requests )) µs/request)"
 rss_kb="$(sed -n 's/^VmHWM: *\([0-9]*\) kB/\1/p' "/proc/$server_pid/status" 2>/dev/null || true)"
 [[ -n "$rss_kb" ]] && echo "emulator peak memory (VmHWM): $((rss_kb / 1024)) MB"
 exit "$status"

@@ -132,7 +132,11 @@ async fn login(t: &Target) -> Result<Session, Error> {
 }
 
 /// One listing pass: (entities, pages, bytes).
-async fn list_all(s: &Session, page_size: u32, config: bool) -> Result<(Vec<Value>, u64, u64), Error> {
+async fn list_all(
+    s: &Session,
+    page_size: u32,
+    config: bool,
+) -> Result<(Vec<Value>, u64, u64), Error> {
     let mut entities = Vec::new();
     let (mut page, mut pages, mut bytes) = (1u64, 1u64, 0u64);
     let mut total = None;
@@ -298,17 +302,17 @@ async fn fixed_rate(t: &Target, rate: u32, seconds: u64) -> Result<(), Error> {
             Kind::Patch => {
                 let next = writes.lock().map_err(|_| "poisoned")?.next();
                 match next {
-                    Some(w) => s.http.patch(format!("{}{ACTIONS}/{}", s.base, w.id)).json(
-                        &json!({"name": w.name, "version": w.version, "config": w.config}),
-                    ),
+                    Some(w) => s
+                        .http
+                        .patch(format!("{}{ACTIONS}/{}", s.base, w.id))
+                        .json(&json!({"name": w.name, "version": w.version, "config": w.config})),
                     // Every write target used once: read instead.
                     None => s.http.get(format!("{}{ACTIONS}/{}", s.base, read.id)),
                 }
             }
         };
         let req = req.bearer_auth(&s.token);
-        let (results, errors, first_error) =
-            (results.clone(), errors.clone(), first_error.clone());
+        let (results, errors, first_error) = (results.clone(), errors.clone(), first_error.clone());
         tasks.spawn(async move {
             let outcome = match req.send().await {
                 Ok(r) => {
@@ -380,7 +384,8 @@ async fn fixed_rate(t: &Target, rate: u32, seconds: u64) -> Result<(), Error> {
     if let Some(why) = first_error.lock().map_err(|_| "poisoned")?.as_ref() {
         println!("  first error: {why}");
     }
-    let pass = errors == 0 && achieved >= f64::from(rate) * 0.98 && pct(0.99) < Duration::from_millis(20);
+    let pass =
+        errors == 0 && achieved >= f64::from(rate) * 0.98 && pct(0.99) < Duration::from_millis(20);
     println!(
         "  target {rate}/s with p99 < 20 ms and no errors: {}",
         if pass { "met" } else { "NOT met" }
