@@ -33,7 +33,20 @@ want="$(sha256sum "$here/requirements.txt" | cut -d' ' -f1)"
 if [[ ! -x "$venv/bin/python" || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
     echo "== installing the official Python SDK into $venv" >&2
     rm -rf "$venv"
-    python3 -m venv "$venv"
+    if ! python3 -m venv "$venv" 2>"$work/venv.err"; then
+        # Debian's python3 needs its venv package; install it when we may.
+        if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+            echo "== installing python3-venv" >&2
+            apt-get update -qq >/dev/null && apt-get install -y -qq python3-venv >/dev/null
+            rm -rf "$venv"
+            python3 -m venv "$venv"
+        else
+            cat "$work/venv.err" >&2
+            echo "error: \`python3 -m venv\` failed" >&2
+            echo "hint: install python3-venv (Debian, Ubuntu), then run this again" >&2
+            exit 1
+        fi
+    fi
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
         --no-input -r "$here/requirements.txt"
     echo "$want" >"$stamp"
