@@ -164,7 +164,7 @@ back the whole configuration each action had before it.
 
 Examples:
   dactl undo last --dry-run
-  dactl undo 20250301T021500Z-3fa2 --yes")]
+  dactl undo 20250301T021500123Z-3fa2 --yes")]
     Undo {
         /// Run id (or a unique prefix, or `last`)
         run: String,

@@ -285,11 +285,12 @@ pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// A new run id: sortable by time, unique.
+/// A new run id: sortable by time to the millisecond (so `last` is the newest run even when
+/// two runs start within one second), with a random suffix for uniqueness.
 pub fn new_run_id() -> String {
     format!(
         "{}-{:04x}",
-        chrono::Utc::now().format("%Y%m%dT%H%M%SZ"),
+        chrono::Utc::now().format("%Y%m%dT%H%M%S%3fZ"),
         fastrand::u16(..)
     )
 }
@@ -563,6 +564,15 @@ mod tests {
         let folded = fold(&events);
         assert!(folded["a"].patch_sent);
         assert!(!folded["a"].done);
+    }
+
+    #[test]
+    fn run_ids_sort_by_time() {
+        let a = new_run_id();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let b = new_run_id();
+        assert!(a < b, "{a} < {b}");
+        assert_eq!(a.len(), "20261129T182822123Z-0a1b".len());
     }
 
     #[test]

@@ -32,7 +32,7 @@ fn filters(h: &Harness) -> Vec<(String, String)> {
             "[HOME]".into(),
         ),
         (r"127\.0\.0\.1:\d+".into(), "127.0.0.1:[PORT]".into()),
-        (r"\d{8}T\d{6}Z-[0-9a-f]{4}".into(), "[RUN]".into()),
+        (r"\d{8}T\d{9}Z-[0-9a-f]{4}".into(), "[RUN]".into()),
         (
             r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z".into(),
             "[TIME]".into(),
