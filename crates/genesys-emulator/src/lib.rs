@@ -23,6 +23,7 @@
 
 mod admin;
 mod api;
+mod architect;
 mod auth;
 pub mod cli;
 mod error;
@@ -142,6 +143,8 @@ pub(crate) struct Org {
     pub creds: OrgCredentials,
     pub data: RwLock<OrgData>,
     seeded: OrgData,
+    /// Architect's dependency index (which flows use which action), built from the seed.
+    pub flows: architect::FlowIndex,
 }
 
 impl Org {
@@ -187,6 +190,7 @@ impl Emulator {
             config.orgs.push(OrgCredentials::default());
         }
         let seeded = seed::seed_org(config.seed, config.synthetic_actions);
+        let flows = architect::FlowIndex::build(&seeded);
         let orgs = config
             .orgs
             .iter()
@@ -194,6 +198,7 @@ impl Emulator {
                 creds: creds.clone(),
                 data: RwLock::new(seeded.clone()),
                 seeded: seeded.clone(),
+                flows: flows.clone(),
             })
             .collect();
         let faults = FaultPlan::new(config.faults.clone());
