@@ -88,6 +88,7 @@ pub async fn run(
             dry_run,
             also_draft,
             verify,
+            show_flows,
         }) => {
             let t = crate::duration::parse_timeout(&duration).map_err(|e| {
                 Failure::usage(e.to_string()).hint(
@@ -101,6 +102,7 @@ pub async fn run(
                 dry_run,
                 also_draft,
                 verify,
+                show_flows,
             )
             .await
         }
@@ -110,6 +112,7 @@ pub async fn run(
             dry_run,
             also_draft,
             verify,
+            show_flows,
         }) => {
             app.change(
                 Operation::Unset,
@@ -118,6 +121,7 @@ pub async fn run(
                 dry_run,
                 also_draft,
                 verify,
+                show_flows,
             )
             .await
         }
@@ -131,6 +135,59 @@ pub async fn run(
         } => app.undo(&run, dry_run, force).await,
         Command::Backup { selectors, out } => app.backup(selectors, &out).await,
         Command::Sandbox(SandboxCommand::Reset) => app.sandbox_reset(),
+        Command::Probe {
+            action,
+            input,
+            count,
+            all,
+            name,
+            category,
+            integration,
+            ids,
+            from_file,
+        } => {
+            let mut refused = Vec::new();
+            for (given, flag) in [
+                (all, "--all"),
+                (name.is_some(), "--name"),
+                (category.is_some(), "--category"),
+                (integration.is_some(), "--integration"),
+                (!ids.is_empty(), "--id"),
+                (from_file.is_some(), "--from-file"),
+            ] {
+                if given {
+                    refused.push(flag);
+                }
+            }
+            if refused.is_empty() && action.is_none() {
+                return Err(Failure::usage("`probe` needs one ACTION")
+                    .hint("name the action by id or exact name: `dactl probe \"Get Contact\" --input '{}'`")
+                    .into());
+            }
+            app.probe(crate::cmd_probe::ProbeArgs {
+                action: action.unwrap_or_default(),
+                input,
+                count,
+                refused,
+            })
+            .await
+        }
+        Command::Flows { action, published } => app.flows(action, published).await,
+        Command::Plan {
+            file,
+            detailed_exitcode,
+            show_flows,
+        } => app.plan_policy(&file, detailed_exitcode, show_flows).await,
+        Command::Apply {
+            file,
+            also_draft,
+            verify,
+            show_flows,
+        } => {
+            app.apply_policy(&file, also_draft, verify, show_flows)
+                .await
+        }
+        Command::Report { html } => app.report(&html).await,
         Command::Sandbox(SandboxCommand::Serve {
             addr,
             client_id,
@@ -443,26 +500,37 @@ impl App {
                     draft,
                     warning,
                     version: a.version,
+                    flows: None,
                 }
             })
             .collect()
     }
 
     pub(crate) fn plan_table(rows: &[PlanRow]) -> Table {
-        let mut t = Table::new(&["NAME", "ID", "OLD", "NEW", "VERDICT", "NOTE"]);
+        let flows = rows.iter().any(|r| r.flows.is_some());
+        let mut headers = vec!["NAME", "ID", "OLD", "NEW", "VERDICT"];
+        if flows {
+            headers.push("USED BY");
+        }
+        headers.push("NOTE");
+        let mut t = Table::new(&headers);
         for r in rows {
             let verdict = match (&r.verdict, &r.reason) {
                 (Verdict::Skip, Some(reason)) => format!("skip: {reason}"),
                 (v, _) => v.as_str().to_string(),
             };
-            t.row(vec![
+            let mut cells = vec![
                 r.name.clone(),
                 r.id.clone(),
                 describe_timeout(r.old_timeout),
                 describe_timeout(r.new_timeout),
                 verdict,
-                r.warning.clone().unwrap_or_default(),
-            ]);
+            ];
+            if flows {
+                cells.push(crate::cmd_flows::used_by(r.flows));
+            }
+            cells.push(r.warning.clone().unwrap_or_default());
+            t.row(cells);
         }
         t
     }
@@ -514,6 +582,7 @@ impl App {
         dry_run: bool,
         also_draft: bool,
         verify: VerifyMode,
+        show_flows: bool,
     ) -> anyhow::Result<Exit> {
         let sel = self.selectors(actions_, s)?;
         if sel.is_empty() {
@@ -534,7 +603,10 @@ impl App {
             Operation::Set { timeout } => Some(*timeout),
             _ => None,
         };
-        let rows = self.plan_rows(&selected, &drafts, &|_| new, also_draft);
+        let mut rows = self.plan_rows(&selected, &drafts, &|_| new, also_draft);
+        if show_flows {
+            self.annotate_flows(&session, &mut rows).await;
+        }
         if explicit_only && rows.len() == 1 && rows[0].verdict == Verdict::Skip {
             let r = &rows[0];
             return Err(Failure::new(
@@ -1018,6 +1090,7 @@ impl App {
                 draft: false,
                 warning: None,
                 version: current.version,
+                flows: None,
             });
         }
         let plan = Plan {
@@ -1117,6 +1190,7 @@ impl App {
             rate_limit_per_minute: a.rate_limit,
             token_ttl: std::time::Duration::from_secs(a.token_ttl),
             faults,
+            execution_jitter: session::SANDBOX_JITTER,
             ..genesys_emulator::Config::default()
         };
         if a.client_id.is_some() || a.client_secret.is_some() {

@@ -140,7 +140,92 @@ pub enum Command {
     /// The built-in emulator of the Genesys Cloud API
     #[command(subcommand)]
     Sandbox(SandboxCommand),
+    /// Run an action's test N times, time each call and recommend a timeout (p99 × 3)
+    #[command(after_help = PROBE_HELP)]
+    Probe {
+        /// Action id or exact name: one action, since each execution calls its real backend
+        action: Option<String>,
+        /// The action's input as a JSON object, or @FILE (`@-` reads stdin)
+        #[arg(long, value_name = "JSON|@FILE")]
+        input: String,
+        /// Number of test executions (at most 1000); `--concurrency` run at once
+        #[arg(short = 'n', long = "count", default_value_t = 20, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+        count: u32,
+        /// Refused: probe runs one ACTION
+        #[arg(long, hide = true)]
+        all: bool,
+        /// Refused: probe runs one ACTION
+        #[arg(long, hide = true)]
+        name: Option<String>,
+        /// Refused: probe runs one ACTION
+        #[arg(long, hide = true)]
+        category: Option<String>,
+        /// Refused: probe runs one ACTION
+        #[arg(long, hide = true)]
+        integration: Option<String>,
+        /// Refused: probe runs one ACTION
+        #[arg(long = "id", hide = true)]
+        ids: Vec<String>,
+        /// Refused: probe runs one ACTION
+        #[arg(long, hide = true)]
+        from_file: Option<String>,
+    },
+    /// List the Architect flows that use an action (dependency tracking; advisory)
+    Flows {
+        /// Action id or exact name
+        action: String,
+        /// Only published flow versions
+        #[arg(long)]
+        published: bool,
+    },
+    /// Show what a policy file (timeouts as code) would change in the org; writes nothing
+    #[command(after_help = POLICY_HELP)]
+    Plan {
+        /// The policy file
+        #[arg(short = 'f', long = "file", value_name = "POLICY.toml")]
+        file: PathBuf,
+        /// Exit 2 when changes are pending and 0 when the org matches (drift checks in CI)
+        #[arg(long)]
+        detailed_exitcode: bool,
+        /// Show how many flows use each action (one request per action)
+        #[arg(long)]
+        show_flows: bool,
+    },
+    /// Apply a policy file as a bulk run (confirmation, backups, resume and undo as usual)
+    #[command(after_help = POLICY_HELP)]
+    Apply {
+        /// The policy file
+        #[arg(short = 'f', long = "file", value_name = "POLICY.toml")]
+        file: PathBuf,
+        /// Also set the timeout of open drafts (they are never published)
+        #[arg(long)]
+        also_draft: bool,
+        /// Verification mode
+        #[arg(long, value_enum, default_value_t = VerifyMode::Canary)]
+        verify: VerifyMode,
+        /// Show how many flows use each action in the plan (one request per action)
+        #[arg(long)]
+        show_flows: bool,
+    },
+    /// Write a self-contained HTML page about every action's timeout (and stored probes)
+    Report {
+        /// The page to write
+        #[arg(long, value_name = "FILE")]
+        html: PathBuf,
+    },
 }
+
+const PROBE_HELP: &str = "\
+Each execution is POST /api/v2/integrations/actions/{id}/test (needs integrations:action:execute),
+timed on the client. Recommended timeout = p99 × 3, rounded up to whole seconds, within 1..60.
+Asks for confirmation on a terminal; pass --yes elsewhere (the --sandbox asks nothing).
+Results are kept in $DACTL_HOME/probes/ and shown by `dactl report`.
+Exit: 0 all executions succeeded, 3 some failed or timed out, 1 none succeeded.";
+
+const POLICY_HELP: &str = "\
+POLICY.toml: an optional top-level `default = SECONDS` for actions no rule matches (omit it to
+leave them alone), then [[rule]] tables with any of `category`, `name` (glob), `integration`,
+`id` and a `timeout`; the first matching rule wins. Example: docs/timeouts.example.toml";
 
 /// `timeout` subcommands.
 #[derive(Debug, Subcommand)]
@@ -167,6 +252,9 @@ pub enum TimeoutCommand {
         /// `full` re-reads every action, `off` checks PATCH responses only
         #[arg(long, value_enum, default_value_t = VerifyMode::Canary)]
         verify: VerifyMode,
+        /// Show how many flows use each action in the plan (one request per action)
+        #[arg(long)]
+        show_flows: bool,
     },
     /// Remove the explicit timeout (the platform default of 60 s applies)
     Unset {
@@ -184,6 +272,9 @@ pub enum TimeoutCommand {
         /// Verification mode
         #[arg(long, value_enum, default_value_t = VerifyMode::Canary)]
         verify: VerifyMode,
+        /// Show how many flows use each action in the plan (one request per action)
+        #[arg(long)]
+        show_flows: bool,
     },
 }
 

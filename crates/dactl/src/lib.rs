@@ -10,11 +10,18 @@
 pub mod actions;
 pub mod app;
 pub mod cli;
+mod cmd_flows;
+mod cmd_policy;
+mod cmd_probe;
+mod cmd_report;
 pub mod duration;
 pub mod engine;
 pub mod error;
 pub mod fsutil;
 pub mod output;
+pub mod policy;
+pub mod probe;
+pub mod report;
 pub mod runs;
 pub mod selector;
 pub mod session;

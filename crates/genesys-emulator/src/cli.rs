@@ -49,6 +49,9 @@ pub struct ServeArgs {
     /// Factor applied to the simulated duration of test/execute calls (1 = real time).
     #[arg(long, default_value_t = 1.0)]
     pub time_scale: f64,
+    /// Run-to-run variation of test/execute latency: σ of a log-normal factor (0 = exact).
+    #[arg(long, default_value_t = 0.0, value_name = "SIGMA")]
+    pub jitter: f64,
 }
 
 impl Default for ServeArgs {
@@ -67,6 +70,7 @@ impl Default for ServeArgs {
             faults: None,
             max_page_size: crate::DEFAULT_MAX_PAGE_SIZE,
             time_scale: 1.0,
+            jitter: 0.0,
         }
     }
 }
@@ -79,6 +83,9 @@ impl ServeArgs {
         }
         if !(self.time_scale.is_finite() && self.time_scale >= 0.0) {
             return Err("--time-scale must be a number of at least 0".into());
+        }
+        if !(self.jitter.is_finite() && (0.0..=2.0).contains(&self.jitter)) {
+            return Err("--jitter must be a number from 0 to 2".into());
         }
         if self.token_ttl == 0 {
             return Err("--token-ttl must be at least 1 second".into());
@@ -101,6 +108,7 @@ impl ServeArgs {
             }],
             faults,
             execution_time_scale: self.time_scale,
+            execution_jitter: self.jitter,
         })
     }
 }

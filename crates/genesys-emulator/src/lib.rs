@@ -6,6 +6,7 @@
 //! pessimistically where the real API is undocumented (genesys-api.md §7): PATCH replaces
 //! `config`, templates are returned by URI only, every write bumps `version` by one, a stale
 //! version is a 409, tokens expire and a per-token rate limit answers 429 with `Retry-After`.
+//! Architect's dependency tracking answers which seeded flows use an action.
 //! Faults can be injected as data ([`FaultRule`]). State is kept as raw JSON documents and can
 //! be exported and re-imported ([`Emulator::state`], [`Emulator::load_state`]).
 //!
@@ -28,6 +29,7 @@ mod auth;
 pub mod cli;
 mod error;
 mod faults;
+mod jitter;
 mod ops;
 mod seed;
 mod server;
@@ -84,6 +86,9 @@ pub struct Config {
     pub faults: Vec<FaultRule>,
     /// Multiplies the simulated latency of test/execute (1.0 = real time; tests use ~0.001).
     pub execution_time_scale: f64,
+    /// Run-to-run variation of test/execute latency: σ of a log-normal factor (0 = exact;
+    /// see the `jitter` module).
+    pub execution_jitter: f64,
 }
 
 impl Default for Config {
@@ -98,6 +103,7 @@ impl Default for Config {
             orgs: vec![OrgCredentials::default()],
             faults: Vec::new(),
             execution_time_scale: 1.0,
+            execution_jitter: 0.0,
         }
     }
 }
