@@ -91,7 +91,11 @@ impl App {
         let page = report::render(&input);
         write_file(html, page.as_bytes())
             .with_context(|| format!("cannot write `{}`", html.display()))?;
-        let outliers = report::outliers(&input.actions, &input.probes).len();
+        let outliers = report::outliers(&input.actions, &input.probes)
+            .iter()
+            .map(|o| o.id.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
         let probed = input
             .probes
             .iter()

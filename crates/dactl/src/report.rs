@@ -126,11 +126,19 @@ pub fn fences(actions: &[ReportAction]) -> Option<(f64, f64)> {
     Some((q1 - 1.5 * iqr, q3 + 1.5 * iqr))
 }
 
+/// A timeout is `generous` only when it also exceeds the recommendation by this many seconds
+/// (4 s against a recommended 1 s is not worth a line).
+const GENEROUS_MARGIN: i64 = 5;
+
 /// The outliers:
 /// - explicit timeouts outside Tukey's fences of all explicit timeouts (`high`, `low`);
 /// - probed actions whose measured latency reaches the timeout or whose probe timed out
 ///   (`too-tight`), whose timeout is below the probe's recommendation
-///   (`below-recommendation`), or above three times it (`generous`).
+///   (`below-recommendation`), or above three times it and [`GENEROUS_MARGIN`] above it
+///   (`generous`).
+///
+/// An action can appear twice (e.g. `high` and `generous`); the page shows it once with
+/// both reasons.
 pub fn outliers(actions: &[ReportAction], probes: &[ProbeRecord]) -> Vec<Outlier> {
     let mut out = Vec::new();
     if let Some((lo, hi)) = fences(actions) {
@@ -183,7 +191,7 @@ pub fn outliers(actions: &[ReportAction], probes: &[ProbeRecord]) -> Vec<Outlier
                     "below-recommendation",
                     format!("timeout {t} s is below the recommended {rec} s (p99 × 3)"),
                 )
-            } else if t > rec * 3 {
+            } else if t > rec * 3 && t - rec >= GENEROUS_MARGIN {
                 (
                     "generous",
                     format!("timeout {t} s is over three times the recommended {rec} s: a slow backend holds flows that long"),
@@ -224,7 +232,7 @@ table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top}
 th{color:var(--muted);font-weight:600;font-size:12px;text-transform:uppercase;letter-spacing:.03em}
 tbody tr:nth-child(even){background:#fafbfc}
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 code{font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;color:var(--muted)}
 .tag{display:inline-block;padding:1px 7px;border-radius:10px;font-size:11px;font-weight:600;background:#edf2f7;color:var(--muted)}
 .tag.high,.tag.too-tight{background:#fed7d7;color:var(--bad)}
@@ -256,6 +264,20 @@ fn describe(t: Option<i64>) -> String {
     }
 }
 
+/// A round step (1, 2 or 5 × 10^k) giving at most five grid lines up to `max`.
+fn nice_step(max: u32) -> u32 {
+    let mut base = 1u32;
+    loop {
+        for m in [1, 2, 5] {
+            let step = base.saturating_mul(m);
+            if max.div_ceil(step) <= 5 {
+                return step;
+            }
+        }
+        base = base.saturating_mul(10);
+    }
+}
+
 /// The distribution chart: one bar per second 1..=60, stacked explicit / unset.
 fn distribution_svg(actions: &[ReportAction]) -> String {
     let mut explicit = [0u32; 61];
@@ -266,11 +288,13 @@ fn distribution_svg(actions: &[ReportAction]) -> String {
             None => unset[DEFAULT_TIMEOUT as usize] += 1,
         }
     }
-    let max = (1..=60)
+    let highest = (1..=60)
         .map(|i| explicit[i] + unset[i])
         .max()
         .unwrap_or(0)
         .max(1);
+    let tick = nice_step(highest);
+    let max = highest.div_ceil(tick) * tick;
     let (w, h) = (1000.0_f64, 280.0_f64);
     let (left, right, top, bottom) = (48.0, 12.0, 16.0, 42.0);
     let plot_w = w - left - right;
@@ -282,8 +306,8 @@ fn distribution_svg(actions: &[ReportAction]) -> String {
         "<svg viewBox=\"0 0 {w} {h}\" width=\"100%\" role=\"img\" aria-label=\"Distribution of effective timeouts\">"
     );
     // Grid and y labels.
-    for k in 0..=4 {
-        let v = f64::from(max) * f64::from(k) / 4.0;
+    for k in 0..=max / tick {
+        let v = f64::from(k * tick);
         let yy = y(v);
         let _ = write!(
             s,
@@ -387,6 +411,14 @@ fn action_rows(out: &mut String, actions: &[&ReportAction]) {
     out.push_str("</tbody></table>");
 }
 
+/// `2026-01-01T10:20:30.123Z` → `2026-01-01 10:20 UTC` (other text unchanged).
+fn short_time(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(11..16)) {
+        (Some(d), Some(t)) if rfc3339.ends_with('Z') => format!("{d} {t} UTC"),
+        _ => rfc3339.to_string(),
+    }
+}
+
 /// Fold long lists: open when short.
 fn folded(out: &mut String, count: usize, what: &str, body: &str) {
     let _ = write!(
@@ -443,9 +475,10 @@ pub fn render(input: &ReportInput) -> String {
         !at_default.is_empty(),
     );
     tile(&mut o, &median, "median timeout", false);
+    let outlying: std::collections::BTreeSet<&str> = outl.iter().map(|x| x.id.as_str()).collect();
     tile(
         &mut o,
-        &outl.len().to_string(),
+        &outlying.len().to_string(),
         "outliers",
         !outl.is_empty(),
     );
@@ -485,21 +518,40 @@ pub fn render(input: &ReportInput) -> String {
     if outl.is_empty() {
         o.push_str("<p class=\"note\">No timeout stands out: every explicit timeout lies within Tukey's fences, and no probe contradicts a timeout.</p>");
     } else {
-        let mut body = String::from("<table><thead><tr><th>Name</th><th class=\"num\">Timeout</th><th>Why</th><th>Id</th></tr></thead><tbody>");
+        // One row per action, with every reason it stands out.
+        let mut order: Vec<&str> = Vec::new();
+        let mut by_id: BTreeMap<&str, Vec<&Outlier>> = BTreeMap::new();
         for x in &outl {
+            if !by_id.contains_key(x.id.as_str()) {
+                order.push(&x.id);
+            }
+            by_id.entry(&x.id).or_default().push(x);
+        }
+        let mut body = String::from("<table><thead><tr><th>Name</th><th class=\"num\">Timeout</th><th>Why</th><th>Id</th></tr></thead><tbody>");
+        for id in &order {
+            let xs = &by_id[id];
+            let why: Vec<String> = xs
+                .iter()
+                .map(|x| {
+                    format!(
+                        "<div><span class=\"tag {}\">{}</span> {}</div>",
+                        esc(x.kind),
+                        esc(&x.kind.replace('-', " ")),
+                        esc(&x.reason)
+                    )
+                })
+                .collect();
             let _ = write!(
                 body,
-                "<tr><td>{}</td><td class=\"num\">{} s</td><td><span class=\"tag {}\">{}</span> {}</td><td><code>{}</code></td></tr>",
-                esc(&x.name),
-                x.timeout,
-                esc(x.kind),
-                esc(&x.kind.replace('-', " ")),
-                esc(&x.reason),
-                esc(&x.id)
+                "<tr><td>{}</td><td class=\"num\">{} s</td><td>{}</td><td><code>{}</code></td></tr>",
+                esc(&xs[0].name),
+                xs[0].timeout,
+                why.concat(),
+                esc(id)
             );
         }
         body.push_str("</tbody></table>");
-        folded(&mut o, outl.len(), "outliers", &body);
+        folded(&mut o, order.len(), "actions stand out", &body);
     }
     o.push_str("</section>");
 
@@ -526,7 +578,7 @@ pub fn render(input: &ReportInput) -> String {
                 "<tr><td>{}<br><code>{}</code><br><span class=\"note\">{}</span></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{rec}</td><td>{}</td></tr>",
                 esc(&a.map(|a| a.name.clone()).unwrap_or_else(|| p.action_name.clone())),
                 esc(&p.action_id),
-                esc(&p.probed_at),
+                esc(&short_time(&p.probed_at)),
                 p.stats.executions,
                 esc(&show(p.stats.p50_ms)),
                 esc(&show(p.stats.p95_ms)),
@@ -580,9 +632,9 @@ pub fn render(input: &ReportInput) -> String {
         "<details><summary>{} actions, by timeout</summary>{body}</details></section>",
         all.len()
     );
-    let _ = write!(
+    let _ = writeln!(
         o,
-        "</main><footer>dactl {} · self-contained page: no script, no external asset</footer></body></html>\n",
+        "</main><footer>dactl {} · self-contained page: no script, no external asset</footer></body></html>",
         esc(&input.version)
     );
     o
@@ -662,7 +714,7 @@ mod tests {
         let probes = vec![
             probe_of("slow", &[9_000.0], 2),      // timed out: too tight
             probe_of("fast", &[100.0, 120.0], 0), // recommends 1 s: 40 s is generous
-            probe_of("a5", &[2_000.0], 0),        // 8 s < 6 s? no: recommends 6, fine
+            probe_of("a5", &[2_000.0], 0),        // recommends 6 s: 8 s is fine
             probe_of("gone", &[1.0], 0),          // no such action: ignored
         ];
         let o = outliers(&actions, &probes);
@@ -675,6 +727,27 @@ mod tests {
             .any(|(id, _)| *id == "a5" || *id == "gone" || *id == "unset"));
         let below = outliers(&[act("b", "B", Some(2))], &[probe_of("b", &[1_500.0], 0)]);
         assert_eq!(below[0].kind, "below-recommendation");
+        // Over three times the recommendation but within the margin: not worth a line.
+        assert!(outliers(&[act("q", "Q", Some(4))], &[probe_of("q", &[200.0], 0)]).is_empty());
+    }
+
+    #[test]
+    fn short_times() {
+        assert_eq!(
+            short_time("2026-01-01T10:20:30.123Z"),
+            "2026-01-01 10:20 UTC"
+        );
+        assert_eq!(short_time("yesterday"), "yesterday");
+    }
+
+    #[test]
+    fn nice_grid_steps() {
+        assert_eq!(nice_step(1), 1);
+        assert_eq!(nice_step(5), 1);
+        assert_eq!(nice_step(6), 2);
+        assert_eq!(nice_step(15), 5);
+        assert_eq!(nice_step(23), 5);
+        assert_eq!(nice_step(4_000), 1_000);
     }
 
     #[test]

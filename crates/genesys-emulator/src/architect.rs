@@ -527,7 +527,7 @@ mod tests {
         let idx = FlowIndex::build(&seeded);
         let ids: Vec<&str> = state["actions"]
             .as_array()
-            .unwrap()
+            .expect("actions")
             .iter()
             .filter_map(|a| a["id"].as_str())
             .collect();
