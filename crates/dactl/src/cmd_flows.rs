@@ -107,6 +107,15 @@ impl App {
     /// Fill `flows` ("used by N flows") of every plan row, one request per action at
     /// `--concurrency` at a time. Failures leave the count empty and are reported once.
     pub(crate) async fn annotate_flows(&self, session: &Session, rows: &mut [PlanRow]) {
+        if rows.len() > 60 {
+            let minutes = rows.len() as f64 / f64::from(self.global.rate.max(1));
+            self.say(&format!(
+                "counting the flows of {} actions: one request each, about {:.0} min at --rate {}/min",
+                rows.len(),
+                minutes.ceil(),
+                self.global.rate
+            ));
+        }
         let sem = Arc::new(tokio::sync::Semaphore::new(
             self.global.concurrency as usize,
         ));
