@@ -40,6 +40,28 @@ pub(crate) struct ProbeArgs {
     pub refused: Vec<&'static str>,
 }
 
+/// Replace every input value (strings and numbers of 3 characters or more) found in a
+/// platform message by `***`: messages are printed and stored, input values may be personal
+/// data (a phone number, an account number).
+pub(crate) fn redact(message: &str, input: &Map<String, Value>) -> String {
+    let mut values: Vec<String> = input
+        .values()
+        .filter_map(|v| match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+        .filter(|s| s.chars().count() >= 3)
+        .collect();
+    // Longest first, so that a value containing another is replaced whole.
+    values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    let mut out = message.to_string();
+    for v in values {
+        out = out.replace(&v, "***");
+    }
+    out
+}
+
 /// Parse `--input`: JSON text, `@FILE`, or `@-` for stdin; it must be a JSON object.
 pub(crate) fn parse_input(
     raw: &str,
@@ -129,7 +151,7 @@ impl App {
         let input = Arc::new(input);
         let mut set: tokio::task::JoinSet<Result<Sample, genesys_client::Error>> =
             tokio::task::JoinSet::new();
-        let mut samples = Vec::new();
+        let mut samples: Vec<Sample> = Vec::new();
         let mut fatal = None;
         for seq in 1..=a.count {
             let permit = sem.clone().acquire_owned().await?;
@@ -207,7 +229,11 @@ impl App {
         if let Some(e) = fatal {
             let mut f = Failure::new(
                 crate::error::exit_for_kind(e.kind()),
-                format!("the test execution of `{}` failed: {e}", action.name),
+                format!(
+                    "the test execution of `{}` failed: {}",
+                    action.name,
+                    redact(&e.to_string(), &input)
+                ),
             );
             match e.kind() {
                 ErrorKind::Permission => {
@@ -229,6 +255,11 @@ impl App {
             return Err(f.into());
         }
         samples.sort_by_key(|s| s.seq);
+        for s in &mut samples {
+            if let Some(m) = s.message.take() {
+                s.message = Some(redact(&m, &input));
+            }
+        }
         if samples.len() == 1 && a.count > 1 && samples[0].outcome == SampleOutcome::Failed {
             self.say("the first test execution failed (not a timeout), so no other was started");
         }
@@ -461,6 +492,20 @@ mod tests {
             std::io::ErrorKind::NotFound,
             "no such file",
         ))
+    }
+
+    #[test]
+    fn input_values_are_redacted_from_messages() {
+        let input = parse_input(
+            r#"{"phoneNumber": "+3225551234", "id": 12345, "flag": true, "cc": "BE"}"#,
+            &no_file,
+        )
+        .unwrap();
+        assert_eq!(
+            redact("no contact for +3225551234 (account 12345) in BE", &input),
+            "no contact for *** (account ***) in BE"
+        );
+        assert_eq!(redact("request.timeout", &input), "request.timeout");
     }
 
     #[test]

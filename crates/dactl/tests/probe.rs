@@ -310,3 +310,28 @@ fn input_from_a_file() {
     assert_eq!(sent.len(), 2);
     assert_eq!(sent[0].body, Some(json!({"phoneNumber": "+15550100"})));
 }
+
+#[test]
+fn input_values_never_reach_the_output_or_the_store() {
+    let h = scaled(0.01);
+    let rule: FaultRule = serde_json::from_value(json!({
+        "name": "echo", "method": "POST", "path": "/api/v2/integrations/actions/*/test",
+        "action": {"type": "status", "status": 400, "code": "bad.request",
+            "message": "no contact matches +3225559876"}
+    }))
+    .unwrap();
+    h.emu.set_faults(vec![rule]);
+    let o = h.run(&[
+        "probe",
+        CONTACT,
+        "--input",
+        r#"{"phoneNumber": "+3225559876"}"#,
+        "-n",
+        "3",
+        "--yes",
+    ]);
+    assert_code(&o, 1);
+    let all = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(all.contains("no contact matches ***"), "{all}");
+    assert!(!all.contains("+3225559876"), "{all}");
+}
