@@ -38,6 +38,12 @@ pub enum Operation {
     },
     /// `apply -f POLICY` (per-row timeouts).
     Policy,
+    /// `restore FILE...`: whole configurations written back from `get -o json` or `backup`
+    /// files (the documents are kept in the run's `targets/` folder).
+    Restore {
+        /// The files or folders given.
+        sources: Vec<String>,
+    },
 }
 
 /// How much is re-read after writing.
@@ -368,6 +374,24 @@ impl RunDir {
     /// Read a saved pre-image.
     pub fn load_backup(&self, id: &str) -> Option<Action> {
         let bytes = fs::read(self.backup_path(id)).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    /// Path of an action's target document (restore runs).
+    pub fn target_path(&self, id: &str) -> PathBuf {
+        self.path.join("targets").join(backup_file_name(id))
+    }
+
+    /// Save the document a restore run writes to an action (mode 0600), so that `runs resume`
+    /// writes the same thing.
+    pub fn save_target(&self, doc: &Action) -> anyhow::Result<()> {
+        fsutil::write_private(&self.target_path(&doc.id), &serde_json::to_vec_pretty(doc)?)
+            .with_context(|| format!("cannot save the restore document of `{}`", doc.id))
+    }
+
+    /// The document a restore run writes to an action, if this is a restore run.
+    pub fn load_target(&self, id: &str) -> Option<Action> {
+        let bytes = fs::read(self.target_path(id)).ok()?;
         serde_json::from_slice(&bytes).ok()
     }
 

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use genesys_emulator::FaultRule;
+use genesys_emulator::{Config, FaultRule, OrgCredentials};
 use serde_json::{json, Value};
 
 const A2: &str = "/api/v2/architect/dependencytracking/consumingresources";
@@ -155,14 +155,17 @@ fn show_flows_adds_used_by_to_the_bulk_plan_and_is_opt_in() {
 
 #[test]
 fn a_missing_dependency_permission() {
-    let h = Harness::new();
-    let rule: FaultRule = serde_json::from_value(json!({
-        "name": "no-architect", "method": "GET", "path": A2,
-        "action": {"type": "status", "status": 403, "code": "missing.permissions",
-            "message": "You are missing the following permission(s): architect:dependencyTracking:view"}
-    }))
-    .unwrap();
-    h.emu.set_faults(vec![rule]);
+    // The OAuth client's role can read and edit actions, but not Architect's index.
+    let h = Harness::with_config(Config {
+        orgs: vec![OrgCredentials {
+            permissions: Some(vec![
+                "integrations:action:view".into(),
+                "integrations:action:edit".into(),
+            ]),
+            ..OrgCredentials::default()
+        }],
+        ..Config::default()
+    });
     let o = h.run(&["flows", "Create Case"]);
     assert_code(&o, 4);
     assert!(
@@ -187,4 +190,23 @@ fn a_missing_dependency_permission() {
         "{err}"
     );
     assert!(err.contains("architect:dependencyTracking:view"), "{err}");
+    assert!(!stdout(&o).contains("USED BY"), "no counts, no column");
+}
+
+#[test]
+fn an_injected_server_error_on_the_index_is_reported() {
+    let h = Harness::new();
+    let rule: FaultRule = serde_json::from_value(json!({
+        "name": "index-down", "method": "GET", "path": A2,
+        "action": {"type": "status", "status": 500}
+    }))
+    .unwrap();
+    h.emu.set_faults(vec![rule]);
+    let o = h.run(&["flows", "Create Case"]);
+    assert_code(&o, 5); // a server error is transient (exit 5)
+    assert!(
+        stderr(&o).contains("cannot list the flows"),
+        "{}",
+        stderr(&o)
+    );
 }

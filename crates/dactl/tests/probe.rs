@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use genesys_emulator::{Config, FaultRule};
+use genesys_emulator::{Config, FaultRule, OrgCredentials};
 use serde_json::{json, Value};
 
 /// Salesforce "Get Contact By Phone Number": 420 ms simulated latency, timeout 10 s.
@@ -235,14 +235,15 @@ fn a_failed_first_execution_stops_the_probe() {
 
 #[test]
 fn a_missing_permission_stops_at_once_with_exit_4() {
-    let h = scaled(0.01);
-    let rule: FaultRule = serde_json::from_value(json!({
-        "name": "no-execute", "method": "POST", "path": "/api/v2/integrations/actions/*/test",
-        "action": {"type": "status", "status": 403, "code": "missing.permissions",
-            "message": "You are missing the following permission(s): integrations:action:execute"}
-    }))
-    .unwrap();
-    h.emu.set_faults(vec![rule]);
+    // The role can read actions but not execute them.
+    let h = Harness::with_config(Config {
+        execution_time_scale: 0.01,
+        orgs: vec![OrgCredentials {
+            permissions: Some(vec!["integrations:action:view".into()]),
+            ..OrgCredentials::default()
+        }],
+        ..Config::default()
+    });
     let o = h.run(&["probe", CONTACT, "--input", "{}", "-n", "10", "--yes"]);
     assert_code(&o, 4);
     assert_eq!(tests_sent(&h, CONTACT).len(), 1);

@@ -52,6 +52,10 @@ pub struct ServeArgs {
     /// Run-to-run variation of test/execute latency: σ of a log-normal factor (0 = exact).
     #[arg(long, default_value_t = 0.0, value_name = "SIGMA")]
     pub jitter: f64,
+    /// Grant the OAuth client only these permissions (repeatable; `*` matches a segment, e.g.
+    /// `integrations:action:view`); absent: every permission. Others get the platform's 403.
+    #[arg(long = "permission", value_name = "PERM")]
+    pub permissions: Vec<String>,
 }
 
 impl Default for ServeArgs {
@@ -71,6 +75,7 @@ impl Default for ServeArgs {
             max_page_size: crate::DEFAULT_MAX_PAGE_SIZE,
             time_scale: 1.0,
             jitter: 0.0,
+            permissions: Vec::new(),
         }
     }
 }
@@ -105,6 +110,7 @@ impl ServeArgs {
                 client_id: self.client_id.clone(),
                 client_secret: self.client_secret.clone(),
                 name: DEFAULT_ORG_NAME.to_owned(),
+                permissions: (!self.permissions.is_empty()).then(|| self.permissions.clone()),
             }],
             faults,
             execution_time_scale: self.time_scale,
@@ -163,5 +169,33 @@ mod tests {
             .serve
             .to_config()
             .is_err());
+    }
+
+    #[test]
+    fn permission_flags_limit_the_org() {
+        let cfg = Cli::try_parse_from(["x"])
+            .expect("parse")
+            .serve
+            .to_config()
+            .expect("config");
+        assert_eq!(cfg.orgs[0].permissions, None);
+        let cfg = Cli::try_parse_from([
+            "x",
+            "--permission",
+            "integrations:action:view",
+            "--permission",
+            "bridge:*:*",
+        ])
+        .expect("parse")
+        .serve
+        .to_config()
+        .expect("config");
+        assert_eq!(
+            cfg.orgs[0].permissions,
+            Some(vec![
+                "integrations:action:view".to_string(),
+                "bridge:*:*".to_string()
+            ])
+        );
     }
 }

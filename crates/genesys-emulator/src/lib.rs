@@ -31,6 +31,7 @@ mod error;
 mod faults;
 mod jitter;
 mod ops;
+mod perms;
 mod seed;
 mod server;
 mod store;
@@ -114,6 +115,10 @@ pub struct OrgCredentials {
     pub client_id: String,
     pub client_secret: String,
     pub name: String,
+    /// Permissions of the OAuth client's role: `None` grants every permission; `Some(list)`
+    /// only those listed (`*` matches a segment), so that tests can simulate a client missing
+    /// `integrations:action:edit` and get the platform's 403 `missing.permissions`.
+    pub permissions: Option<Vec<String>>,
 }
 
 impl Default for OrgCredentials {
@@ -122,6 +127,7 @@ impl Default for OrgCredentials {
             client_id: DEFAULT_CLIENT_ID.to_owned(),
             client_secret: DEFAULT_CLIENT_SECRET.to_owned(),
             name: DEFAULT_ORG_NAME.to_owned(),
+            permissions: None,
         }
     }
 }
