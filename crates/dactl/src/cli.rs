@@ -15,6 +15,7 @@ Examples:
   dactl timeout set 45s --name 'Salesforce*' --dry-run
   dactl timeout set 45s --name 'Salesforce*' --yes  canary first, then the rest at the rate limit
   dactl undo last --yes                             put back what the last run changed
+  dactl plan -f timeouts.toml --detailed-exitcode   timeouts as code; exit 2 when the org drifted
 
 Exit codes:
   0  success (including nothing to change)     3  some actions of a bulk run failed
@@ -25,7 +26,7 @@ Exit codes:
 Credentials: GENESYSCLOUD_OAUTHCLIENT_ID / GENESYSCLOUD_OAUTHCLIENT_SECRET / GENESYSCLOUD_REGION
 (or GENESYS_CLIENT_ID / GENESYS_CLIENT_SECRET), or a profile (--profile, DACTL_PROFILE; see
 `dactl profiles --help`). Precedence: flag > environment > profile > default.
-State: DACTL_HOME (runs, backups, audit log). Logs: -v, -vv, -vvv or DACTL_LOG=FILTER on stderr.
+State: DACTL_HOME (runs, backups, probes, audit log). Logs: -v, -vv, -vvv or DACTL_LOG=FILTER on stderr.
 Output field names: `-o json` / `-o csv` are documented in docs/output.md.";
 
 /// Change the execution timeout of Genesys Cloud Data Actions safely: one action or ten
@@ -230,6 +231,7 @@ $DACTL_HOME/sandbox/). `dactl sandbox serve` serves it for any client, e.g. the 
         from_file: Option<String>,
     },
     /// List the Architect flows that use an action (dependency tracking; advisory)
+    #[command(after_help = FLOWS_HELP)]
     Flows {
         /// Action id or exact name
         action: String,
@@ -238,7 +240,7 @@ $DACTL_HOME/sandbox/). `dactl sandbox serve` serves it for any client, e.g. the 
         published: bool,
     },
     /// Show what a policy file (timeouts as code) would change in the org; writes nothing
-    #[command(after_help = POLICY_HELP)]
+    #[command(after_help = PLAN_HELP)]
     Plan {
         /// The policy file
         #[arg(short = 'f', long = "file", value_name = "POLICY.toml")]
@@ -251,7 +253,7 @@ $DACTL_HOME/sandbox/). `dactl sandbox serve` serves it for any client, e.g. the 
         show_flows: bool,
     },
     /// Apply a policy file as a bulk run (confirmation, backups, resume and undo as usual)
-    #[command(after_help = POLICY_HELP)]
+    #[command(after_help = APPLY_HELP)]
     Apply {
         /// The policy file
         #[arg(short = 'f', long = "file", value_name = "POLICY.toml")]
@@ -267,6 +269,7 @@ $DACTL_HOME/sandbox/). `dactl sandbox serve` serves it for any client, e.g. the 
         show_flows: bool,
     },
     /// Write a self-contained HTML page about every action's timeout (and stored probes)
+    #[command(after_help = REPORT_HELP)]
     Report {
         /// The page to write
         #[arg(long, value_name = "FILE")]
@@ -381,15 +384,66 @@ Example:
 
 const PROBE_HELP: &str = "\
 Each execution is POST /api/v2/integrations/actions/{id}/test (needs integrations:action:execute),
-timed on the client. Recommended timeout = p99 × 3, rounded up to whole seconds, within 1..60.
-Asks for confirmation on a terminal; pass --yes elsewhere (the --sandbox asks nothing).
-Results are kept in $DACTL_HOME/probes/ and shown by `dactl report`.
-Exit: 0 all executions succeeded, 3 some failed or timed out, 1 none succeeded.";
+timed on the client. Recommended timeout = p99 × 3, rounded up to whole seconds, within 1..60
+(Genesys's guidance). A test calls the action's real backend: probe takes one ACTION, asks for
+confirmation on a terminal and needs --yes elsewhere (the --sandbox asks nothing). When the first
+execution fails for another reason than the timeout, no other is started. Results are kept in
+$DACTL_HOME/probes/ (input keys only) and shown by `dactl report`.
+Exit: 0 every execution succeeded, 3 some failed or timed out, 1 none succeeded.
 
-const POLICY_HELP: &str = "\
+Examples:
+  dactl probe \"Lookup Order Status\" --input '{\"orderId\": \"A-1001\"}' -n 30
+  dactl probe 219a61ba-c69d-433a-bdf7-df48b5193c64 --input @input.json --concurrency 2 --yes
+  dactl --sandbox probe \"Get Loyalty Points Balance\" --input '{\"memberId\": \"M-1\"}' -o csv";
+
+const FLOWS_HELP: &str = "\
+Reads Architect's dependency tracking (GET /api/v2/architect/dependencytracking/consumingresources,
+needs architect:dependencyTracking:view). The index may lag behind recent changes: advisory.
+`--show-flows` on `timeout set|unset`, `plan -f` and `apply -f` adds \"used by N flows\" to a plan.
+
+Examples:
+  dactl flows \"Lookup Order Status\"
+  dactl flows 219a61ba-c69d-433a-bdf7-df48b5193c64 --published -o json";
+
+/// The policy format, shared by the help of `plan` and `apply`.
+macro_rules! policy_help {
+    () => {
+        "\
 POLICY.toml: an optional top-level `default = SECONDS` for actions no rule matches (omit it to
 leave them alone), then [[rule]] tables with any of `category`, `name` (glob), `integration`,
-`id` and a `timeout`; the first matching rule wins. Example: docs/timeouts.example.toml";
+`id` and a `timeout`; the first matching rule wins. Errors name the file and line (exit 2).
+Example policy: docs/timeouts.example.toml"
+    };
+}
+
+const PLAN_HELP: &str = concat!(
+    policy_help!(),
+    "
+
+Examples:
+  dactl plan -f timeouts.toml
+  dactl plan -f timeouts.toml --detailed-exitcode    # in CI: 0 no drift, 2 changes pending
+  dactl plan -f timeouts.toml --show-flows -o json"
+);
+
+const APPLY_HELP: &str = concat!(
+    policy_help!(),
+    "
+
+Examples:
+  dactl apply -f timeouts.toml --yes
+  dactl runs resume last                             # after an interruption
+  dactl undo last --yes                              # put back what the apply changed"
+);
+
+const REPORT_HELP: &str = "\
+One self-contained page (inline CSS and SVG, no script, no external asset): the distribution of
+timeouts, the actions at the platform default, the outliers, timeouts by category, the results of
+`dactl probe` against this org, and every action. Written with mode 0600.
+
+Examples:
+  dactl report --html timeouts.html
+  dactl --sandbox report --html /tmp/sandbox.html -o json";
 
 /// `timeout` subcommands.
 #[derive(Debug, Subcommand)]
