@@ -89,6 +89,7 @@ pub async fn run(
             dry_run,
             also_draft,
             verify,
+            show_flows,
         }) => {
             let t = crate::duration::parse_timeout(&duration).map_err(|e| {
                 Failure::usage(e.to_string()).hint(
@@ -102,6 +103,7 @@ pub async fn run(
                 dry_run,
                 also_draft,
                 verify,
+                show_flows,
             )
             .await
         }
@@ -111,6 +113,7 @@ pub async fn run(
             dry_run,
             also_draft,
             verify,
+            show_flows,
         }) => {
             app.change(
                 Operation::Unset,
@@ -119,6 +122,7 @@ pub async fn run(
                 dry_run,
                 also_draft,
                 verify,
+                show_flows,
             )
             .await
         }
@@ -138,6 +142,59 @@ pub async fn run(
         Command::Completions { shell } => app.completions(shell),
         Command::Man { dir } => app.man(dir.as_deref()),
         Command::Sandbox(SandboxCommand::Reset) => app.sandbox_reset(),
+        Command::Probe {
+            action,
+            input,
+            count,
+            all,
+            name,
+            category,
+            integration,
+            ids,
+            from_file,
+        } => {
+            let mut refused = Vec::new();
+            for (given, flag) in [
+                (all, "--all"),
+                (name.is_some(), "--name"),
+                (category.is_some(), "--category"),
+                (integration.is_some(), "--integration"),
+                (!ids.is_empty(), "--id"),
+                (from_file.is_some(), "--from-file"),
+            ] {
+                if given {
+                    refused.push(flag);
+                }
+            }
+            if refused.is_empty() && action.is_none() {
+                return Err(Failure::usage("`probe` needs one ACTION")
+                    .hint("name the action by id or exact name: `dactl probe \"Get Contact\" --input '{}'`")
+                    .into());
+            }
+            app.probe(crate::cmd_probe::ProbeArgs {
+                action: action.unwrap_or_default(),
+                input,
+                count,
+                refused,
+            })
+            .await
+        }
+        Command::Flows { action, published } => app.flows(action, published).await,
+        Command::Plan {
+            file,
+            detailed_exitcode,
+            show_flows,
+        } => app.plan_policy(&file, detailed_exitcode, show_flows).await,
+        Command::Apply {
+            file,
+            also_draft,
+            verify,
+            show_flows,
+        } => {
+            app.apply_policy(&file, also_draft, verify, show_flows)
+                .await
+        }
+        Command::Report { html } => app.report(&html).await,
         Command::Sandbox(SandboxCommand::Serve(args)) => app.sandbox_serve(args).await,
     }
 }
@@ -451,24 +508,36 @@ impl App {
                     draft,
                     warning,
                     version: a.version,
+                    flows: None,
                 }
             })
             .collect()
     }
 
     pub(crate) fn plan_table(rows: &[PlanRow]) -> Table {
-        let mut t = Table::new(&["NAME", "ID", "OLD", "NEW", "VERDICT", "NOTE"]);
+        let flows = rows.iter().any(|r| r.flows.is_some());
+        let mut headers = vec!["NAME", "ID", "OLD", "NEW", "VERDICT"];
+        if flows {
+            headers.push("USED BY");
+        }
+        headers.push("NOTE");
+        let mut t = Table::new(&headers);
         for r in rows {
             let verdict = match (&r.verdict, &r.reason) {
                 (Verdict::Skip, Some(reason)) => format!("skip: {reason}"),
                 (v, _) => v.as_str().to_string(),
             };
-            t.row(vec![
+            let mut cells = vec![
                 r.name.clone(),
                 r.id.clone(),
                 describe_timeout(r.old_timeout),
                 describe_timeout(r.new_timeout),
                 verdict,
+            ];
+            if flows {
+                cells.push(crate::cmd_flows::used_by(r.flows));
+            }
+            cells.push(
                 r.warning
                     .clone()
                     .or_else(|| {
@@ -478,7 +547,8 @@ impl App {
                             .flatten()
                     })
                     .unwrap_or_default(),
-            ]);
+            );
+            t.row(cells);
         }
         t
     }
@@ -530,6 +600,7 @@ impl App {
         dry_run: bool,
         also_draft: bool,
         verify: VerifyMode,
+        show_flows: bool,
     ) -> anyhow::Result<Exit> {
         let sel = self.selectors(actions_, s)?;
         if sel.is_empty() {
@@ -550,7 +621,10 @@ impl App {
             Operation::Set { timeout } => Some(*timeout),
             _ => None,
         };
-        let rows = self.plan_rows(&selected, &drafts, &|_| new, also_draft);
+        let mut rows = self.plan_rows(&selected, &drafts, &|_| new, also_draft);
+        if show_flows {
+            self.annotate_flows(&session, &mut rows).await;
+        }
         if explicit_only && rows.len() == 1 && rows[0].verdict == Verdict::Skip {
             let r = &rows[0];
             return Err(Failure::new(
@@ -1076,6 +1150,7 @@ impl App {
                 draft: plan0.also_draft && r.draft,
                 warning: None,
                 version: current.version,
+                flows: None,
             });
         }
         let plan = Plan {

@@ -15,6 +15,7 @@ Examples:
   dactl timeout set 45s --name 'Salesforce*' --dry-run
   dactl timeout set 45s --name 'Salesforce*' --yes  canary first, then the rest at the rate limit
   dactl undo last --yes                             put back what the last run changed
+  dactl plan -f timeouts.toml --detailed-exitcode   timeouts as code; exit 2 when the org drifted
 
 Exit codes:
   0  success (including nothing to change)     3  some actions of a bulk run failed
@@ -25,7 +26,7 @@ Exit codes:
 Credentials: GENESYSCLOUD_OAUTHCLIENT_ID / GENESYSCLOUD_OAUTHCLIENT_SECRET / GENESYSCLOUD_REGION
 (or GENESYS_CLIENT_ID / GENESYS_CLIENT_SECRET), or a profile (--profile, DACTL_PROFILE; see
 `dactl profiles --help`). Precedence: flag > environment > profile > default.
-State: DACTL_HOME (runs, backups, audit log). Logs: -v, -vv, -vvv or DACTL_LOG=FILTER on stderr.
+State: DACTL_HOME (runs, backups, probes, audit log). Logs: -v, -vv, -vvv or DACTL_LOG=FILTER on stderr.
 Output field names: `-o json` / `-o csv` are documented in docs/output.md.";
 
 /// Change the execution timeout of Genesys Cloud Data Actions safely: one action or ten
@@ -199,6 +200,81 @@ Examples:
 $DACTL_HOME/sandbox/). `dactl sandbox serve` serves it for any client, e.g. the gc CLI or an SDK."
     )]
     Sandbox(SandboxCommand),
+    /// Run an action's test N times, time each call and recommend a timeout (p99 × 3)
+    #[command(after_help = PROBE_HELP)]
+    Probe {
+        /// Action id or exact name: one action, since each execution calls its real backend
+        action: Option<String>,
+        /// The action's input as a JSON object, or @FILE (`@-` reads stdin)
+        #[arg(long, value_name = "JSON|@FILE")]
+        input: String,
+        /// Number of test executions (at most 1000); `--concurrency` run at once
+        #[arg(short = 'n', long = "count", default_value_t = 20, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+        count: u32,
+        /// Refused: probe runs one ACTION
+        #[arg(long, hide = true)]
+        all: bool,
+        /// Refused: probe runs one ACTION
+        #[arg(long, hide = true)]
+        name: Option<String>,
+        /// Refused: probe runs one ACTION
+        #[arg(long, hide = true)]
+        category: Option<String>,
+        /// Refused: probe runs one ACTION
+        #[arg(long, hide = true)]
+        integration: Option<String>,
+        /// Refused: probe runs one ACTION
+        #[arg(long = "id", hide = true)]
+        ids: Vec<String>,
+        /// Refused: probe runs one ACTION
+        #[arg(long, hide = true)]
+        from_file: Option<String>,
+    },
+    /// List the Architect flows that use an action (dependency tracking; advisory)
+    #[command(after_help = FLOWS_HELP)]
+    Flows {
+        /// Action id or exact name
+        action: String,
+        /// Only published flow versions
+        #[arg(long)]
+        published: bool,
+    },
+    /// Show what a policy file (timeouts as code) would change in the org; writes nothing
+    #[command(after_help = PLAN_HELP)]
+    Plan {
+        /// The policy file
+        #[arg(short = 'f', long = "file", value_name = "POLICY.toml")]
+        file: PathBuf,
+        /// Exit 2 when changes are pending and 0 when the org matches (drift checks in CI)
+        #[arg(long)]
+        detailed_exitcode: bool,
+        /// Show how many flows use each action (one request per action)
+        #[arg(long)]
+        show_flows: bool,
+    },
+    /// Apply a policy file as a bulk run (confirmation, backups, resume and undo as usual)
+    #[command(after_help = APPLY_HELP)]
+    Apply {
+        /// The policy file
+        #[arg(short = 'f', long = "file", value_name = "POLICY.toml")]
+        file: PathBuf,
+        /// Also set the timeout of open drafts (they are never published)
+        #[arg(long)]
+        also_draft: bool,
+        /// Verification mode
+        #[arg(long, value_enum, default_value_t = VerifyMode::Canary)]
+        verify: VerifyMode,
+        /// Show how many flows use each action in the plan (one request per action)
+        #[arg(long)]
+        show_flows: bool,
+    },
+    /// Write a self-contained HTML page about every action's timeout (and stored probes)
+    #[command(after_help = REPORT_HELP)]
+    Report {
+        /// The page to write
+        #[arg(long, value_name = "FILE")]
+        html: PathBuf,
+    },
     /// Check the credentials: get a token, list one action, probe the edit permission
     #[command(subcommand)]
     Auth(AuthCommand),
@@ -306,6 +382,69 @@ Example:
     },
 }
 
+const PROBE_HELP: &str = "\
+Each execution is POST /api/v2/integrations/actions/{id}/test (needs integrations:action:execute),
+timed on the client. Recommended timeout = p99 × 3, rounded up to whole seconds, within 1..60
+(Genesys's guidance). A test calls the action's real backend: probe takes one ACTION, asks for
+confirmation on a terminal and needs --yes elsewhere (the --sandbox asks nothing). When the first
+execution fails for another reason than the timeout, no other is started. Results are kept in
+$DACTL_HOME/probes/ (input keys only) and shown by `dactl report`.
+Exit: 0 every execution succeeded, 3 some failed or timed out, 1 none succeeded.
+
+Examples:
+  dactl probe \"Lookup Order Status\" --input '{\"orderId\": \"A-1001\"}' -n 30
+  dactl probe 219a61ba-c69d-433a-bdf7-df48b5193c64 --input @input.json --concurrency 2 --yes
+  dactl --sandbox probe \"Get Loyalty Points Balance\" --input '{\"memberId\": \"M-1\"}' -o csv";
+
+const FLOWS_HELP: &str = "\
+Reads Architect's dependency tracking (GET /api/v2/architect/dependencytracking/consumingresources,
+needs architect:dependencyTracking:view). The index may lag behind recent changes: advisory.
+`--show-flows` on `timeout set|unset`, `plan -f` and `apply -f` adds \"used by N flows\" to a plan.
+
+Examples:
+  dactl flows \"Lookup Order Status\"
+  dactl flows 219a61ba-c69d-433a-bdf7-df48b5193c64 --published -o json";
+
+/// The policy format, shared by the help of `plan` and `apply`.
+macro_rules! policy_help {
+    () => {
+        "\
+POLICY.toml: an optional top-level `default = SECONDS` for actions no rule matches (omit it to
+leave them alone), then [[rule]] tables with any of `category`, `name` (glob), `integration`,
+`id` and a `timeout`; the first matching rule wins. Errors name the file and line (exit 2).
+Example policy: docs/timeouts.example.toml"
+    };
+}
+
+const PLAN_HELP: &str = concat!(
+    policy_help!(),
+    "
+
+Examples:
+  dactl plan -f timeouts.toml
+  dactl plan -f timeouts.toml --detailed-exitcode    # in CI: 0 no drift, 2 changes pending
+  dactl plan -f timeouts.toml --show-flows -o json"
+);
+
+const APPLY_HELP: &str = concat!(
+    policy_help!(),
+    "
+
+Examples:
+  dactl apply -f timeouts.toml --yes
+  dactl runs resume last                             # after an interruption
+  dactl undo last --yes                              # put back what the apply changed"
+);
+
+const REPORT_HELP: &str = "\
+One self-contained page (inline CSS and SVG, no script, no external asset): the distribution of
+timeouts, the actions at the platform default, the outliers, timeouts by category, the results of
+`dactl probe` against this org, and every action. Written with mode 0600.
+
+Examples:
+  dactl report --html timeouts.html
+  dactl --sandbox report --html /tmp/sandbox.html -o json";
+
 /// `timeout` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum TimeoutCommand {
@@ -340,6 +479,9 @@ Examples:
         /// `full` re-reads every action, `off` checks PATCH responses only
         #[arg(long, value_enum, default_value_t = VerifyMode::Canary)]
         verify: VerifyMode,
+        /// Show how many flows use each action in the plan (one request per action)
+        #[arg(long)]
+        show_flows: bool,
     },
     /// Remove the explicit timeout (the platform default of 60 s applies)
     #[command(after_help = "\
@@ -361,6 +503,9 @@ Examples:
         /// Verification mode
         #[arg(long, value_enum, default_value_t = VerifyMode::Canary)]
         verify: VerifyMode,
+        /// Show how many flows use each action in the plan (one request per action)
+        #[arg(long)]
+        show_flows: bool,
     },
 }
 

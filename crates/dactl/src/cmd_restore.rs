@@ -301,6 +301,7 @@ impl App {
                 draft,
                 warning,
                 version: now.and_then(|n| n.version),
+                flows: None,
             });
         }
         let plan = Plan {
@@ -425,6 +426,7 @@ impl App {
                 draft: false,
                 warning: None,
                 version: now.version,
+                flows: None,
             });
         }
         let plan = Plan {

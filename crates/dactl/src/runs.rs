@@ -109,6 +109,10 @@ pub struct PlanRow {
     pub warning: Option<String>,
     /// Version at plan time.
     pub version: Option<i64>,
+    /// Flows that use the action, from Architect's dependency index (`--show-flows` only;
+    /// advisory).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flows: Option<u64>,
 }
 
 /// The plan of a run.

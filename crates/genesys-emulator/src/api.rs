@@ -102,6 +102,7 @@ pub(crate) fn router(emu: Emulator) -> Router {
             get(draft_template),
         )
         .merge(admin::routes())
+        .merge(crate::architect::routes())
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(emu.clone(), pipeline))
         .with_state(emu)

@@ -49,6 +49,9 @@ pub struct ServeArgs {
     /// Factor applied to the simulated duration of test/execute calls (1 = real time).
     #[arg(long, default_value_t = 1.0)]
     pub time_scale: f64,
+    /// Run-to-run variation of test/execute latency: σ of a log-normal factor (0 = exact).
+    #[arg(long, default_value_t = 0.0, value_name = "SIGMA")]
+    pub jitter: f64,
     /// Grant the OAuth client only these permissions (repeatable; `*` matches a segment, e.g.
     /// `integrations:action:view`); absent: every permission. Others get the platform's 403.
     #[arg(long = "permission", value_name = "PERM")]
@@ -71,6 +74,7 @@ impl Default for ServeArgs {
             faults: None,
             max_page_size: crate::DEFAULT_MAX_PAGE_SIZE,
             time_scale: 1.0,
+            jitter: 0.0,
             permissions: Vec::new(),
         }
     }
@@ -84,6 +88,9 @@ impl ServeArgs {
         }
         if !(self.time_scale.is_finite() && self.time_scale >= 0.0) {
             return Err("--time-scale must be a number of at least 0".into());
+        }
+        if !(self.jitter.is_finite() && (0.0..=2.0).contains(&self.jitter)) {
+            return Err("--jitter must be a number from 0 to 2".into());
         }
         if self.token_ttl == 0 {
             return Err("--token-ttl must be at least 1 second".into());
@@ -107,6 +114,7 @@ impl ServeArgs {
             }],
             faults,
             execution_time_scale: self.time_scale,
+            execution_jitter: self.jitter,
         })
     }
 }

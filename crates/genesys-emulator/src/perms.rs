@@ -18,8 +18,15 @@ const DELETE: &[&str] = &["integrations:action:delete"];
 const EXECUTE: &[&str] = &["integrations:action:execute", "bridge:actions:execute"];
 const EXECUTE_DRAFT: &[&str] = &["integrations:action:execute"];
 
-/// The permissions (any one of them) a request needs; `None` for paths outside the actions API.
+/// Architect dependency tracking (A1, A2).
+const DEPENDENCY_TRACKING: &[&str] = &["architect:dependencyTracking:view"];
+
+/// The permissions (any one of them) a request needs; `None` for paths outside the actions API
+/// and Architect's dependency tracking.
 pub(crate) fn required(method: &str, path: &str) -> Option<&'static [&'static str]> {
+    if path.starts_with("/api/v2/architect/dependencytracking") {
+        return Some(DEPENDENCY_TRACKING);
+    }
     let rest = path.strip_prefix(ACTIONS_PATH)?;
     let segs: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
     Some(match (method, segs.as_slice()) {
@@ -92,6 +99,17 @@ mod tests {
             Some(EXECUTE_DRAFT)
         );
         assert_eq!(required("POST", "/oauth/token"), None);
+        assert_eq!(
+            required(
+                "GET",
+                "/api/v2/architect/dependencytracking/consumingresources"
+            ),
+            Some(DEPENDENCY_TRACKING)
+        );
+        assert_eq!(
+            required("GET", "/api/v2/architect/dependencytracking/object"),
+            Some(DEPENDENCY_TRACKING)
+        );
     }
 
     #[test]
