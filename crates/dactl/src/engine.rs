@@ -822,7 +822,8 @@ async fn apply_document(
                 } else {
                     tracing::warn!(id = %row.id, "write failed with a transient error; re-reading: {e}");
                 }
-                let (fresh, _) = read_fresh(client, &row.id, Some(&pre)).await?;
+                // A write may follow this read: action first, then templates.
+                let (fresh, _) = read_fresh(client, &row.id, None).await?;
                 if !conflict && same_document(&fresh, target) && fresh.version > pre.version {
                     ctx.log(Event::Done {
                         ts: crate::runs::now(),
