@@ -58,6 +58,9 @@ pub struct ClientOptions {
     pub request_timeout: Duration,
     /// Requests per minute shared by every request of this client (300); 0 = unlimited.
     pub rate_per_minute: u32,
+    /// Requests that may start at once before the spacing applies; `None` = twelve seconds'
+    /// worth of the rate, at most 100 (see the `ratelimit` module).
+    pub rate_burst: Option<u32>,
     /// Requested `pageSize` for listings (100); the one the server echoes is what counts.
     pub page_size: u32,
     /// Pages fetched in parallel once `pageCount` is known (8; each still takes a permit of
@@ -78,6 +81,7 @@ impl Default for ClientOptions {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(90),
             rate_per_minute: 300,
+            rate_burst: None,
             page_size: 100,
             list_concurrency: 8,
             max_body_bytes: 32 * 1024 * 1024,

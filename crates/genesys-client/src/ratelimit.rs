@@ -79,13 +79,20 @@ struct State {
 }
 
 impl RateLimiter {
-    /// A limiter for `rate_per_minute` requests (0 = unlimited).
+    /// A limiter for `rate_per_minute` requests (0 = unlimited) with the default burst.
+    #[cfg(test)]
     pub(crate) fn new(rate_per_minute: u32, clock: Arc<dyn Clock>) -> Self {
+        Self::with_burst(rate_per_minute, burst_for(rate_per_minute), clock)
+    }
+
+    /// A limiter for `rate_per_minute` requests (0 = unlimited) of which `burst` (at least 1)
+    /// may start at once.
+    pub(crate) fn with_burst(rate_per_minute: u32, burst: u32, clock: Arc<dyn Clock>) -> Self {
         let (interval, tolerance) = if rate_per_minute == 0 {
             (None, Duration::ZERO)
         } else {
             let interval = Duration::from_secs(60) / rate_per_minute;
-            (Some(interval), interval * (burst_for(rate_per_minute) - 1))
+            (Some(interval), interval * (burst.max(1) - 1))
         };
         RateLimiter {
             clock,

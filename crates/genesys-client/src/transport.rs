@@ -550,7 +550,12 @@ pub(crate) fn build_inner(
         message: format!("cannot build the HTTP client: {}", transport_message(e)),
         hint: None,
     })?;
-    let limiter = RateLimiter::new(opts.rate_per_minute, opts.clock.clone());
+    let limiter = RateLimiter::with_burst(
+        opts.rate_per_minute,
+        opts.rate_burst
+            .unwrap_or_else(|| crate::ratelimit::burst_for(opts.rate_per_minute)),
+        opts.clock.clone(),
+    );
     Ok(Arc::new(Inner {
         env,
         creds,

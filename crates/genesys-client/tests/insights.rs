@@ -32,6 +32,7 @@ async fn test_action_posts_the_input_and_times_the_call_without_the_rate_limit_w
     // 100 requests/minute (burst 1): the second test waits about 520 ms for its permit.
     let opts = genesys_client::ClientOptions {
         rate_per_minute: 100,
+        rate_burst: Some(1),
         ..options(Arc::new(SystemClock))
     };
     let client = client_with(&server, opts);
