@@ -131,43 +131,8 @@ pub async fn run(
         } => app.undo(&run, dry_run, force).await,
         Command::Backup { selectors, out } => app.backup(selectors, &out).await,
         Command::Sandbox(SandboxCommand::Reset) => app.sandbox_reset(),
-        Command::Sandbox(SandboxCommand::Serve {
-            addr,
-            client_id,
-            client_secret,
-            actions,
-            seed,
-            latency,
-            rate_limit,
-            token_ttl,
-            faults,
-        }) => {
-            app.sandbox_serve(ServeArgs {
-                addr,
-                client_id,
-                client_secret,
-                actions,
-                seed,
-                latency,
-                rate_limit,
-                token_ttl,
-                faults,
-            })
-            .await
-        }
+        Command::Sandbox(SandboxCommand::Serve(args)) => app.sandbox_serve(args).await,
     }
-}
-
-struct ServeArgs {
-    addr: String,
-    client_id: Option<String>,
-    client_secret: Option<String>,
-    actions: usize,
-    seed: u64,
-    latency: u64,
-    rate_limit: Option<u32>,
-    token_ttl: u64,
-    faults: Option<PathBuf>,
 }
 
 /// One row of `list`.
@@ -1015,7 +980,8 @@ impl App {
                 new_timeout: run_old,
                 verdict,
                 reason,
-                draft: false,
+                // A run that also set the draft's timeout restores the draft too.
+                draft: plan0.also_draft && r.draft,
                 warning: None,
                 version: current.version,
             });
@@ -1028,7 +994,7 @@ impl App {
                 of: plan0.run_id.clone(),
             },
             target: session.api_base.clone(),
-            also_draft: false,
+            also_draft: plan0.also_draft,
             verify: plan0.verify,
             require_old: !force,
             rows,
@@ -1099,36 +1065,11 @@ impl App {
         Ok(Exit::Ok)
     }
 
-    async fn sandbox_serve(&self, a: ServeArgs) -> anyhow::Result<Exit> {
-        let addr: std::net::SocketAddr = a.addr.parse().map_err(|_| {
-            Failure::usage(format!("invalid address `{}`", selector::shorten(&a.addr)))
-                .hint("use HOST:PORT, e.g. 127.0.0.1:8080")
-        })?;
-        let faults = match &a.faults {
-            Some(p) => genesys_emulator::load_faults(p).map_err(|e| {
-                Failure::usage(format!("cannot load faults from `{}`: {e}", p.display()))
-            })?,
-            None => Vec::new(),
-        };
-        let mut config = genesys_emulator::Config {
-            seed: a.seed,
-            synthetic_actions: a.actions,
-            latency: std::time::Duration::from_millis(a.latency),
-            rate_limit_per_minute: a.rate_limit,
-            token_ttl: std::time::Duration::from_secs(a.token_ttl),
-            faults,
-            ..genesys_emulator::Config::default()
-        };
-        if a.client_id.is_some() || a.client_secret.is_some() {
-            if let Some(org) = config.orgs.first_mut() {
-                if let Some(id) = a.client_id {
-                    org.client_id = id;
-                }
-                if let Some(s) = a.client_secret {
-                    org.client_secret = s;
-                }
-            }
-        }
+    async fn sandbox_serve(&self, a: genesys_emulator::cli::ServeArgs) -> anyhow::Result<Exit> {
+        let config = a
+            .to_config()
+            .map_err(|e| Failure::usage(format!("invalid emulator settings: {e}")))?;
+        let addr = a.addr;
         let org = config.orgs.first().cloned();
         let emulator = genesys_emulator::Emulator::new(config);
         let running = emulator

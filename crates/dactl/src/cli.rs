@@ -208,35 +208,12 @@ pub enum RunsCommand {
 #[derive(Debug, Subcommand)]
 pub enum SandboxCommand {
     /// Serve the emulator for any client; prints its base URL and credentials
-    Serve {
-        /// Address to listen on
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        addr: String,
-        /// Client id of the default org
-        #[arg(long)]
-        client_id: Option<String>,
-        /// Client secret of the default org
-        #[arg(long)]
-        client_secret: Option<String>,
-        /// Extra synthetic actions to generate
-        #[arg(long, default_value_t = 0)]
-        actions: usize,
-        /// Seed for generated data
-        #[arg(long, default_value_t = 42)]
-        seed: u64,
-        /// Added latency per request, in milliseconds
-        #[arg(long, default_value_t = 0)]
-        latency: u64,
-        /// Per-token rate limit, requests per minute (default: none)
-        #[arg(long)]
-        rate_limit: Option<u32>,
-        /// Token lifetime in seconds
-        #[arg(long, default_value_t = 86_400)]
-        token_ttl: u64,
-        /// Fault rules (TOML or JSON file)
-        #[arg(long, value_name = "FILE")]
-        faults: Option<PathBuf>,
-    },
+    #[command(
+        after_help = "Point any client at the printed base URL: dactl --base-url URL …, the official SDKs \
+(login on the same host), or curl. Admin endpoints on loopback only: /__emulator/faults, /__emulator/reset, \
+/__emulator/requests (the request journal), /__emulator/state."
+    )]
+    Serve(genesys_emulator::cli::ServeArgs),
     /// Throw away the sandbox's saved state (the next `--sandbox` command starts from the seed org)
     Reset,
 }

@@ -414,3 +414,27 @@ fn backup_writes_one_file_per_action_and_an_index() {
         with_tpl["config"]["request"]["requestTemplate"]
     );
 }
+
+#[test]
+fn undo_of_an_also_draft_run_restores_the_draft_too() {
+    let h = Harness::new();
+    let before = h.state();
+    let draft = before["drafts"].as_array().unwrap()[0].clone();
+    let id = draft["id"].as_str().unwrap();
+    assert_code(&h.run(&["timeout", "set", "24", id, "--also-draft"]), 0);
+    let mid = h.state();
+    let d = mid["drafts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == id)
+        .unwrap()
+        .clone();
+    assert_eq!(d["config"]["timeoutSeconds"], 24);
+    assert_code(&h.run(&["undo", "last", "--yes"]), 0);
+    assert_eq!(
+        strip_versions(&h.state()),
+        strip_versions(&before),
+        "published and draft restored"
+    );
+}

@@ -192,8 +192,9 @@ async fn pipeline(State(emu): State<Emulator>, req: Request, next: Next) -> Resp
             .map(Arc::new)
             .map_err(|e| e.to_string())
     });
+    // The token request's body may hold the client secret: never journaled.
     entry.body = match &json {
-        Some(Ok(v)) => Some((**v).clone()),
+        Some(Ok(v)) if path != TOKEN_PATH => Some((**v).clone()),
         _ => None,
     };
     let token = bearer_token(&parts.headers);

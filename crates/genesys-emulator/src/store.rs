@@ -174,7 +174,8 @@ pub(crate) struct Filter {
 }
 
 impl Filter {
-    fn accepts(&self, doc: &Value) -> bool {
+    /// Whether `doc` (whose lowercased name is `lname`) passes the filter.
+    fn accepts(&self, doc: &Value, lname: &str) -> bool {
         let id = str_field(doc, "id");
         if !self.include_auth && kind_of(id) == Kind::CustomAuth {
             return false;
@@ -190,7 +191,7 @@ impl Filter {
             }
         }
         if let Some(n) = &self.name {
-            if !str_field(doc, "name").to_lowercase().contains(n.as_str()) {
+            if !lname.contains(n.as_str()) {
                 return false;
             }
         }
@@ -303,7 +304,7 @@ impl OrgData {
         let mut total = 0usize;
         let mut visit = |key: &(String, String)| {
             let Some(doc) = docs.get(&key.1) else { return };
-            if !filter.accepts(doc) {
+            if !filter.accepts(doc, &key.0) {
                 return;
             }
             if total >= start && entities.len() < page_size {
