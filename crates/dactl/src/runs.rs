@@ -416,6 +416,12 @@ pub fn find_run(home: &Path, run_id: &str) -> anyhow::Result<PathBuf> {
     let root = runs_root(home);
     let ids = list_run_ids(home);
     let run_id = run_id.trim();
+    if run_id.is_empty() {
+        // An empty prefix would match every run.
+        return Err(Failure::usage("no run given")
+            .hint("give a run id (or a unique prefix of one, or `last`); `dactl runs list` shows them")
+            .into());
+    }
     if run_id == "last" || run_id == "latest" {
         return ids
             .last()
