@@ -14,6 +14,7 @@ pub mod duration;
 pub mod engine;
 pub mod error;
 pub mod fsutil;
+pub mod net;
 pub mod output;
 pub mod runs;
 pub mod selector;
