@@ -471,7 +471,7 @@ fn a_huge_chunked_body_is_cut_at_the_cap() {
     let is = on("GET", "requesttemplate.vm");
     let s = Server::start(
         "127.0.0.1",
-        Box::new(move |r, _, _| is(r).then(|| Reply::HugeChunked(40 * 1024 * 1024))),
+        Box::new(move |r, _, _| is(r).then_some(Reply::HugeChunked(40 * 1024 * 1024))),
     );
     let (o, _) = set(&s);
     refused(&o, 1, "larger than");
