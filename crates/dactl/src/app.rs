@@ -13,7 +13,8 @@ use serde_json::json;
 
 use crate::actions::{self, describe_timeout, explicit_timeout, Kind};
 use crate::cli::{
-    Cli, Command, GlobalArgs, RunsCommand, SandboxCommand, SelectorArgs, TimeoutCommand,
+    AuthCommand, Cli, Command, GlobalArgs, ProfilesCommand, RunsCommand, SandboxCommand,
+    SelectorArgs, TimeoutCommand,
 };
 use crate::engine::{self, CrashPoint, EngineOptions, Outcome, Reporter, Status, Work};
 use crate::error::{Exit, Failure};
@@ -88,6 +89,7 @@ pub async fn run(
             dry_run,
             also_draft,
             verify,
+            show_flows,
         }) => {
             let t = crate::duration::parse_timeout(&duration).map_err(|e| {
                 Failure::usage(e.to_string()).hint(
@@ -101,6 +103,7 @@ pub async fn run(
                 dry_run,
                 also_draft,
                 verify,
+                show_flows,
             )
             .await
         }
@@ -110,6 +113,7 @@ pub async fn run(
             dry_run,
             also_draft,
             verify,
+            show_flows,
         }) => {
             app.change(
                 Operation::Unset,
@@ -118,6 +122,7 @@ pub async fn run(
                 dry_run,
                 also_draft,
                 verify,
+                show_flows,
             )
             .await
         }
@@ -130,7 +135,66 @@ pub async fn run(
             force,
         } => app.undo(&run, dry_run, force).await,
         Command::Backup { selectors, out } => app.backup(selectors, &out).await,
+        Command::Auth(AuthCommand::Check) => app.auth_check().await,
+        Command::Profiles(ProfilesCommand::List) => app.profiles_list(),
+        Command::Profiles(ProfilesCommand::SetSecret { name }) => app.profiles_set_secret(&name),
+        Command::Restore { files, dry_run } => app.restore(files, dry_run).await,
+        Command::Completions { shell } => app.completions(shell),
+        Command::Man { dir } => app.man(dir.as_deref()),
         Command::Sandbox(SandboxCommand::Reset) => app.sandbox_reset(),
+        Command::Probe {
+            action,
+            input,
+            count,
+            all,
+            name,
+            category,
+            integration,
+            ids,
+            from_file,
+        } => {
+            let mut refused = Vec::new();
+            for (given, flag) in [
+                (all, "--all"),
+                (name.is_some(), "--name"),
+                (category.is_some(), "--category"),
+                (integration.is_some(), "--integration"),
+                (!ids.is_empty(), "--id"),
+                (from_file.is_some(), "--from-file"),
+            ] {
+                if given {
+                    refused.push(flag);
+                }
+            }
+            if refused.is_empty() && action.is_none() {
+                return Err(Failure::usage("`probe` needs one ACTION")
+                    .hint("name the action by id or exact name: `dactl probe \"Get Contact\" --input '{}'`")
+                    .into());
+            }
+            app.probe(crate::cmd_probe::ProbeArgs {
+                action: action.unwrap_or_default(),
+                input,
+                count,
+                refused,
+            })
+            .await
+        }
+        Command::Flows { action, published } => app.flows(action, published).await,
+        Command::Plan {
+            file,
+            detailed_exitcode,
+            show_flows,
+        } => app.plan_policy(&file, detailed_exitcode, show_flows).await,
+        Command::Apply {
+            file,
+            also_draft,
+            verify,
+            show_flows,
+        } => {
+            app.apply_policy(&file, also_draft, verify, show_flows)
+                .await
+        }
+        Command::Report { html } => app.report(&html).await,
         Command::Sandbox(SandboxCommand::Serve(args)) => app.sandbox_serve(args).await,
     }
 }
@@ -165,14 +229,45 @@ impl App {
         }
     }
 
-    pub(crate) async fn session(&self) -> anyhow::Result<Session> {
-        let flags = ConnectionFlags {
+    /// The connection flags of this command line.
+    pub(crate) fn connection_flags(&self) -> ConnectionFlags {
+        ConnectionFlags {
             region: self.global.region.clone(),
             base_url: self.global.base_url.clone(),
             sandbox: self.global.sandbox,
             profile: self.global.profile.clone(),
+        }
+    }
+
+    /// Resolve flags, environment and profiles (DESIGN §3 precedence), print the warnings, and
+    /// read the secret.
+    pub(crate) fn resolve_settings(
+        &self,
+    ) -> anyhow::Result<(settings::Resolution, settings::Target)> {
+        let flags = self.connection_flags();
+        let files = if flags.sandbox {
+            crate::profiles::ConfigFiles::default()
+        } else {
+            crate::profiles::load_files(&self.env)?
         };
-        let target = settings::resolve_target(&flags, &self.env)?;
+        let res = settings::resolve(&flags, &self.env, &files)?;
+        let (target, warnings) = settings::materialize(&res, &self.env)?;
+        for w in res.warnings.iter().chain(&warnings) {
+            self.warn(w);
+        }
+        if let settings::TargetSpec::Remote {
+            environment,
+            source,
+            ..
+        } = &res.target
+        {
+            tracing::info!(api = %environment.api_base, endpoint_from = %res.endpoint_source, credentials_from = %source, "target resolved");
+        }
+        Ok((res, target))
+    }
+
+    pub(crate) async fn session(&self) -> anyhow::Result<Session> {
+        let (_, target) = self.resolve_settings()?;
         crate::net::http_timeout(&self.env)?;
         Session::open(&target, &self.home, self.client_options()).await
     }
@@ -181,6 +276,11 @@ impl App {
         if !self.global.quiet {
             eprintln!("{msg}");
         }
+    }
+
+    /// A `warning:` line on stderr (shown even with `--quiet`).
+    pub(crate) fn warn(&self, msg: &str) {
+        eprintln!("warning: {msg}");
     }
 
     pub(crate) fn selectors(
@@ -415,26 +515,47 @@ impl App {
                     draft,
                     warning,
                     version: a.version,
+                    flows: None,
                 }
             })
             .collect()
     }
 
     pub(crate) fn plan_table(rows: &[PlanRow]) -> Table {
-        let mut t = Table::new(&["NAME", "ID", "OLD", "NEW", "VERDICT", "NOTE"]);
+        let flows = rows.iter().any(|r| r.flows.is_some());
+        let mut headers = vec!["NAME", "ID", "OLD", "NEW", "VERDICT"];
+        if flows {
+            headers.push("USED BY");
+        }
+        headers.push("NOTE");
+        let mut t = Table::new(&headers);
         for r in rows {
             let verdict = match (&r.verdict, &r.reason) {
                 (Verdict::Skip, Some(reason)) => format!("skip: {reason}"),
                 (v, _) => v.as_str().to_string(),
             };
-            t.row(vec![
+            let mut cells = vec![
                 r.name.clone(),
                 r.id.clone(),
                 describe_timeout(r.old_timeout),
                 describe_timeout(r.new_timeout),
                 verdict,
-                r.warning.clone().unwrap_or_default(),
-            ]);
+            ];
+            if flows {
+                cells.push(crate::cmd_flows::used_by(r.flows));
+            }
+            cells.push(
+                r.warning
+                    .clone()
+                    .or_else(|| {
+                        // A restore explains what differs in `reason`.
+                        (r.verdict == Verdict::Change)
+                            .then(|| r.reason.clone())
+                            .flatten()
+                    })
+                    .unwrap_or_default(),
+            );
+            t.row(cells);
         }
         t
     }
@@ -486,6 +607,7 @@ impl App {
         dry_run: bool,
         also_draft: bool,
         verify: VerifyMode,
+        show_flows: bool,
     ) -> anyhow::Result<Exit> {
         let sel = self.selectors(actions_, s)?;
         if sel.is_empty() {
@@ -506,7 +628,10 @@ impl App {
             Operation::Set { timeout } => Some(*timeout),
             _ => None,
         };
-        let rows = self.plan_rows(&selected, &drafts, &|_| new, also_draft);
+        let mut rows = self.plan_rows(&selected, &drafts, &|_| new, also_draft);
+        if show_flows {
+            self.annotate_flows(&session, &mut rows).await;
+        }
         if explicit_only && rows.len() == 1 && rows[0].verdict == Verdict::Skip {
             let r = &rows[0];
             return Err(Failure::new(
@@ -547,6 +672,21 @@ impl App {
         listed: HashMap<String, Action>,
         dry_run: bool,
         resume: Option<(RunDir, Vec<Event>)>,
+    ) -> anyhow::Result<Exit> {
+        self.execute_plan_with_targets(session, plan, listed, dry_run, resume, HashMap::new())
+            .await
+    }
+
+    /// [`Self::execute_plan`] for restores: `targets` are whole documents to write (saved in
+    /// the run folder before any write, so that resume writes the same thing).
+    pub(crate) async fn execute_plan_with_targets(
+        &self,
+        session: Session,
+        plan: Plan,
+        listed: HashMap<String, Action>,
+        dry_run: bool,
+        resume: Option<(RunDir, Vec<Event>)>,
+        targets: HashMap<String, Action>,
     ) -> anyhow::Result<Exit> {
         let changes = plan
             .rows
@@ -607,12 +747,19 @@ impl App {
             return Ok(Exit::Ok);
         }
         if resume.is_none() {
-            self.confirm(changes, "Change the timeout of")?;
+            let what = match plan.operation {
+                Operation::Restore { .. } => "Restore the configuration of",
+                _ => "Change the timeout of",
+            };
+            self.confirm(changes, what)?;
         }
         let (run, events, is_resume) = match resume {
             Some((run, events)) => (run, events, true),
             None => (RunDir::create(&self.home, &plan)?, Vec::new(), false),
         };
+        for t in targets.values() {
+            run.save_target(t)?;
+        }
         let logs = engine::logs_by_id(&events);
         let work: Vec<Work> = plan
             .rows
@@ -621,6 +768,10 @@ impl App {
                 row: r.clone(),
                 listed: listed.get(&r.id).cloned(),
                 log: logs.get(&r.id).cloned().unwrap_or_default(),
+                target: targets
+                    .get(&r.id)
+                    .cloned()
+                    .or_else(|| run.load_target(&r.id)),
             })
             .collect();
         let opts = EngineOptions {
@@ -675,6 +826,7 @@ impl App {
             return Ok(Exit::Interrupted);
         }
         if summary.failed > 0 {
+            let mut hints: Vec<String> = Vec::new();
             for o in outcomes.iter().filter(|o| o.status == Status::Failed) {
                 eprintln!(
                     "error: `{}` ({}): {}",
@@ -682,6 +834,15 @@ impl App {
                     o.id,
                     o.message.clone().unwrap_or_default()
                 );
+                for h in &o.hints {
+                    // Correlation ids differ per action; general hints are printed once.
+                    if !hints.contains(h) && !h.contains("ININ-Correlation-ID") {
+                        hints.push(h.clone());
+                    }
+                }
+            }
+            for h in &hints {
+                eprintln!("hint: {h}");
             }
             if plan.rows.len() == 1 {
                 return Ok(outcomes[0].exit.unwrap_or(Exit::Failed));
@@ -910,6 +1071,11 @@ impl App {
             .context("the run's plan is damaged")?;
         let events = runs::read_journal(&path)?;
         let folded = runs::fold(&events);
+        if matches!(plan0.operation, Operation::Restore { .. }) {
+            return self
+                .undo_restore(&path, plan0, folded, dry_run, force)
+                .await;
+        }
         let session = self.session().await?;
         if session.api_base != plan0.target {
             return Err(Failure::usage(format!(
@@ -991,6 +1157,7 @@ impl App {
                 draft: plan0.also_draft && r.draft,
                 warning: None,
                 version: current.version,
+                flows: None,
             });
         }
         let plan = Plan {
@@ -1055,8 +1222,24 @@ impl App {
             index.len(),
             out.display()
         ));
-        if self.format == Format::Json {
-            output::emit(&format!("{}\n", serde_json::to_string_pretty(&doc)?))?;
+        match self.format {
+            Format::Json => output::emit(&format!("{}\n", serde_json::to_string_pretty(&doc)?))?,
+            _ => {
+                let mut t = Table::new(&["NAME", "ID", "TIMEOUT", "VERSION", "FILE"]);
+                for e in &index {
+                    t.row(vec![
+                        e["name"].as_str().unwrap_or_default().to_string(),
+                        e["id"].as_str().unwrap_or_default().to_string(),
+                        describe_timeout(e["timeoutSeconds"].as_i64()),
+                        e["version"]
+                            .as_i64()
+                            .map(|v| v.to_string())
+                            .unwrap_or_default(),
+                        e["file"].as_str().unwrap_or_default().to_string(),
+                    ]);
+                }
+                output::emit(&output::render(self.format, self.style, &t, &index)?)?;
+            }
         }
         Ok(Exit::Ok)
     }
@@ -1069,6 +1252,10 @@ impl App {
             Err(e) => return Err(e).with_context(|| format!("cannot remove `{}`", f.display())),
         }
         self.say("the sandbox is back to its seed org");
+        let mut t = Table::new(&["SANDBOX", "STATE FILE"]);
+        t.row(vec!["reset".into(), f.display().to_string()]);
+        let rec = json!({"sandbox": "reset", "state_file": f.display().to_string()});
+        output::emit(&output::render(self.format, self.style, &t, &[rec])?)?;
         Ok(Exit::Ok)
     }
 
@@ -1086,10 +1273,19 @@ impl App {
         let (id, secret) = org
             .map(|o| (o.client_id, o.client_secret))
             .unwrap_or_default();
-        output::emit(&format!(
-            "base URL:      {}\nclient id:     {id}\nclient secret: {secret}\n",
-            running.base_url
-        ))?;
+        let rec = json!({"base_url": running.base_url, "client_id": id, "client_secret": secret});
+        match self.format {
+            Format::Table => output::emit(&format!(
+                "base URL:      {}\nclient id:     {id}\nclient secret: {secret}\n",
+                running.base_url
+            ))?,
+            Format::Json => output::emit(&format!("{}\n", serde_json::to_string_pretty(&rec)?))?,
+            _ => {
+                let mut t = Table::new(&["base_url", "client_id", "client_secret"]);
+                t.row(vec![running.base_url.clone(), id.clone(), secret.clone()]);
+                output::emit(&output::render(self.format, self.style, &t, &[rec])?)?;
+            }
+        }
         self.say(&format!(
             "try: GENESYSCLOUD_OAUTHCLIENT_ID={id} GENESYSCLOUD_OAUTHCLIENT_SECRET=… dactl --base-url {} list\nCtrl-C stops the emulator",
             running.base_url
@@ -1117,6 +1313,7 @@ fn outcome_of_row(r: &PlanRow) -> Outcome {
         correlation_id: None,
         message: r.reason.clone(),
         exit: None,
+        hints: Vec::new(),
     }
 }
 

@@ -97,6 +97,9 @@ pub struct Outcome {
     /// For a failure: the exit code its error maps to.
     #[serde(skip)]
     pub exit: Option<crate::error::Exit>,
+    /// For a failure: hints from its error (a missing permission, where credentials came from).
+    #[serde(skip)]
+    pub hints: Vec<String>,
 }
 
 /// A test hook that ends the process at a named step (set by `DACTL_TEST_CRASH_AT=step:n`).
@@ -193,6 +196,9 @@ pub struct Work {
     pub listed: Option<Action>,
     /// What the journal already says (on resume).
     pub log: ActionLog,
+    /// For a restore: the whole document (name, category, config with template text) to write
+    /// instead of changing only the timeout.
+    pub target: Option<Action>,
 }
 
 /// Progress reporting hooks.
@@ -343,6 +349,7 @@ fn base_outcome(row: &PlanRow, status: Status) -> Outcome {
         correlation_id: None,
         message: row.reason.clone(),
         exit: None,
+        hints: Vec::new(),
     }
 }
 
@@ -454,6 +461,7 @@ async fn apply(ctx: &Ctx, w: Work, full_verify: bool) -> Outcome {
             let mut o = base_outcome(&w.row, Status::Failed);
             o.message = Some(msg);
             o.exit = Some(crate::error::exit_code_for(&e));
+            o.hints = crate::error::hints_for(&e);
             o.correlation_id = e
                 .chain()
                 .find_map(|c| c.downcast_ref::<genesys_client::Error>())
@@ -464,6 +472,9 @@ async fn apply(ctx: &Ctx, w: Work, full_verify: bool) -> Outcome {
 }
 
 async fn apply_inner(ctx: &Ctx, w: &Work, full_verify: bool) -> anyhow::Result<Outcome> {
+    if let Some(target) = &w.target {
+        return apply_document(ctx, w, target, full_verify).await;
+    }
     let row = &w.row;
     let new = row.new_timeout;
     let client = &ctx.client;
@@ -675,6 +686,191 @@ async fn apply_inner(ctx: &Ctx, w: &Work, full_verify: bool) -> anyhow::Result<O
                     o.to_version = fresh.version;
                     o.message = draft_note;
                     return Ok(o);
+                }
+                pre = fresh;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// True when two inlined actions have the same name, category and config (templates by text).
+pub fn same_document(a: &Action, b: &Action) -> bool {
+    a.name == b.name
+        && a.category == b.category
+        && serde_json::to_value(&a.config).ok() == serde_json::to_value(&b.config).ok()
+}
+
+/// The restore path (`dactl restore`, and `undo` of a restore run): write a whole document
+/// with the same guarantees as a timeout change. The pre-image is backed up and journalled
+/// first; the PATCH carries the document's name, category and full config (template text
+/// inlined) at the current version; the response and (canary/full) a re-read must equal the
+/// document. A version conflict is re-applied only when the fresh state still equals the state
+/// the plan was made from; a concurrent edit of anything is reported, never overwritten.
+async fn apply_document(
+    ctx: &Ctx,
+    w: &Work,
+    target: &Action,
+    full_verify: bool,
+) -> anyhow::Result<Outcome> {
+    let row = &w.row;
+    let client = &ctx.client;
+    let new = explicit_timeout(target);
+    let fresh_needed = w.log.patch_sent || w.listed.is_none();
+    let mut pre = match (&w.listed, fresh_needed) {
+        (Some(a), false) => actions::inline_templates(client, a, false).await?,
+        _ => read_fresh(client, &row.id, None).await?.0,
+    };
+    if w.log.patch_sent && same_document(&pre, target) {
+        ctx.log(Event::Done {
+            ts: crate::runs::now(),
+            id: row.id.clone(),
+            old_timeout: row.old_timeout,
+            new_timeout: new,
+            version: pre.version,
+            verified: "re-read on resume (the write had landed)".into(),
+        })?;
+        let mut o = base_outcome(row, Status::Changed);
+        o.to_version = pre.version;
+        o.message = Some("the earlier write had landed; verified on resume".into());
+        return Ok(o);
+    }
+    let planned = pre.clone();
+    if let Some(file) = ctx.run.save_backup(&pre)? {
+        ctx.log(Event::Backup {
+            ts: crate::runs::now(),
+            id: row.id.clone(),
+            version: pre.version,
+            file,
+        })?;
+    }
+    ctx.crash_check("after-backup");
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        if same_document(&pre, target) {
+            let reason = "already matches the document when read".to_string();
+            ctx.log(Event::Unchanged {
+                ts: crate::runs::now(),
+                id: row.id.clone(),
+                reason: reason.clone(),
+            })?;
+            let mut o = base_outcome(row, Status::Unchanged);
+            o.message = Some(reason);
+            return Ok(o);
+        }
+        let mut want = target.clone();
+        want.id = pre.id.clone();
+        want.version = pre.version;
+        let body = actions::patch_body(&want, new).map_err(|m| anyhow::anyhow!(m))?;
+        let current = explicit_timeout(&pre);
+        ctx.log(Event::Patch {
+            ts: crate::runs::now(),
+            id: row.id.clone(),
+            from_version: body.version,
+            old_timeout: current,
+            new_timeout: new,
+            target: "published".into(),
+        })?;
+        ctx.crash_check("after-intent");
+        ctx.writes.fetch_add(1, Ordering::SeqCst);
+        let result = client.patch_action(&row.id, &body).await;
+        ctx.crash_check("after-patch");
+        match result {
+            Ok(resp) => {
+                ctx.log(Event::Patched {
+                    ts: crate::runs::now(),
+                    id: row.id.clone(),
+                    to_version: resp.body.version,
+                    correlation_id: resp.correlation_id.clone(),
+                    target: "published".into(),
+                })?;
+                ctx.crash_check("after-patched");
+                actions::verify_response(&want, &resp.body, new).map_err(|p| {
+                    anyhow::anyhow!("verification of the PATCH response failed: {p}")
+                })?;
+                let mut verified = "response".to_string();
+                if full_verify {
+                    let (fresh, _) = read_fresh(client, &row.id, Some(&want)).await?;
+                    actions::verify_full(&want, &fresh, new)
+                        .map_err(|p| anyhow::anyhow!("verification by re-reading failed: {p}"))?;
+                    verified = "response and full re-read".into();
+                }
+                ctx.log(Event::Done {
+                    ts: crate::runs::now(),
+                    id: row.id.clone(),
+                    old_timeout: current,
+                    new_timeout: new,
+                    version: resp.body.version,
+                    verified: verified.clone(),
+                })?;
+                ctx.crash_check("after-done");
+                ctx.audit(serde_json::json!({
+                    "ts": crate::runs::now(),
+                    "run": ctx.run.id,
+                    "target": ctx.opts.target,
+                    "id": row.id,
+                    "name": want.name,
+                    "operation": "restore",
+                    "old_timeout": current,
+                    "new_timeout": new,
+                    "from_version": body.version,
+                    "to_version": resp.body.version,
+                    "correlation_id": resp.correlation_id,
+                    "verified": verified,
+                }));
+                let mut o = base_outcome(row, Status::Changed);
+                o.from_version = Some(body.version);
+                o.to_version = resp.body.version;
+                o.correlation_id = resp.correlation_id;
+                o.message = Some(
+                    row.warning
+                        .clone()
+                        .unwrap_or_else(|| "configuration restored".into()),
+                );
+                return Ok(o);
+            }
+            Err(e)
+                if attempts <= MAX_CONFLICT_RETRIES
+                    && (e.is_version_conflict()
+                        || matches!(
+                            e.kind(),
+                            genesys_client::ErrorKind::Transient
+                                | genesys_client::ErrorKind::RateLimited
+                        )) =>
+            {
+                let conflict = e.is_version_conflict();
+                if conflict {
+                    ctx.log(Event::Conflict {
+                        ts: crate::runs::now(),
+                        id: row.id.clone(),
+                        message: format!("version {} is stale; re-reading", body.version),
+                    })?;
+                } else {
+                    tracing::warn!(id = %row.id, "write failed with a transient error; re-reading: {e}");
+                }
+                let (fresh, _) = read_fresh(client, &row.id, Some(&pre)).await?;
+                if !conflict && same_document(&fresh, target) && fresh.version > pre.version {
+                    ctx.log(Event::Done {
+                        ts: crate::runs::now(),
+                        id: row.id.clone(),
+                        old_timeout: current,
+                        new_timeout: new,
+                        version: fresh.version,
+                        verified: "full re-read (the response was lost)".into(),
+                    })?;
+                    let mut o = base_outcome(row, Status::Changed);
+                    o.to_version = fresh.version;
+                    o.message = Some("configuration restored".into());
+                    return Ok(o);
+                }
+                if !same_document(&fresh, &planned) && !same_document(&fresh, target) {
+                    let a = serde_json::to_value(&planned.config).unwrap_or_default();
+                    let b = serde_json::to_value(&fresh.config).unwrap_or_default();
+                    anyhow::bail!(
+                        "conflict: the action was edited since it was read ({}); not overwritten",
+                        actions::first_difference(&a, &b, "config")
+                    );
                 }
                 pre = fresh;
             }

@@ -32,7 +32,16 @@ fn real_main() -> i32 {
         std::env::vars_os()
             .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
     );
-    init_logging(cli.global.verbose, cli.global.quiet, env.raw("DACTL_LOG"));
+    // Logs go to stderr; colour only on a terminal, never with NO_COLOR or --no-color.
+    let log_ansi = std::io::stderr().is_terminal()
+        && !cli.global.no_color
+        && env.raw("NO_COLOR").is_none_or(str::is_empty);
+    init_logging(
+        cli.global.verbose,
+        cli.global.quiet,
+        env.raw("DACTL_LOG"),
+        log_ansi,
+    );
     let term = Terminal {
         stdin_tty: std::io::stdin().is_terminal(),
         stdout_tty: std::io::stdout().is_terminal(),
@@ -74,9 +83,13 @@ fn real_main() -> i32 {
     }
 }
 
+/// `COLUMNS` when set, else the terminal's width (comfy-table asks the terminal), else 120.
+/// Only used when stdout is a terminal.
 fn terminal_width(env: &EnvVars) -> Option<u16> {
     env.raw("COLUMNS")
-        .and_then(|c| c.parse().ok())
+        .and_then(|c| c.trim().parse().ok())
+        .filter(|w: &u16| *w >= 20)
+        .or_else(|| comfy_table::Table::new().width())
         .or(Some(120))
 }
 
@@ -107,7 +120,11 @@ fn redacted_command_line() -> String {
     format!("dactl {}", out.join(" "))
 }
 
-fn init_logging(verbose: u8, quiet: bool, filter: Option<&str>) {
+/// `-v`: dactl's steps (the resolved target and where its parts came from); `-vv`: every HTTP
+/// request with its status and `ININ-Correlation-ID`; `-vvv`: everything, including the HTTP
+/// stack. `DACTL_LOG` (a tracing filter such as `genesys_client=debug`) replaces the level.
+/// Secrets and tokens are never logged at any level.
+fn init_logging(verbose: u8, quiet: bool, filter: Option<&str>, ansi: bool) {
     use tracing_subscriber::EnvFilter;
     let default = match (quiet, verbose) {
         (true, _) => "error",
@@ -123,6 +140,7 @@ fn init_logging(verbose: u8, quiet: bool, filter: Option<&str>) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(ansi)
         .with_target(verbose >= 2)
         .try_init();
 }

@@ -40,6 +40,12 @@ pub enum Operation {
     },
     /// `apply -f POLICY` (per-row timeouts).
     Policy,
+    /// `restore FILE...`: whole configurations written back from `get -o json` or `backup`
+    /// files (the documents are kept in the run's `targets/` folder).
+    Restore {
+        /// The files or folders given.
+        sources: Vec<String>,
+    },
 }
 
 /// How much is re-read after writing.
@@ -105,6 +111,10 @@ pub struct PlanRow {
     pub warning: Option<String>,
     /// Version at plan time.
     pub version: Option<i64>,
+    /// Flows that use the action, from Architect's dependency index (`--show-flows` only;
+    /// advisory).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flows: Option<u64>,
 }
 
 /// The plan of a run.
@@ -281,11 +291,12 @@ pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// A new run id: sortable by time, unique.
+/// A new run id: sortable by time to the millisecond (so `last` is the newest run even when
+/// two runs start within one second), with a random suffix for uniqueness.
 pub fn new_run_id() -> String {
     format!(
         "{}-{:04x}",
-        chrono::Utc::now().format("%Y%m%dT%H%M%SZ"),
+        chrono::Utc::now().format("%Y%m%dT%H%M%S%3fZ"),
         fastrand::u16(..)
     )
 }
@@ -383,6 +394,24 @@ impl RunDir {
     pub fn load_preimage(&self, id: &str) -> Option<Action> {
         let p = self.path.join("preimages").join(backup_file_name(id));
         serde_json::from_slice(&fs::read(p).ok()?).ok()
+    }
+
+    /// Path of an action's target document (restore runs).
+    pub fn target_path(&self, id: &str) -> PathBuf {
+        self.path.join("targets").join(backup_file_name(id))
+    }
+
+    /// Save the document a restore run writes to an action (mode 0600), so that `runs resume`
+    /// writes the same thing.
+    pub fn save_target(&self, doc: &Action) -> anyhow::Result<()> {
+        fsutil::write_private(&self.target_path(&doc.id), &serde_json::to_vec_pretty(doc)?)
+            .with_context(|| format!("cannot save the restore document of `{}`", doc.id))
+    }
+
+    /// The document a restore run writes to an action, if this is a restore run.
+    pub fn load_target(&self, id: &str) -> Option<Action> {
+        let bytes = fs::read(self.target_path(id)).ok()?;
+        serde_json::from_slice(&bytes).ok()
     }
 
     /// Write the summary.
@@ -593,6 +622,15 @@ mod tests {
         let folded = fold(&events);
         assert!(folded["a"].patch_sent);
         assert!(!folded["a"].done);
+    }
+
+    #[test]
+    fn run_ids_sort_by_time() {
+        let a = new_run_id();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let b = new_run_id();
+        assert!(a < b, "{a} < {b}");
+        assert_eq!(a.len(), "20261129T182822123Z-0a1b".len());
     }
 
     #[test]

@@ -15,6 +15,10 @@ use genesys_emulator::Emulator;
 use crate::fsutil;
 use crate::settings::Target;
 
+/// Run-to-run variation of the sandbox's test-execution latency (σ of a log-normal factor),
+/// so that `dactl probe` meets a realistic spread instead of one exact figure.
+pub const SANDBOX_JITTER: f64 = 0.2;
+
 /// The in-process emulator of `--sandbox`.
 pub struct Sandbox {
     emulator: Emulator,
@@ -38,7 +42,10 @@ pub fn sandbox_state_file(home: &Path) -> PathBuf {
 impl Sandbox {
     /// Start the sandbox, loading its saved state if there is one.
     pub async fn start(home: &Path) -> anyhow::Result<Sandbox> {
-        let emulator = Emulator::new(genesys_emulator::Config::default());
+        let emulator = Emulator::new(genesys_emulator::Config {
+            execution_jitter: SANDBOX_JITTER,
+            ..genesys_emulator::Config::default()
+        });
         let state_file = sandbox_state_file(home);
         match std::fs::read(&state_file) {
             Ok(bytes) => {

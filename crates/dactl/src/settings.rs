@@ -1,21 +1,35 @@
 //! Settings, resolved once.
 //!
-//! Flags, environment and defaults are merged by pure functions over an injected [`EnvVars`]
-//! (the binary passes the process environment; tests pass a map). Library code never reads
-//! `std::env`. Precedence: flag > environment > default.
+//! Flags, environment, profiles and defaults are merged by one pure function, [`resolve`], over
+//! an injected [`EnvVars`] (the binary passes the process environment; tests pass a map) and the
+//! text of the config files ([`ConfigFiles`], read by the caller). Library code never reads
+//! `std::env`.
 //!
-//! Credentials come from `GENESYSCLOUD_OAUTHCLIENT_ID`/`GENESYSCLOUD_OAUTHCLIENT_SECRET` (the
-//! variables the official CLI and the Terraform provider read) or from
-//! `GENESYS_CLIENT_ID`/`GENESYS_CLIENT_SECRET`. When both sets are present and disagree, dactl
-//! refuses to guess. The region comes from `--region`, then `GENESYSCLOUD_REGION`, then the
-//! default `us-east-1` (the official SDKs' default); `--base-url` overrides both.
+//! **Precedence, field by field: flag > environment > profile > default.**
+//!
+//! | field | flag | environment | profile | default |
+//! |---|---|---|---|---|
+//! | endpoint | `--base-url`, then `--region` | `GENESYSCLOUD_REGION` | `base_url` or `region` (gc: `environment`) | `us-east-1` |
+//! | credentials (id and secret, always as a pair) | – | `GENESYSCLOUD_OAUTHCLIENT_ID`/`_SECRET`, or `GENESYS_CLIENT_ID`/`_SECRET` | `client_id` + secret source | none: an error |
+//!
+//! The profile layer is the profile named by `--profile`, else by `DACTL_PROFILE`, else the
+//! profile called `default` when one exists (dactl's config first, then gc's). A profile named
+//! explicitly (by flag or `DACTL_PROFILE`) that must yield to credential variables in the
+//! environment for a *different* client id is an error rather than a silent switch of org; a
+//! `GENESYSCLOUD_REGION` that overrides an explicitly named profile's endpoint is a warning.
+//!
+//! When both credential sets are in the environment and disagree, dactl refuses to guess.
+//! Secrets named by a profile (a variable, a file, the keyring) are read afterwards by
+//! [`materialize`], the only step with I/O.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use anyhow::Context;
 use genesys_client::{Credentials, Environment, Secret};
 
 use crate::error::Failure;
+use crate::profiles::{self, ConfigFiles, Endpoint, Profile, SecretRef};
 
 /// An injected snapshot of the environment variables.
 #[derive(Debug, Clone, Default)]
@@ -74,7 +88,7 @@ pub struct ConnectionFlags {
     pub base_url: Option<String>,
     /// `--sandbox`.
     pub sandbox: bool,
-    /// `--profile` (profiles are resolved by a later layer; accepted here for precedence).
+    /// `--profile`.
     pub profile: Option<String>,
 }
 
@@ -140,37 +154,276 @@ pub fn credentials_from_env(env: &EnvVars) -> Result<Option<Credentials>, Failur
     Ok(found.into_iter().next())
 }
 
-/// Resolve where to connect: the sandbox, or an environment with credentials.
-pub fn resolve_target(flags: &ConnectionFlags, env: &EnvVars) -> Result<Target, anyhow::Error> {
+/// How a profile was chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SelectedBy {
+    /// `--profile NAME`.
+    Flag,
+    /// `DACTL_PROFILE`.
+    Env,
+    /// The implicit profile called `default`.
+    Default,
+}
+
+impl SelectedBy {
+    /// For messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            SelectedBy::Flag => "--profile",
+            SelectedBy::Env => "DACTL_PROFILE",
+            SelectedBy::Default => "the `default` profile",
+        }
+    }
+}
+
+/// The client secret to use: a value already known, or a reference to read.
+#[derive(Debug, Clone)]
+pub enum SecretSpec {
+    /// The value (from the environment).
+    Value(Secret),
+    /// To be read by [`materialize`].
+    Ref(SecretRef),
+}
+
+/// The resolved target before secrets are read.
+#[derive(Debug, Clone)]
+pub enum TargetSpec {
+    /// The embedded emulator.
+    Sandbox,
+    /// A Genesys Cloud org (or any emulator reached by URL).
+    Remote {
+        /// API and login hosts.
+        environment: Environment,
+        /// Client id.
+        client_id: String,
+        /// Client secret, or where to read it.
+        secret: SecretSpec,
+        /// Where the credentials came from (never a value).
+        source: String,
+    },
+}
+
+/// The outcome of [`resolve`]: the target, where each part came from, and warnings.
+#[derive(Debug, Clone)]
+pub struct Resolution {
+    /// Where to connect.
+    pub target: TargetSpec,
+    /// The profile layer, if any, and how it was chosen.
+    pub profile: Option<(Profile, SelectedBy)>,
+    /// Where the endpoint came from (`--base-url`, `GENESYSCLOUD_REGION`, a profile, `default`).
+    pub endpoint_source: String,
+    /// Things the user should know (printed as `warning:` lines).
+    pub warnings: Vec<String>,
+}
+
+fn profile_names(all: &[Profile]) -> String {
+    if all.is_empty() {
+        return "there are no profiles".to_string();
+    }
+    let names: Vec<String> = all
+        .iter()
+        .map(|p| match p.tool {
+            profiles::Tool::Dactl => format!("`{}`", p.name),
+            profiles::Tool::Gc => format!("`{}` (gc)", p.name),
+        })
+        .collect();
+    format!("known profiles: {}", names.join(", "))
+}
+
+// The client's error is large by design (it carries the decoded ErrorBody); this is cold code.
+#[allow(clippy::result_large_err)]
+fn endpoint_env(ep: &Endpoint) -> Result<Environment, genesys_client::Error> {
+    match ep {
+        Endpoint::Region(r) => Environment::from_region(r),
+        Endpoint::BaseUrl(u) => Environment::from_base_url(u),
+    }
+}
+
+/// Resolve flags, environment, profiles and defaults into a target (DESIGN §3; the precedence
+/// table is in the module docs). Pure: no file, keyring or environment access.
+pub fn resolve(
+    flags: &ConnectionFlags,
+    env: &EnvVars,
+    files: &ConfigFiles,
+) -> Result<Resolution, anyhow::Error> {
     if flags.sandbox {
-        if flags.base_url.is_some() || flags.region.is_some() {
+        if flags.base_url.is_some() || flags.region.is_some() || flags.profile.is_some() {
             return Err(Failure::usage(
-                "`--sandbox` cannot be combined with `--region` or `--base-url`",
+                "`--sandbox` cannot be combined with `--region`, `--base-url` or `--profile`",
             )
             .hint(
                 "the sandbox is an emulator inside dactl; drop `--sandbox` to reach another server",
             )
             .into());
         }
-        return Ok(Target::Sandbox);
+        return Ok(Resolution {
+            target: TargetSpec::Sandbox,
+            profile: None,
+            endpoint_source: "--sandbox".into(),
+            warnings: Vec::new(),
+        });
     }
-    let environment = if let Some(url) = flags.base_url.as_deref() {
-        Environment::from_base_url(url.trim())?
-    } else {
-        let region = match flags.region.as_deref() {
-            Some(r) => Some(r.to_string()),
-            None => env.non_empty("GENESYSCLOUD_REGION")?.map(str::to_string),
-        };
-        Environment::from_region(region.as_deref().unwrap_or("us-east-1").trim())?
+    let all = profiles::all_profiles(files, env)?;
+    let mut warnings: Vec<String> = Vec::new();
+    let chosen = match (flags.profile.as_deref(), env.non_empty("DACTL_PROFILE")?) {
+        (Some(n), _) => Some((n.trim().to_string(), SelectedBy::Flag)),
+        (None, Some(n)) => Some((n.trim().to_string(), SelectedBy::Env)),
+        (None, None) => None,
     };
-    let credentials = credentials_from_env(env)?.ok_or_else(|| {
-        Failure::usage("no client credentials: set `GENESYSCLOUD_OAUTHCLIENT_ID` and `GENESYSCLOUD_OAUTHCLIENT_SECRET`")
-            .hint("or try dactl with no org at all: `dactl --sandbox list`")
-    })?;
-    Ok(Target::Remote {
-        environment,
-        credentials,
+    let profile: Option<(Profile, SelectedBy)> = match chosen {
+        Some((name, by)) => match profiles::find(&all, &name) {
+            Some(p) => Some((p.clone(), by)),
+            None => {
+                return Err(Failure::usage(format!(
+                    "no profile named `{name}` (selected by {})",
+                    by.describe()
+                ))
+                .hint(profile_names(&all))
+                .hint("`dactl profiles list` shows every profile and the file it is in")
+                .into())
+            }
+        },
+        None => profiles::find(&all, "default").map(|p| (p.clone(), SelectedBy::Default)),
+    };
+    if let Some((p, _)) = &profile {
+        warnings.extend(p.warnings.iter().cloned());
+    }
+    let explicit = profile
+        .as_ref()
+        .filter(|(_, by)| *by != SelectedBy::Default)
+        .map(|(p, _)| p);
+
+    // Endpoint.
+    let env_region = env.non_empty("GENESYSCLOUD_REGION")?.map(str::to_string);
+    let (environment, endpoint_source) = if let Some(url) = flags.base_url.as_deref() {
+        (
+            Environment::from_base_url(url.trim())?,
+            "--base-url".to_string(),
+        )
+    } else if let Some(r) = flags.region.as_deref() {
+        (Environment::from_region(r.trim())?, "--region".to_string())
+    } else if let Some(r) = env_region {
+        let e = Environment::from_region(r.trim())?;
+        if let Some(p) = explicit {
+            if let Some(ep) = &p.endpoint {
+                if endpoint_env(ep).ok().as_ref() != Some(&e) {
+                    warnings.push(format!(
+                        "`GENESYSCLOUD_REGION={r}` overrides the endpoint of {} (environment > profile); unset it to use the profile's",
+                        p.label()
+                    ));
+                }
+            }
+        }
+        (e, "environment variable `GENESYSCLOUD_REGION`".to_string())
+    } else if let Some((p, ep)) = profile
+        .as_ref()
+        .and_then(|(p, _)| p.endpoint.as_ref().map(|ep| (p, ep)))
+    {
+        let e = endpoint_env(ep).with_context(|| format!("in {}", p.label()))?;
+        (e, p.label())
+    } else {
+        (
+            Environment::from_region("us-east-1")?,
+            "the default region `us-east-1`".to_string(),
+        )
+    };
+
+    // Credentials, always as a pair.
+    let from_env = credentials_from_env(env)?;
+    let (client_id, secret, source) = match from_env {
+        Some(c) => {
+            if let Some(p) = explicit {
+                if let Some(pid) = &p.client_id {
+                    if *pid != c.client_id {
+                        return Err(Failure::usage(format!(
+                            "{} names client `{pid}`, but {} hold client `{}`",
+                            p.label(),
+                            c.source,
+                            c.client_id
+                        ))
+                        .hint("the environment outranks profiles; unset those variables to use the profile, or drop the profile selection")
+                        .into());
+                    }
+                }
+            }
+            (c.client_id, SecretSpec::Value(c.client_secret), c.source)
+        }
+        None => match profile
+            .as_ref()
+            .and_then(|(p, _)| Some((p, p.client_id.clone()?, p.secret.clone()?)))
+        {
+            Some((p, id, secret)) => {
+                let source = format!("{}, secret from {}", p.label(), secret.describe());
+                (id, SecretSpec::Ref(secret), source)
+            }
+            None => {
+                let mut f = Failure::usage(
+                    "no client credentials: set `GENESYSCLOUD_OAUTHCLIENT_ID` and `GENESYSCLOUD_OAUTHCLIENT_SECRET`, or use a profile",
+                );
+                if let Some((p, _)) = &profile {
+                    f = f.hint(format!("{} has no client id and secret", p.label()));
+                }
+                return Err(f
+                    .hint("`dactl profiles --help` shows how to keep credentials in a profile")
+                    .hint("or try dactl with no org at all: `dactl --sandbox list`")
+                    .into());
+            }
+        },
+    };
+    Ok(Resolution {
+        target: TargetSpec::Remote {
+            environment,
+            client_id,
+            secret,
+            source,
+        },
+        profile,
+        endpoint_source,
+        warnings,
     })
+}
+
+/// Read the secret a resolution points at (environment, file or keyring) and build the
+/// [`Target`]. Returns warnings about the secret's storage.
+pub fn materialize(res: &Resolution, env: &EnvVars) -> Result<(Target, Vec<String>), Failure> {
+    match &res.target {
+        TargetSpec::Sandbox => Ok((Target::Sandbox, Vec::new())),
+        TargetSpec::Remote {
+            environment,
+            client_id,
+            secret,
+            source,
+        } => {
+            let (secret, warnings) = match secret {
+                SecretSpec::Value(s) => (s.clone(), Vec::new()),
+                SecretSpec::Ref(r) => {
+                    let Some((p, _)) = &res.profile else {
+                        return Err(Failure::usage(
+                            "internal error: a secret reference without a profile",
+                        ));
+                    };
+                    profiles::read_secret(p, r, env)?
+                }
+            };
+            Ok((
+                Target::Remote {
+                    environment: environment.clone(),
+                    credentials: Credentials {
+                        client_id: client_id.clone(),
+                        client_secret: secret,
+                        source: source.clone(),
+                    },
+                },
+                warnings,
+            ))
+        }
+    }
+}
+
+/// Resolve where to connect from flags and the environment only (no config files).
+pub fn resolve_target(flags: &ConnectionFlags, env: &EnvVars) -> Result<Target, anyhow::Error> {
+    let res = resolve(flags, env, &ConfigFiles::default())?;
+    Ok(materialize(&res, env)?.0)
 }
 
 #[cfg(test)]
@@ -291,5 +544,415 @@ mod tests {
     fn missing_credentials_is_usage() {
         let err = resolve_target(&ConnectionFlags::default(), &env(&[])).unwrap_err();
         assert_eq!(crate::error::exit_code_for(&err), crate::error::Exit::Usage);
+    }
+
+    const DACTL_CFG: &str = r#"
+[profiles.default]
+region = "eu-west-1"
+client_id = "dactl-default-id"
+client_secret_env = "DEFAULT_SECRET"
+
+[profiles.prod]
+region = "ap-northeast-1"
+client_id = "prod-id"
+client_secret_env = "PROD_SECRET"
+
+[profiles.regiononly]
+base_url = "http://127.0.0.1:9"
+"#;
+
+    struct Case {
+        what: &'static str,
+        region: Option<&'static str>,
+        base_url: Option<&'static str>,
+        profile: Option<&'static str>,
+        env: &'static [(&'static str, &'static str)],
+        dactl: bool,
+        gc: bool,
+        /// Ok((api_base, client_id, source contains, endpoint source contains)) or Err(message part)
+        want: Result<(&'static str, &'static str, &'static str, &'static str), &'static str>,
+    }
+
+    const ENV_CREDS: &[(&str, &str)] = &[
+        ("GENESYSCLOUD_OAUTHCLIENT_ID", "env-id"),
+        ("GENESYSCLOUD_OAUTHCLIENT_SECRET", "env-secret"),
+        ("DEFAULT_SECRET", "ds"),
+        ("PROD_SECRET", "ps"),
+    ];
+    const NO_CREDS: &[(&str, &str)] = &[("DEFAULT_SECRET", "ds"), ("PROD_SECRET", "ps")];
+
+    /// The precedence matrix: flag > environment > profile > default, field by field.
+    #[test]
+    fn precedence_matrix() {
+        let jp = "https://api.mypurecloud.jp";
+        let ie = "https://api.mypurecloud.ie";
+        let us = "https://api.mypurecloud.com";
+        let au = "https://api.mypurecloud.com.au";
+        let cases = [
+            Case {
+                what: "nothing at all",
+                region: None,
+                base_url: None,
+                profile: None,
+                env: &[],
+                dactl: false,
+                gc: false,
+                want: Err("no client credentials"),
+            },
+            Case {
+                what: "env creds only: default region",
+                region: None,
+                base_url: None,
+                profile: None,
+                env: ENV_CREDS,
+                dactl: false,
+                gc: false,
+                want: Ok((
+                    us,
+                    "env-id",
+                    "GENESYSCLOUD_OAUTHCLIENT_ID",
+                    "default region",
+                )),
+            },
+            Case {
+                what: "implicit default profile gives everything",
+                region: None,
+                base_url: None,
+                profile: None,
+                env: NO_CREDS,
+                dactl: true,
+                gc: false,
+                want: Ok((
+                    ie,
+                    "dactl-default-id",
+                    "profile `default` (dactl config",
+                    "profile `default`",
+                )),
+            },
+            Case {
+                what: "env creds beat the implicit default profile's",
+                region: None,
+                base_url: None,
+                profile: None,
+                env: ENV_CREDS,
+                dactl: true,
+                gc: false,
+                want: Ok((
+                    ie,
+                    "env-id",
+                    "GENESYSCLOUD_OAUTHCLIENT_ID",
+                    "profile `default`",
+                )),
+            },
+            Case {
+                what: "env region beats the default profile's region",
+                region: None,
+                base_url: None,
+                profile: None,
+                env: &[
+                    ("GENESYSCLOUD_REGION", "ap-southeast-2"),
+                    ("DEFAULT_SECRET", "ds"),
+                ],
+                dactl: true,
+                gc: false,
+                want: Ok((
+                    au,
+                    "dactl-default-id",
+                    "profile `default`",
+                    "GENESYSCLOUD_REGION",
+                )),
+            },
+            Case {
+                what: "--region beats env region and profile",
+                region: Some("ap_northeast_1"),
+                base_url: None,
+                profile: None,
+                env: &[
+                    ("GENESYSCLOUD_REGION", "ap-southeast-2"),
+                    ("DEFAULT_SECRET", "ds"),
+                ],
+                dactl: true,
+                gc: false,
+                want: Ok((jp, "dactl-default-id", "profile `default`", "--region")),
+            },
+            Case {
+                what: "--base-url beats --region",
+                region: Some("eu-west-1"),
+                base_url: Some("http://127.0.0.1:1"),
+                profile: None,
+                env: ENV_CREDS,
+                dactl: false,
+                gc: false,
+                want: Ok(("http://127.0.0.1:1", "env-id", "GENESYSCLOUD", "--base-url")),
+            },
+            Case {
+                what: "--profile selects another profile",
+                region: None,
+                base_url: None,
+                profile: Some("prod"),
+                env: NO_CREDS,
+                dactl: true,
+                gc: false,
+                want: Ok((jp, "prod-id", "profile `prod`", "profile `prod`")),
+            },
+            Case {
+                what: "DACTL_PROFILE selects a profile",
+                region: None,
+                base_url: None,
+                profile: None,
+                env: &[("DACTL_PROFILE", "prod"), ("PROD_SECRET", "ps")],
+                dactl: true,
+                gc: false,
+                want: Ok((jp, "prod-id", "profile `prod`", "profile `prod`")),
+            },
+            Case {
+                what: "--profile beats DACTL_PROFILE",
+                region: None,
+                base_url: None,
+                profile: Some("default"),
+                env: &[("DACTL_PROFILE", "prod"), ("DEFAULT_SECRET", "ds")],
+                dactl: true,
+                gc: false,
+                want: Ok((
+                    ie,
+                    "dactl-default-id",
+                    "profile `default`",
+                    "profile `default`",
+                )),
+            },
+            Case {
+                what: "explicit profile + env creds of another client: refuse",
+                region: None,
+                base_url: None,
+                profile: Some("prod"),
+                env: ENV_CREDS,
+                dactl: true,
+                gc: false,
+                want: Err("names client `prod-id`"),
+            },
+            Case {
+                what: "explicit profile without creds + env creds: env creds",
+                region: None,
+                base_url: None,
+                profile: Some("regiononly"),
+                env: ENV_CREDS,
+                dactl: true,
+                gc: false,
+                want: Ok((
+                    "http://127.0.0.1:9",
+                    "env-id",
+                    "GENESYSCLOUD_OAUTHCLIENT_ID",
+                    "profile `regiononly`",
+                )),
+            },
+            Case {
+                what: "--region beats an explicit profile's region",
+                region: Some("eu-west-1"),
+                base_url: None,
+                profile: Some("prod"),
+                env: NO_CREDS,
+                dactl: true,
+                gc: false,
+                want: Ok((ie, "prod-id", "profile `prod`", "--region")),
+            },
+            Case {
+                what: "unknown profile",
+                region: None,
+                base_url: None,
+                profile: Some("nope"),
+                env: NO_CREDS,
+                dactl: true,
+                gc: true,
+                want: Err("no profile named `nope`"),
+            },
+            Case {
+                what: "gc default profile when dactl has none",
+                region: None,
+                base_url: None,
+                profile: None,
+                env: &[],
+                dactl: false,
+                gc: true,
+                want: Ok((
+                    us,
+                    "0b7a5b1c-1111-4e1e-9a55-6c4b3c2d1e0f",
+                    "profile `default` (gc config",
+                    "gc config",
+                )),
+            },
+            Case {
+                what: "dactl's default shadows gc's",
+                region: None,
+                base_url: None,
+                profile: None,
+                env: NO_CREDS,
+                dactl: true,
+                gc: true,
+                want: Ok((ie, "dactl-default-id", "dactl config", "dactl config")),
+            },
+            Case {
+                what: "gc: prefix picks gc's profile",
+                region: None,
+                base_url: None,
+                profile: Some("gc:default"),
+                env: NO_CREDS,
+                dactl: true,
+                gc: true,
+                want: Ok((
+                    us,
+                    "0b7a5b1c-1111-4e1e-9a55-6c4b3c2d1e0f",
+                    "gc config",
+                    "gc config",
+                )),
+            },
+            Case {
+                what: "gc localhost environment",
+                region: None,
+                base_url: None,
+                profile: Some("local"),
+                env: &[],
+                dactl: false,
+                gc: true,
+                want: Ok((
+                    "http://localhost:8080",
+                    "dactl-sandbox",
+                    "profile `local`",
+                    "profile `local`",
+                )),
+            },
+            Case {
+                what: "gc underscore-only region key",
+                region: None,
+                base_url: None,
+                profile: Some("mideast"),
+                env: &[],
+                dactl: false,
+                gc: true,
+                want: Ok((
+                    "https://api.mec1.pure.cloud",
+                    "7e6f5a4b-3333-4c2d-9e8f-1a2b3c4d5e6f",
+                    "gc config",
+                    "profile `mideast`",
+                )),
+            },
+        ];
+        for c in cases {
+            let flags = ConnectionFlags {
+                region: c.region.map(str::to_string),
+                base_url: c.base_url.map(str::to_string),
+                sandbox: false,
+                profile: c.profile.map(str::to_string),
+            };
+            let files = ConfigFiles {
+                dactl: c.dactl.then(|| profiles::ConfigFile {
+                    path: PathBuf::from("/cfg/dactl/config.toml"),
+                    text: DACTL_CFG.to_string(),
+                    mode: Some(0o600),
+                }),
+                gc: c.gc.then(|| profiles::ConfigFile {
+                    path: PathBuf::from("/home/u/.gc/config.toml"),
+                    text: include_str!("../tests/fixtures/gc-config.toml").to_string(),
+                    mode: Some(0o600),
+                }),
+            };
+            let e = env(c.env);
+            let got = resolve(&flags, &e, &files);
+            match (c.want, got) {
+                (Ok((api, id, src, ep_src)), Ok(res)) => {
+                    let (target, _) = materialize(&res, &e).unwrap();
+                    let Target::Remote {
+                        environment,
+                        credentials,
+                    } = target
+                    else {
+                        panic!("{}: remote expected", c.what)
+                    };
+                    assert_eq!(environment.api_base, api, "{}", c.what);
+                    assert_eq!(credentials.client_id, id, "{}", c.what);
+                    assert!(
+                        credentials.source.contains(src),
+                        "{}: source {:?}",
+                        c.what,
+                        credentials.source
+                    );
+                    assert!(
+                        res.endpoint_source.contains(ep_src),
+                        "{}: endpoint source {:?}",
+                        c.what,
+                        res.endpoint_source
+                    );
+                    assert!(
+                        !format!("{:?}", credentials).contains("secret\""),
+                        "{}",
+                        c.what
+                    );
+                }
+                (Err(msg), Err(err)) => {
+                    assert!(format!("{err:#}").contains(msg), "{}: {err:#}", c.what);
+                    assert_eq!(
+                        crate::error::exit_code_for(&err),
+                        crate::error::Exit::Usage,
+                        "{}",
+                        c.what
+                    );
+                }
+                (want, got) => panic!("{}: want {want:?}, got {got:?}", c.what),
+            }
+        }
+    }
+
+    #[test]
+    fn env_region_over_an_explicit_profile_warns() {
+        let files = ConfigFiles {
+            dactl: Some(profiles::ConfigFile {
+                path: PathBuf::from("/c.toml"),
+                text: DACTL_CFG.to_string(),
+                mode: Some(0o600),
+            }),
+            gc: None,
+        };
+        let flags = ConnectionFlags {
+            profile: Some("prod".into()),
+            ..Default::default()
+        };
+        let res = resolve(
+            &flags,
+            &env(&[("GENESYSCLOUD_REGION", "eu-west-1")]),
+            &files,
+        )
+        .unwrap();
+        assert!(
+            res.warnings
+                .iter()
+                .any(|w| w.contains("overrides the endpoint of profile `prod`")),
+            "{:?}",
+            res.warnings
+        );
+        // A bad region in a profile names the profile.
+        let files = ConfigFiles {
+            dactl: Some(profiles::ConfigFile {
+                path: PathBuf::from("/c.toml"),
+                text: "[profiles.default]\nregion = \"mars-1\"\n".into(),
+                mode: Some(0o600),
+            }),
+            gc: None,
+        };
+        let err = resolve(&ConnectionFlags::default(), &env(ENV_CREDS), &files).unwrap_err();
+        let r = crate::error::render(&err);
+        assert!(
+            r.contains("in profile `default`") && r.contains("unknown region `mars-1`"),
+            "{r}"
+        );
+        assert!(r.contains("eu-west-1 (mypurecloud.ie)"), "{r}");
+    }
+
+    #[test]
+    fn sandbox_refuses_profile_flag() {
+        let flags = ConnectionFlags {
+            sandbox: true,
+            profile: Some("p".into()),
+            ..Default::default()
+        };
+        assert!(resolve(&flags, &env(&[]), &ConfigFiles::default()).is_err());
     }
 }

@@ -1,6 +1,6 @@
 //! Bounded fuzzing (issue 5) with proptest, run by `cargo test`: the duration parser, the
-//! selector and glob parser, `--from-file` parsing, and the configuration files that exist
-//! (fault files of `sandbox serve`). Each property runs `PROPTEST_CASES` cases (default 1,000
+//! selector and glob parser, `--from-file` parsing, and the configuration files: dactl's config
+//! and gc's (profiles), policy files (`plan -f`/`apply -f`) and fault files (`sandbox serve`). Each property runs `PROPTEST_CASES` cases (default 1,000
 //! here); a failure is shrunk to a minimal input and saved under `proptest-regressions/`.
 //!
 //! Besides "never panics", each parser is checked against an independent oracle or an
@@ -314,5 +314,165 @@ proptest! {
         target.as_object_mut().unwrap().insert(key.clone(), json!(1));
         let text = serde_json::to_string(&[v]).unwrap();
         prop_assert!(parse_faults_json(&text).is_err(), "accepted `{}`: {}", key, text);
+    }
+}
+
+// ------------------------------------------------------------------ dactl's and gc's config
+
+fn config_file(text: String) -> dactl::profiles::ConfigFile {
+    dactl::profiles::ConfigFile {
+        path: std::path::PathBuf::from("/cfg/config.toml"),
+        text,
+        mode: Some(0o600),
+    }
+}
+
+/// A valid dactl config with one profile that keeps `secret` in plain text.
+fn config_with_secret(name: &str, secret: &str) -> Vec<String> {
+    vec![
+        format!("[profiles.{name}]"),
+        "region = \"eu-west-1\"".to_string(),
+        "client_id = \"3f0c-client\"".to_string(),
+        format!("client_secret = \"{secret}\""),
+    ]
+}
+
+/// Whether `text` holds any 10-character piece of `secret`.
+fn leaks(text: &str, secret: &str) -> bool {
+    let chars: Vec<char> = secret.chars().collect();
+    chars
+        .windows(10)
+        .any(|w| text.contains(&w.iter().collect::<String>()))
+}
+
+fn failure_text(f: &dactl::error::Failure) -> String {
+    format!("{} {}", f.message, f.hints.join(" "))
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn config_files_never_panic(text in "\\PC{0,200}|[\\[\\]=\"a-z_.\n ]{0,80}") {
+        let env = dactl::settings::EnvVars::default();
+        let _ = dactl::profiles::parse_dactl(&config_file(text.clone()), &env);
+        let _ = dactl::profiles::parse_gc(&config_file(text));
+    }
+
+    /// Whatever is wrong with a config file, the error never quotes the secret in it.
+    #[test]
+    fn config_errors_never_quote_the_secret(
+        name in "[a-z]{1,8}",
+        secret in "[A-Za-z0-9]{24,40}",
+        line in 0usize..4,
+        edit in prop_oneof![
+            Just("drop-quote"), Just("drop-bracket"), Just("retype"), Just("unknown-key"),
+            Just("duplicate"), Just("garbage"),
+        ],
+    ) {
+        let mut lines = config_with_secret(&name, &secret);
+        match edit {
+            "drop-quote" => lines[line] = lines[line].replacen('"', "", 1),
+            "drop-bracket" => lines[line] = lines[line].replacen(']', "", 1),
+            "retype" => lines[line] = lines[line].replacen('"', "[\"", 1),
+            "unknown-key" => lines.push(format!("client_sercet = \"{secret}\"")),
+            "duplicate" => { let l = lines[line].clone(); lines.push(l) }
+            _ => lines.insert(line, "\u{0}= =".to_string()),
+        }
+        let text = lines.join("\n");
+        let env = dactl::settings::EnvVars::default();
+        if let Err(f) = dactl::profiles::parse_dactl(&config_file(text.clone()), &env) {
+            prop_assert!(!leaks(&failure_text(&f), &secret), "{}", failure_text(&f));
+        }
+        // gc's layout: one table per profile.
+        let gc = text.replace(&format!("[profiles.{name}]"), &format!("[{name}]"))
+            .replace("region", "environment");
+        if let Err(f) = dactl::profiles::parse_gc(&config_file(gc)) {
+            prop_assert!(!leaks(&failure_text(&f), &secret), "{}", failure_text(&f));
+        }
+    }
+
+    #[test]
+    fn an_unknown_profile_key_is_refused(name in "[a-z]{1,8}", key in "[a-z_]{3,12}") {
+        prop_assume!(!dactl::profiles::PROFILE_KEYS.contains(&key.as_str()));
+        let text = format!("[profiles.{name}]\nregion = \"eu-west-1\"\n{key} = \"x\"\n");
+        let env = dactl::settings::EnvVars::default();
+        let r = dactl::profiles::parse_dactl(&config_file(text), &env);
+        prop_assert!(r.is_err());
+        let msg = r.unwrap_err().message;
+        prop_assert!(msg.contains(&key), "{}", msg);
+    }
+}
+
+// ------------------------------------------------------------------ policy files
+
+/// One generated rule: (category, name glob, id) matchers (at least one) and a timeout.
+type GenRule = (Option<String>, Option<String>, Option<usize>, i64);
+
+fn gen_rule() -> impl Strategy<Value = GenRule> {
+    (
+        prop::option::of(
+            prop::sample::select(vec!["Even", "odd", "Other"]).prop_map(str::to_string),
+        ),
+        prop::option::of(
+            prop::sample::select(vec!["*", "a*", "*b", "?b*", "[ab]*", "zz"])
+                .prop_map(str::to_string),
+        ),
+        prop::option::of(0usize..6),
+        1i64..=60,
+    )
+        .prop_filter("a matcher", |(c, n, i, _)| {
+            c.is_some() || n.is_some() || i.is_some()
+        })
+}
+
+fn policy_text(default: Option<i64>, rules: &[GenRule], ids: &[String]) -> String {
+    let mut t = String::new();
+    if let Some(d) = default {
+        t.push_str(&format!("default = \"{d}s\"\n"));
+    }
+    for (c, n, i, timeout) in rules {
+        t.push_str("\n[[rule]]\n");
+        if let Some(c) = c {
+            t.push_str(&format!("category = \"{c}\"\n"));
+        }
+        if let Some(n) = n {
+            t.push_str(&format!("name = \"{n}\"\n"));
+        }
+        if let Some(i) = i {
+            t.push_str(&format!("id = \"{}\"\n", ids[*i % ids.len()]));
+        }
+        t.push_str(&format!("timeout = {timeout}\n"));
+    }
+    t
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn policy_files_never_panic(text in "\\PC{0,200}|[\\[\\]=\"a-z_.0-9\n ]{0,80}") {
+        let _ = dactl::policy::Policy::parse("p.toml", &text);
+    }
+
+    /// The first rule whose every matcher matches gives the timeout; else the default.
+    #[test]
+    fn policy_target_is_the_first_matching_rule(
+        names in prop::collection::vec("[abz]{1,4}", 6),
+        default in prop::option::of(1i64..=60),
+        rules in prop::collection::vec(gen_rule(), 0..6),
+    ) {
+        prop_assume!(default.is_some() || !rules.is_empty());
+        let actions = listing(&names);
+        let ids: Vec<String> = actions.iter().map(|a| a.id.clone()).collect();
+        let p = dactl::policy::Policy::parse("p.toml", &policy_text(default, &rules, &ids)).unwrap();
+        for a in &actions {
+            let want = rules.iter().find(|(c, n, i, _)| {
+                c.as_ref().is_none_or(|c| a.category.as_deref().is_some_and(|ac| ac.eq_ignore_ascii_case(c)))
+                    && n.as_ref().is_none_or(|n| glob::Pattern::new(n).unwrap().matches_with(&a.name, glob::MatchOptions { case_sensitive: false, ..Default::default() }))
+                    && i.is_none_or(|i| a.id == ids[i % ids.len()])
+            }).map(|r| r.3).or(default);
+            prop_assert_eq!(p.target(a).map(|(t, _)| t), want, "{}", a.name);
+        }
     }
 }

@@ -238,6 +238,46 @@ fn bad_inputs_get_their_exit_code_an_error_line_and_no_write() {
         br#"[{"path": "x", "action": {"type": "status", "status": 999}}]"#,
     );
 
+    // dactl's config (profiles), gc's config, policy files, probe inputs, restore documents.
+    let cfg = |name: &str, text: &str| write_file(f, name, text.as_bytes());
+    let url = h.base_url();
+    let cfg_malformed = cfg("c1.toml", "[profiles.a\nregion = \"eu-west-1\"\n");
+    let cfg_unknown = cfg("c2.toml", "[profiles.a]\nregoin = \"eu-west-1\"\n");
+    let cfg_type = cfg("c3.toml", "[profiles.a]\nregion = 5\n");
+    let cfg_two_endpoints = cfg(
+        "c4.toml",
+        &format!("[profiles.a]\nregion = \"eu-west-1\"\nbase_url = \"{url}\"\nclient_id = \"x\"\nclient_secret_env = \"S\"\n"),
+    );
+    let cfg_two_secrets = cfg(
+        "c5.toml",
+        &format!("[profiles.a]\nbase_url = \"{url}\"\nclient_id = \"x\"\nclient_secret_env = \"S\"\nclient_secret_file = \"s.txt\"\n"),
+    );
+    let cfg_top_level = cfg("c6.toml", "profile = \"a\"\n");
+    let cfg_missing = f.join("no-config.toml").to_str().unwrap().to_string();
+    let gc_home = f.join("gc-home");
+    std::fs::create_dir_all(gc_home.join(".gc")).unwrap();
+    std::fs::write(gc_home.join(".gc/config.toml"), "[x\n").unwrap();
+    let gc_home = gc_home.to_str().unwrap().to_string();
+    let pol = |name: &str, text: &str| write_file(f, name, text.as_bytes());
+    let pol_malformed = pol("p1.toml", "[[rule]\ntimeout = 5\n");
+    let pol_unknown = pol("p2.toml", "[[rule]]\nnmae = \"x*\"\ntimeout = 5\n");
+    let pol_type = pol("p3.toml", "[[rule]]\nname = \"x*\"\ntimeout = \"soon\"\n");
+    let pol_range = pol("p4.toml", "default = 61\n");
+    let pol_empty = pol("p5.toml", "");
+    let pol_no_matcher = pol("p6.toml", "[[rule]]\ntimeout = 5\n");
+    let pol_bad_glob = pol("p7.toml", "[[rule]]\nname = \"[\"\ntimeout = 5\n");
+    let pol_long = pol(
+        "p8.toml",
+        &format!("[[rule]]\nname = \"{long}\"\ntimeout = 5\n"),
+    );
+    let pol_control = pol(
+        "p9.toml",
+        "[[rule]]\ncategory = \"a\\u0007b\"\ntimeout = 5\n",
+    );
+    let doc_not_json = pol("d1.json", "{\"id\": ");
+    let doc_wrong_shape = pol("d2.json", "[1, 2, 3]");
+    let man_on_file = write_file(f, "not-a-folder", b"x");
+
     let set = |d: &str| vec!["timeout".to_string(), "set".into(), d.into(), id.clone()];
     let cases: Vec<Case> = vec![
         // Durations.
@@ -671,6 +711,185 @@ fn bad_inputs_get_their_exit_code_an_error_line_and_no_write() {
             2,
             "invalid value",
         ),
+        // dactl's config file and gc's.
+        case("config malformed TOML", &["list"], 2, "not valid toml")
+            .env("DACTL_CONFIG", Some(&cfg_malformed)),
+        case("config unknown key", &["list"], 2, "not a known key")
+            .env("DACTL_CONFIG", Some(&cfg_unknown)),
+        case("config wrong type", &["list"], 2, "must be a string")
+            .env("DACTL_CONFIG", Some(&cfg_type)),
+        case(
+            "config two endpoints",
+            &["--profile", "a", "list"],
+            2,
+            "sets both",
+        )
+        .own()
+        .env("DACTL_CONFIG", Some(&cfg_two_endpoints)),
+        case(
+            "config two secret sources",
+            &["--profile", "a", "list"],
+            2,
+            "2 secret sources",
+        )
+        .own()
+        .env("DACTL_CONFIG", Some(&cfg_two_secrets)),
+        case("config unknown top-level key", &["list"], 2, "profile")
+            .env("DACTL_CONFIG", Some(&cfg_top_level)),
+        case("config missing", &["list"], 2, "no-config.toml")
+            .env("DACTL_CONFIG", Some(&cfg_missing)),
+        case("gc config malformed", &["list"], 2, "not valid toml").env("HOME", Some(&gc_home)),
+        case("profile unknown", &["--profile", "nope", "list"], 2, "nope").own(),
+        case("profile empty", &["--profile", "", "list"], 2, "profile").own(),
+        case("env empty DACTL_PROFILE", &["list"], 2, "dactl_profile")
+            .own()
+            .env("DACTL_PROFILE", Some("")),
+        // Policy files (timeouts as code).
+        owned(
+            vec!["plan".into(), "-f".into(), pol_malformed],
+            "policy malformed TOML",
+            2,
+            "p1.toml",
+        ),
+        owned(
+            vec!["plan".into(), "-f".into(), pol_unknown],
+            "policy unknown key",
+            2,
+            "unknown field",
+        ),
+        owned(
+            vec!["plan".into(), "-f".into(), pol_type],
+            "policy wrong type",
+            2,
+            "p3.toml",
+        ),
+        owned(
+            vec!["apply".into(), "-f".into(), pol_range, "--yes".into()],
+            "policy timeout out of range",
+            2,
+            "p4.toml",
+        ),
+        owned(
+            vec!["apply".into(), "-f".into(), pol_empty, "--yes".into()],
+            "policy empty",
+            2,
+            "p5.toml",
+        ),
+        owned(
+            vec!["plan".into(), "-f".into(), pol_no_matcher],
+            "policy rule without matcher",
+            2,
+            "p6.toml",
+        ),
+        owned(
+            vec!["plan".into(), "-f".into(), pol_bad_glob],
+            "policy bad glob",
+            2,
+            "p7.toml",
+        ),
+        owned(
+            vec!["plan".into(), "-f".into(), pol_long],
+            "policy 10 kB name",
+            2,
+            "p8.toml",
+        ),
+        owned(
+            vec!["plan".into(), "-f".into(), pol_control],
+            "policy control character",
+            2,
+            "p9.toml",
+        ),
+        case(
+            "policy missing",
+            &["plan", "-f", "/nonexistent/policy.toml"],
+            2,
+            "policy.toml",
+        ),
+        // Probe inputs, restore documents, output paths.
+        owned(
+            vec![
+                "probe".into(),
+                id.clone(),
+                "--input".into(),
+                "{not json".into(),
+            ],
+            "probe input not JSON",
+            2,
+            "input",
+        ),
+        owned(
+            vec!["probe".into(), id.clone(), "--input".into(), "[1]".into()],
+            "probe input not an object",
+            2,
+            "input",
+        ),
+        owned(
+            vec![
+                "probe".into(),
+                id.clone(),
+                "--input".into(),
+                "{}".into(),
+                "-n".into(),
+                "0".into(),
+            ],
+            "probe zero runs",
+            2,
+            "error",
+        ),
+        owned(
+            vec![
+                "probe".into(),
+                id.clone(),
+                "--input".into(),
+                "{}".into(),
+                "-n".into(),
+                "100000".into(),
+            ],
+            "probe too many runs",
+            2,
+            "error",
+        ),
+        owned(
+            vec![
+                "probe".into(),
+                id.clone(),
+                "--input".into(),
+                "@/nonexistent/input.json".into(),
+            ],
+            "probe input file missing",
+            2,
+            "input.json",
+        ),
+        owned(
+            vec!["restore".into(), doc_not_json, "--yes".into()],
+            "restore not JSON",
+            2,
+            "d1.json",
+        ),
+        owned(
+            vec!["restore".into(), doc_wrong_shape, "--yes".into()],
+            "restore wrong shape",
+            2,
+            "d2.json",
+        ),
+        case(
+            "restore missing file",
+            &["restore", "/nonexistent/doc.json", "--yes"],
+            2,
+            "doc.json",
+        ),
+        owned(
+            vec!["man".into(), "--dir".into(), man_on_file],
+            "man into a file",
+            1,
+            "not-a-folder",
+        ),
+        case(
+            "completions unknown shell",
+            &["completions", "tcsh"],
+            2,
+            "error",
+        ),
         // Environment.
         case("env empty client id", &["list"], 2, "empty")
             .env("GENESYSCLOUD_OAUTHCLIENT_ID", Some("")),
@@ -875,4 +1094,52 @@ fn a_100k_line_from_file_costs_a_few_requests() {
     let j = h.journal();
     assert!(j.len() <= 12, "{} requests", j.len());
     assert_eq!(j.iter().filter(|e| e.method == "PATCH").count(), 1);
+}
+
+/// A client secret in a config file that group or others can read: dactl works, but warns,
+/// names the file and the fix, and never prints the secret.
+#[cfg(unix)]
+#[test]
+fn a_secret_in_a_world_readable_config_is_warned_about() {
+    use std::os::unix::fs::PermissionsExt;
+    let h = Harness::new();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[profiles.emu]\nbase_url = \"{}\"\nclient_id = \"{ID}\"\nclient_secret = \"{SECRET}\"\n",
+            h.base_url()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let o = h
+        .cmd_without_url()
+        .env_remove("GENESYSCLOUD_OAUTHCLIENT_ID")
+        .env_remove("GENESYSCLOUD_OAUTHCLIENT_SECRET")
+        .env("DACTL_CONFIG", &cfg)
+        .args(["--profile", "emu", "list"])
+        .output()
+        .unwrap();
+    assert_code(&o, 0);
+    let err = stderr(&o);
+    let warning = err
+        .lines()
+        .find(|l| l.starts_with("warning:") && l.contains("readable by group or others"))
+        .unwrap_or_else(|| panic!("a warning: {err}"));
+    assert!(warning.contains(cfg.to_str().unwrap()) && warning.contains("chmod 600"));
+    assert!(!format!("{}{err}", stdout(&o)).contains(SECRET));
+    // Made private, the warning about readability goes away.
+    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let o = h
+        .cmd_without_url()
+        .env_remove("GENESYSCLOUD_OAUTHCLIENT_ID")
+        .env_remove("GENESYSCLOUD_OAUTHCLIENT_SECRET")
+        .env("DACTL_CONFIG", &cfg)
+        .args(["--profile", "emu", "list"])
+        .output()
+        .unwrap();
+    assert_code(&o, 0);
+    assert!(!stderr(&o).contains("readable by group or others"));
 }

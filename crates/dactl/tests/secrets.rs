@@ -19,6 +19,8 @@ use serde_json::json;
 const CLIENT: &str = "secret-test-client";
 const SECRET: &str = "s3cr3t-value-that-must-never-print";
 const WRONG: &str = "wrong-but-secret-too";
+/// A seed-org action whose test execution the emulator simulates (and that flows use).
+const PROBED: &str = "93da3357-3952-4653-be94-b044c4a45e2f";
 
 fn all_entries(dir: &Path, files: &mut Vec<PathBuf>, dirs: &mut Vec<PathBuf>) {
     if let Ok(rd) = std::fs::read_dir(dir) {
@@ -99,10 +101,12 @@ fn listed_commands() -> BTreeSet<String> {
 #[test]
 fn every_command_at_every_verbosity_keeps_secrets_and_files_private() {
     let config = Config {
+        execution_time_scale: 0.001,
         orgs: vec![OrgCredentials {
             client_id: CLIENT.into(),
             client_secret: SECRET.into(),
             name: "Secret Test Org".into(),
+            ..OrgCredentials::default()
         }],
         ..Config::default()
     };
@@ -261,6 +265,147 @@ fn every_command_at_every_verbosity_keeps_secrets_and_files_private() {
         ),
         2,
     );
+    // The commands of timeouts as code, probes, flows, the report, auth, restore, meta.
+    let outside = tempfile::tempdir().unwrap();
+    let policy = outside.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        format!("[[rule]]\nid = \"{}\"\ntimeout = 22\n", ids[5]),
+    )
+    .unwrap();
+    let policy = policy.to_str().unwrap();
+    assert_code(&run("plan", &["plan", "-f", policy]), 0);
+    assert_code(&run("apply", &["apply", "-f", policy, "--yes"]), 0);
+    let o = run(
+        "probe",
+        &[
+            "-o",
+            "json",
+            "probe",
+            PROBED,
+            "--input",
+            r#"{"phoneNumber": "+3225551234"}"#,
+            "-n",
+            "2",
+            "--yes",
+        ],
+    );
+    assert_code(&o, 0);
+    assert_code(&run("flows", &["flows", PROBED]), 0);
+    let html = outside.path().join("report.html");
+    assert_code(
+        &run("report", &["report", "--html", html.to_str().unwrap()]),
+        0,
+    );
+    assert_code(&run("auth check", &["auth", "check"]), 0);
+    let got = run("get for restore", &["-o", "json", "get", &ids[6]]);
+    assert_code(&got, 0);
+    let doc = outside.path().join("doc.json");
+    std::fs::write(&doc, &got.stdout).unwrap();
+    assert_code(
+        &run("restore", &["restore", doc.to_str().unwrap(), "--yes"]),
+        0,
+    );
+    assert_code(&run("completions", &["completions", "bash"]), 0);
+    let man_dir = outside.path().join("man");
+    assert_code(&run("man", &["man", "--dir", man_dir.to_str().unwrap()]), 0);
+    // Failures of those.
+    let bad_policy = outside.path().join("bad.toml");
+    std::fs::write(&bad_policy, "[[rule]]\ntimeout = 99\nname = \"*\"\n").unwrap();
+    assert_code(
+        &run("plan bad", &["plan", "-f", bad_policy.to_str().unwrap()]),
+        2,
+    );
+    assert_code(
+        &run("probe bad", &["probe", PROBED, "--input", "{not json"]),
+        2,
+    );
+    assert_code(&run("restore bad", &["restore", policy]), 2);
+
+    // Profiles: a secret in a private file, a plain secret in a readable config (warned
+    // about), and gc's config; none of them printed.
+    let secret_file = outside.path().join("prod.secret");
+    std::fs::write(&secret_file, format!("{SECRET}\n")).unwrap();
+    let cfg = outside.path().join("config.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[profiles.prod]\nbase_url = \"{url}\"\nclient_id = \"{CLIENT}\"\nclient_secret_file = \"{}\"\n\n\
+             [profiles.plain]\nbase_url = \"{url}\"\nclient_id = \"{CLIENT}\"\nclient_secret = \"{SECRET}\"\n\n\
+             [profiles.wrong]\nbase_url = \"{url}\"\nclient_id = \"{CLIENT}\"\nclient_secret = \"{WRONG}\"\n",
+            secret_file.display(),
+            url = h.base_url()
+        ),
+    )
+    .unwrap();
+    let gc_home = outside.path().join("home");
+    std::fs::create_dir_all(gc_home.join(".gc")).unwrap();
+    std::fs::write(
+        gc_home.join(".gc/config.toml"),
+        format!(
+            "[gcprof]\nenvironment = \"{}\"\nclient_credentials = \"{CLIENT}\"\nclient_secret = \"{SECRET}\"\n",
+            h.base_url().trim_start_matches("http://")
+        ),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&secret_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let cfg_s = cfg.to_str().unwrap();
+    let gc_home_s = gc_home.to_str().unwrap();
+    let no_env = [
+        ("GENESYSCLOUD_OAUTHCLIENT_ID", "<unset>"),
+        ("GENESYSCLOUD_OAUTHCLIENT_SECRET", "<unset>"),
+        ("DACTL_CONFIG", cfg_s),
+        ("HOME", gc_home_s),
+    ];
+    for (label, args, code) in [
+        ("profiles list", vec!["profiles", "list"], 0),
+        (
+            "profiles list json",
+            vec!["-o", "json", "profiles", "list"],
+            0,
+        ),
+        (
+            "profile from a secret file",
+            vec!["--profile", "prod", "list"],
+            0,
+        ),
+        (
+            "profile with a plain secret",
+            vec!["--profile", "plain", "timeout", "set", "21", &ids[7]],
+            0,
+        ),
+        (
+            "profile with a wrong secret",
+            vec!["--profile", "wrong", "list"],
+            4,
+        ),
+        ("gc profile", vec!["--profile", "gc:gcprof", "list"], 0),
+        (
+            "auth check by profile",
+            vec!["--profile", "prod", "auth", "check"],
+            0,
+        ),
+        ("unknown profile", vec!["--profile", "nope", "list"], 2),
+    ] {
+        let o = run_env(label, &no_env, &args);
+        assert_code(&o, code);
+    }
+    let o = run_env(
+        "plain secret warning",
+        &no_env,
+        &["--profile", "plain", "list"],
+    );
+    assert!(
+        stderr(&o).contains("warning"),
+        "a secret in a readable file is warned about: {}",
+        stderr(&o)
+    );
+
     // The sandbox commands (their own public credentials; the user's must not appear).
     assert_code(&run("sandbox reset", &["sandbox", "reset"]), 0);
     // `sandbox serve`: read its banner, then stop it.
@@ -335,6 +480,7 @@ fn every_command_at_every_verbosity_keeps_secrets_and_files_private() {
         }
     }
 
+    let html_dir = outside.path().to_path_buf();
     // The needles: the secrets, their Basic encodings, and every token issued.
     let tokens = h.emu.issued_tokens();
     assert!(
@@ -415,6 +561,23 @@ fn every_command_at_every_verbosity_keeps_secrets_and_files_private() {
             "{} holds a bearer header",
             f.display()
         );
+    }
+    // Files the commands wrote elsewhere: the report, the man pages, the backup folder.
+    let mut written = Vec::new();
+    let mut ignore = Vec::new();
+    all_entries(&html_dir, &mut written, &mut ignore);
+    for f in written
+        .iter()
+        .filter(|f| f.extension().is_none_or(|e| e != "toml" && e != "secret"))
+    {
+        let text = String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned();
+        for n in &needles {
+            assert!(
+                !text.contains(n.as_str()),
+                "{} leaked a secret or token",
+                f.display()
+            );
+        }
     }
     #[cfg(unix)]
     {

@@ -12,7 +12,8 @@
 //!   shared 429 pause, and the pure [`retry`] policy, all timed by an injected [`Clock`];
 //! - [`models`]: lossless wire models (unknown fields survive a read-modify-write);
 //! - [`paging`]: complete listings (echoed page size, concurrent pages, dedupe, `total` check);
-//! - [`Client`]: the integrations-actions endpoints plus a raw JSON escape hatch.
+//! - [`Client`]: the integrations-actions endpoints plus a raw JSON escape hatch;
+//! - [`execution`]: timed test executions of an action; [`architect`]: the flows that use it.
 //!
 //! Errors are one [`Error`] enum with a [`Error::kind`] classification shared by retries and
 //! exit codes. Nothing in this crate logs or prints a client secret or an access token.
@@ -22,10 +23,12 @@
 // specifies; errors are rare and cold, so their size does not matter.
 #![allow(clippy::result_large_err, clippy::large_enum_variant)]
 
+pub mod architect;
 pub mod auth;
 pub mod client;
 pub mod clock;
 pub mod error;
+pub mod execution;
 pub mod models;
 pub mod paging;
 pub mod ratelimit;
@@ -33,10 +36,12 @@ pub mod region;
 pub mod retry;
 mod transport;
 
+pub use architect::{Consumers, Dependency, FlowFilter, DATA_ACTION};
 pub use auth::{Credentials, Secret};
 pub use client::{Client, ClientOptions, ListQuery, RequestStats, Response};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, ErrorKind};
+pub use execution::{TestExecutionResult, TimedTest};
 pub use models::{
     template_file_name, Action, ActionConfig, EntityListing, ErrorBody, RequestConfig,
     ResponseConfig, UpdateActionInput, UpdateDraftInput, REQUEST_TEMPLATE, SUCCESS_TEMPLATE,

@@ -44,6 +44,9 @@ pub(crate) struct RawResponse {
     pub(crate) headers: HeaderMap,
     pub(crate) correlation_id: Option<String>,
     pub(crate) body: Vec<u8>,
+    /// Time from sending the final attempt to the end of its body (no rate-limit or token
+    /// wait, no earlier attempts): what `dactl probe` reports as the call's latency.
+    pub(crate) elapsed: Duration,
 }
 
 impl RawResponse {
@@ -196,6 +199,7 @@ impl Inner {
             headers,
             correlation_id,
             body: buf,
+            elapsed: Duration::ZERO,
         })
     }
 
@@ -432,9 +436,10 @@ impl Inner {
                     tracing::debug!(method = %method, path = %path, status = "error", attempt, elapsed_ms, error = %e, "request");
                     (outcome, e)
                 }
-                Ok(resp) => {
+                Ok(mut resp) => {
                     tracing::debug!(method = %method, path = %path, status = resp.status, correlation_id = resp.correlation_id.as_deref().unwrap_or("-"), attempt, elapsed_ms, "request");
                     if (200..300).contains(&resp.status) {
+                        resp.elapsed = clock.now().saturating_duration_since(started);
                         return Ok(resp);
                     }
                     let body = Self::error_body(&resp.body);

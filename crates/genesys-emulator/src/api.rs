@@ -102,6 +102,7 @@ pub(crate) fn router(emu: Emulator) -> Router {
             get(draft_template),
         )
         .merge(admin::routes())
+        .merge(crate::architect::routes())
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(emu.clone(), pipeline))
         .with_state(emu)
@@ -249,6 +250,8 @@ async fn pipeline(State(emu): State<Emulator>, req: Request, next: Next) -> Resp
                     Check::Ok { org: o, client_id } => {
                         org = o;
                         entry.client_id = Some(client_id);
+                        let granted = emu.inner.orgs[o].creds.permissions.as_deref();
+                        refused = crate::perms::check(granted, &method, &path).err();
                     }
                     Check::Unauthorized => refused = Some(ApiError::auth_required()),
                     Check::RateLimited { retry_after } => {

@@ -49,6 +49,13 @@ pub struct ServeArgs {
     /// Factor applied to the simulated duration of test/execute calls (1 = real time).
     #[arg(long, default_value_t = 1.0)]
     pub time_scale: f64,
+    /// Run-to-run variation of test/execute latency: σ of a log-normal factor (0 = exact).
+    #[arg(long, default_value_t = 0.0, value_name = "SIGMA")]
+    pub jitter: f64,
+    /// Grant the OAuth client only these permissions (repeatable; `*` matches a segment, e.g.
+    /// `integrations:action:view`); absent: every permission. Others get the platform's 403.
+    #[arg(long = "permission", value_name = "PERM")]
+    pub permissions: Vec<String>,
 }
 
 impl Default for ServeArgs {
@@ -67,6 +74,8 @@ impl Default for ServeArgs {
             faults: None,
             max_page_size: crate::DEFAULT_MAX_PAGE_SIZE,
             time_scale: 1.0,
+            jitter: 0.0,
+            permissions: Vec::new(),
         }
     }
 }
@@ -79,6 +88,9 @@ impl ServeArgs {
         }
         if !(self.time_scale.is_finite() && self.time_scale >= 0.0) {
             return Err("--time-scale must be a number of at least 0".into());
+        }
+        if !(self.jitter.is_finite() && (0.0..=2.0).contains(&self.jitter)) {
+            return Err("--jitter must be a number from 0 to 2".into());
         }
         if self.token_ttl == 0 {
             return Err("--token-ttl must be at least 1 second".into());
@@ -98,9 +110,11 @@ impl ServeArgs {
                 client_id: self.client_id.clone(),
                 client_secret: self.client_secret.clone(),
                 name: DEFAULT_ORG_NAME.to_owned(),
+                permissions: (!self.permissions.is_empty()).then(|| self.permissions.clone()),
             }],
             faults,
             execution_time_scale: self.time_scale,
+            execution_jitter: self.jitter,
         })
     }
 }
@@ -155,5 +169,33 @@ mod tests {
             .serve
             .to_config()
             .is_err());
+    }
+
+    #[test]
+    fn permission_flags_limit_the_org() {
+        let cfg = Cli::try_parse_from(["x"])
+            .expect("parse")
+            .serve
+            .to_config()
+            .expect("config");
+        assert_eq!(cfg.orgs[0].permissions, None);
+        let cfg = Cli::try_parse_from([
+            "x",
+            "--permission",
+            "integrations:action:view",
+            "--permission",
+            "bridge:*:*",
+        ])
+        .expect("parse")
+        .serve
+        .to_config()
+        .expect("config");
+        assert_eq!(
+            cfg.orgs[0].permissions,
+            Some(vec![
+                "integrations:action:view".to_string(),
+                "bridge:*:*".to_string()
+            ])
+        );
     }
 }

@@ -6,6 +6,7 @@
 //! pessimistically where the real API is undocumented (genesys-api.md §7): PATCH replaces
 //! `config`, templates are returned by URI only, every write bumps `version` by one, a stale
 //! version is a 409, tokens expire and a per-token rate limit answers 429 with `Retry-After`.
+//! Architect's dependency tracking answers which seeded flows use an action.
 //! Faults can be injected as data ([`FaultRule`]). State is kept as raw JSON documents and can
 //! be exported and re-imported ([`Emulator::state`], [`Emulator::load_state`]).
 //!
@@ -23,11 +24,14 @@
 
 mod admin;
 mod api;
+mod architect;
 mod auth;
 pub mod cli;
 mod error;
 mod faults;
+mod jitter;
 mod ops;
+mod perms;
 mod seed;
 mod server;
 mod store;
@@ -83,6 +87,9 @@ pub struct Config {
     pub faults: Vec<FaultRule>,
     /// Multiplies the simulated latency of test/execute (1.0 = real time; tests use ~0.001).
     pub execution_time_scale: f64,
+    /// Run-to-run variation of test/execute latency: σ of a log-normal factor (0 = exact;
+    /// see the `jitter` module).
+    pub execution_jitter: f64,
 }
 
 impl Default for Config {
@@ -97,6 +104,7 @@ impl Default for Config {
             orgs: vec![OrgCredentials::default()],
             faults: Vec::new(),
             execution_time_scale: 1.0,
+            execution_jitter: 0.0,
         }
     }
 }
@@ -107,6 +115,10 @@ pub struct OrgCredentials {
     pub client_id: String,
     pub client_secret: String,
     pub name: String,
+    /// Permissions of the OAuth client's role: `None` grants every permission; `Some(list)`
+    /// only those listed (`*` matches a segment), so that tests can simulate a client missing
+    /// `integrations:action:edit` and get the platform's 403 `missing.permissions`.
+    pub permissions: Option<Vec<String>>,
 }
 
 impl Default for OrgCredentials {
@@ -115,6 +127,7 @@ impl Default for OrgCredentials {
             client_id: DEFAULT_CLIENT_ID.to_owned(),
             client_secret: DEFAULT_CLIENT_SECRET.to_owned(),
             name: DEFAULT_ORG_NAME.to_owned(),
+            permissions: None,
         }
     }
 }
@@ -142,6 +155,8 @@ pub(crate) struct Org {
     pub creds: OrgCredentials,
     pub data: RwLock<OrgData>,
     seeded: OrgData,
+    /// Architect's dependency index (which flows use which action), built from the seed.
+    pub flows: architect::FlowIndex,
 }
 
 impl Org {
@@ -187,6 +202,7 @@ impl Emulator {
             config.orgs.push(OrgCredentials::default());
         }
         let seeded = seed::seed_org(config.seed, config.synthetic_actions);
+        let flows = architect::FlowIndex::build(&seeded);
         let orgs = config
             .orgs
             .iter()
@@ -194,6 +210,7 @@ impl Emulator {
                 creds: creds.clone(),
                 data: RwLock::new(seeded.clone()),
                 seeded: seeded.clone(),
+                flows: flows.clone(),
             })
             .collect();
         let faults = FaultPlan::new(config.faults.clone());

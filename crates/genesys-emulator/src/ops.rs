@@ -282,6 +282,7 @@ async fn run(emu: &Emulator, ctx: &Ctx, id: &str, mode: Mode) -> ApiResult<Respo
         };
         (doc.clone(), data.latency_ms(id))
     };
+    let latency_ms = crate::jitter::jittered(latency_ms, emu.config().execution_jitter);
     let cid = &ctx.correlation_id;
     let mut steps = Vec::new();
 

@@ -6,7 +6,10 @@
 //! `contract` only when expanded. Unknown fields survive untouched.
 //!
 //! Listings walk a `BTreeSet<(lowercased name, id)>` so that a page of a 10,000-action org is a
-//! filtered walk, never a sort per request. Every mutation goes through methods here that keep
+//! filtered walk, never a sort per request. When the filter needs nothing but the key (no
+//! `category`, `ids` or `secure`: the listing every client pages through), the walk reads keys
+//! only and looks up just the page's documents; a document lookup per action made that
+//! listing cost about a millisecond of CPU per request at 10,000 actions. Every mutation goes through methods here that keep
 //! the index in step; callers hold the org's write lock across check and write.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -174,6 +177,20 @@ pub(crate) struct Filter {
 }
 
 impl Filter {
+    /// Whether the filter can be decided on an index key alone (lowercased name, id).
+    fn on_key_only(&self) -> bool {
+        self.category.is_none() && self.ids.is_none() && self.secure.is_none()
+    }
+
+    /// The conditions that read only the index key: custom-auth exclusion and the name.
+    fn accepts_key(&self, (lname, id): &(String, String)) -> bool {
+        (self.include_auth || kind_of(id) != Kind::CustomAuth)
+            && self
+                .name
+                .as_ref()
+                .is_none_or(|n| lname.contains(n.as_str()))
+    }
+
     /// Whether `doc` (whose lowercased name is `lname`) passes the filter.
     fn accepts(&self, doc: &Value, lname: &str) -> bool {
         let id = str_field(doc, "id");
@@ -302,13 +319,24 @@ impl OrgData {
         let start = page_size.saturating_mul(page_number.saturating_sub(1));
         let mut entities = Vec::new();
         let mut total = 0usize;
+        let key_only = filter.on_key_only();
         let mut visit = |key: &(String, String)| {
-            let Some(doc) = docs.get(&key.1) else { return };
-            if !filter.accepts(doc, &key.0) {
-                return;
-            }
+            // Fast path: decide on the key; look a document up only when it is on the page.
+            let doc = if key_only {
+                if !filter.accepts_key(key) {
+                    return;
+                }
+                None
+            } else {
+                match docs.get(&key.1) {
+                    Some(doc) if filter.accepts(doc, &key.0) => Some(doc),
+                    _ => return,
+                }
+            };
             if total >= start && entities.len() < page_size {
-                entities.push(render(doc, view));
+                if let Some(doc) = doc.or_else(|| docs.get(&key.1)) {
+                    entities.push(render(doc, view));
+                }
             }
             total += 1;
         };
@@ -478,6 +506,101 @@ mod tests {
             d["config"]["request"]["requestTemplateUri"],
             "/api/v2/integrations/actions/a/draft/templates/requesttemplate.vm"
         );
+    }
+
+    /// Every listing (key-only fast path or document filter) equals a naive reference: filter
+    /// every document, sort by (lowercased name, id), then page.
+    #[test]
+    fn listing_matches_a_naive_reference() {
+        let mut org = OrgData::default();
+        let names = [
+            "Alpha",
+            "alpha",
+            "Beta",
+            "GAMMA ray",
+            "gamma",
+            "Delta-ab",
+            "ab",
+            "Zeta",
+        ];
+        let categories = ["Orders", "orders", "Utilities"];
+        for i in 0..60usize {
+            let id = if i % 13 == 0 {
+                format!("customAuth_-_{i:02}")
+            } else {
+                format!("id-{:02}", (i * 37) % 100)
+            };
+            org.put_action(json!({"id": id, "name": names[i % names.len()],
+                "category": categories[i % 3],
+                "secure": i % 4 == 0, "version": 1}));
+        }
+        let some_ids: BTreeSet<String> = ["id-37", "id-74", "customAuth_-_13", "nope"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        let filters = [
+            Filter::default(),
+            Filter {
+                include_auth: true,
+                ..Filter::default()
+            },
+            Filter {
+                name: Some("ab".into()),
+                ..Filter::default()
+            },
+            Filter {
+                name: Some("a".into()),
+                include_auth: true,
+                ..Filter::default()
+            },
+            Filter {
+                category: Some("ORDERS".into()),
+                ..Filter::default()
+            },
+            Filter {
+                secure: Some(true),
+                name: Some("gamma".into()),
+                ..Filter::default()
+            },
+            Filter {
+                ids: Some(some_ids),
+                include_auth: true,
+                ..Filter::default()
+            },
+        ];
+        for filter in &filters {
+            let mut want: Vec<&Value> = org
+                .actions
+                .values()
+                .filter(|d| filter.accepts(d, &index_key(d).0))
+                .collect();
+            want.sort_by_key(|d| index_key(d));
+            for descending in [false, true] {
+                let mut want = want.clone();
+                if descending {
+                    want.reverse();
+                }
+                for size in [1usize, 7, 100] {
+                    for number in 1..=(want.len() / size + 2) {
+                        let page =
+                            org.list(false, filter, descending, size, number, View::default());
+                        let got: Vec<&str> =
+                            page.entities.iter().map(|e| str_field(e, "id")).collect();
+                        let expected: Vec<&str> = want
+                            .iter()
+                            .skip(size * (number - 1))
+                            .take(size)
+                            .map(|d| str_field(d, "id"))
+                            .collect();
+                        assert_eq!(
+                            got, expected,
+                            "{filter:?} desc={descending} size={size} page={number}"
+                        );
+                        assert_eq!(page.total, want.len(), "{filter:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

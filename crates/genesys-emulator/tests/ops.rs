@@ -425,6 +425,7 @@ async fn orgs_are_separate() {
                 client_id: "acme".into(),
                 client_secret: "acme-secret".into(),
                 name: "Acme".into(),
+                permissions: None,
             },
         ],
         ..fast()

@@ -1,0 +1,122 @@
+//! `dactl report --html FILE`: read every action (and the draft flags), add the probes stored
+//! for this target, and write the self-contained page rendered by [`crate::report`].
+//!
+//! The file is written whole (temporary file in the same folder, then rename), created with
+//! mode 0600 because it lists the org's actions; the folder's own mode is left as it is.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context;
+use serde_json::json;
+
+use crate::actions;
+use crate::app::App;
+use crate::cli::SelectorArgs;
+use crate::error::{Exit, Failure};
+use crate::output::{self, Format};
+use crate::probe;
+use crate::report::{self, ReportAction, ReportInput};
+
+/// Write `bytes` to `path` atomically; a new file gets mode 0600.
+fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "report.html".into());
+    let tmp = dir.join(format!(
+        ".{name}.tmp.{}.{}",
+        std::process::id(),
+        fastrand::u32(..)
+    ));
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    let result = (|| {
+        let mut f = o.open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+impl App {
+    pub(crate) async fn report(&self, html: &Path) -> anyhow::Result<Exit> {
+        if html.as_os_str().is_empty() || html.is_dir() {
+            return Err(
+                Failure::usage(format!("`{}` is not a file name", html.display()))
+                    .hint("give the page's file name, e.g. `dactl report --html timeouts.html`")
+                    .into(),
+            );
+        }
+        let sel = self.selectors(
+            Vec::new(),
+            SelectorArgs {
+                all: true,
+                ..SelectorArgs::default()
+            },
+        )?;
+        let session = self.session().await?;
+        let (all, drafts) = self.load(&session, &sel).await?;
+        let target = session.api_base.clone();
+        session.close()?;
+        let probes = probe::load_all(&self.home, &target);
+        let input = ReportInput {
+            target: target.clone(),
+            generated_at: crate::runs::now(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            actions: all
+                .iter()
+                .map(|a| ReportAction {
+                    id: a.id.clone(),
+                    name: a.name.clone(),
+                    category: a.category.clone().unwrap_or_default(),
+                    integration_id: a.integration_id.clone().unwrap_or_default(),
+                    kind: actions::kind(a),
+                    timeout: actions::explicit_timeout(a),
+                    draft: drafts.contains(&a.id),
+                })
+                .collect(),
+            probes,
+        };
+        let page = report::render(&input);
+        write_file(html, page.as_bytes())
+            .with_context(|| format!("cannot write `{}`", html.display()))?;
+        let outliers = report::outliers(&input.actions, &input.probes)
+            .iter()
+            .map(|o| o.id.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        let probed = input
+            .probes
+            .iter()
+            .filter(|p| input.actions.iter().any(|a| a.id == p.action_id))
+            .count();
+        let at_default = input
+            .actions
+            .iter()
+            .filter(|a| a.timeout.is_none() && a.kind.refusal().is_none())
+            .count();
+        if matches!(self.format, Format::Json | Format::Ndjson) {
+            let doc = json!({"file": html.display().to_string(), "bytes": page.len(),
+                "actions": input.actions.len(), "at_default": at_default,
+                "outliers": outliers, "probed": probed, "target": target});
+            output::emit(&format!("{}\n", serde_json::to_string(&doc)?))?;
+        }
+        self.say(&format!(
+            "wrote {}: {} actions, {at_default} at the platform default, {outliers} outliers, {probed} probed",
+            html.display(),
+            input.actions.len()
+        ));
+        Ok(Exit::Ok)
+    }
+}

@@ -1,0 +1,541 @@
+//! `dactl restore FILE...`: write whole configurations back from `dactl get -o json` output or
+//! `dactl backup` folders, through the same safe engine as a timeout change (pre-image backup,
+//! run journal, canary verification, resume, undo).
+//!
+//! Input is validated before any request: every document must be an action (`id`, `name`,
+//! `config`) with its template text inlined (a file holding a template only by URI came from a
+//! raw API read and cannot restore the template); an id may appear once. Built-in and
+//! custom-authentication actions are skipped. Each document is compared with the action's
+//! current state (templates by text): equal → `unchanged`; different → `change`, with the
+//! differing fields named in the plan. Restore writes `name`, `category` and `config` (what
+//! `PATCH /api/v2/integrations/actions/{id}` accepts); it never creates or deletes actions and
+//! never touches `contract`, `secure` or drafts.
+//!
+//! `dactl undo RUN` of a restore run writes back the run's pre-images where the action is still
+//! what the restore wrote (`--force` overrides).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use genesys_client::Action;
+use serde_json::Value;
+
+use crate::actions::{self, explicit_timeout, Kind};
+use crate::app::App;
+use crate::engine::same_document;
+use crate::error::{Exit, Failure};
+use crate::runs::{self, ActionLog, Operation, Plan, PlanRow, Verdict, VerifyMode};
+
+/// Paths (`config.request.requestTemplate`, `name`) where two documents differ, sorted.
+pub fn differing_fields(a: &Action, b: &Action) -> Vec<String> {
+    fn doc(x: &Action) -> Value {
+        serde_json::json!({"name": x.name, "category": x.category, "config": x.config})
+    }
+    fn walk(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
+        match (a, b) {
+            (Value::Object(x), Value::Object(y)) => {
+                let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+                for k in keys {
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    walk(
+                        x.get(k).unwrap_or(&Value::Null),
+                        y.get(k).unwrap_or(&Value::Null),
+                        &p,
+                        out,
+                    );
+                }
+            }
+            _ if a != b => out.push(path.to_string()),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(&doc(a), &doc(b), "", &mut out);
+    out
+}
+
+fn describe_diff(fields: &[String]) -> String {
+    const SHOWN: usize = 3;
+    let mut s = fields
+        .iter()
+        .take(SHOWN)
+        .map(|f| format!("`{f}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if fields.len() > SHOWN {
+        s.push_str(&format!(" and {} more", fields.len() - SHOWN));
+    }
+    format!("differs at {s}")
+}
+
+fn bad_input(source: &str, problem: impl std::fmt::Display) -> Failure {
+    Failure::usage(format!("`{source}`: {problem}"))
+}
+
+/// Read one action document and check it can be restored.
+fn parse_document(source: &str, v: Value) -> Result<Action, Failure> {
+    if !v.is_object() {
+        return Err(bad_input(source, "is not a JSON object").hint(
+            "restore takes the output of `dactl get ACTION -o json` or a `dactl backup` folder",
+        ));
+    }
+    let a: Action = serde_json::from_value(v).map_err(|e| bad_input(source, e))?;
+    if a.id.trim().is_empty() {
+        return Err(bad_input(source, "has no action `id`"));
+    }
+    if a.name.trim().is_empty() {
+        return Err(bad_input(source, "has no action `name`"));
+    }
+    if a.config.is_none() {
+        return Err(bad_input(source, "has no `config`").hint(
+            "a listing without `includeConfig=true` omits it; use `dactl get ACTION -o json`",
+        ));
+    }
+    let (req, succ) = actions::template_refs(&a);
+    if let Some(t) = req.or(succ) {
+        return Err(bad_input(
+            source,
+            format!("holds the template `{t}` by URI only, not its text; restoring it would erase the template"),
+        )
+        .hint("save actions with `dactl get ACTION -o json` or `dactl backup`, which inline template text"));
+    }
+    if let Some(t) = explicit_timeout(&a) {
+        if !(1..=60).contains(&t) {
+            return Err(bad_input(
+                source,
+                format!("`config.timeoutSeconds` is {t}; it must be 1 to 60"),
+            ));
+        }
+    }
+    Ok(a)
+}
+
+fn read_json(path: &Path) -> Result<Value, Failure> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| Failure::usage(format!("cannot read `{}`: {e}", path.display())))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Failure::usage(format!("`{}` is not UTF-8 text", path.display())))?;
+    serde_json::from_str(&text).or_else(|first| {
+        // `get -o ndjson` output, or several documents one a line.
+        let lines: Result<Vec<Value>, _> = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(serde_json::from_str)
+            .collect();
+        match lines {
+            Ok(v) if !v.is_empty() => Ok(Value::Array(v)),
+            _ => Err(Failure::usage(format!(
+                "`{}` is not JSON: {first}",
+                path.display()
+            ))),
+        }
+    })
+}
+
+/// Expand the arguments into `(source label, document)` pairs. A folder is a `dactl backup`
+/// folder (its `index.json` names the files; without one, every `*.json` file); a file holds
+/// one action, an array of actions, NDJSON, or a backup `index.json`.
+pub fn load_documents(args: &[PathBuf]) -> Result<Vec<(String, Action)>, Failure> {
+    let mut out: Vec<(String, Action)> = Vec::new();
+    let mut files: Vec<PathBuf> = Vec::new();
+    for arg in args {
+        if arg.is_dir() {
+            let index = arg.join("index.json");
+            if index.exists() {
+                files.push(index);
+            } else {
+                let mut found: Vec<PathBuf> = std::fs::read_dir(arg)
+                    .map_err(|e| Failure::usage(format!("cannot read `{}`: {e}", arg.display())))?
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                    .collect();
+                found.sort();
+                if found.is_empty() {
+                    return Err(Failure::usage(format!(
+                        "`{}` holds no JSON files",
+                        arg.display()
+                    )));
+                }
+                files.extend(found);
+            }
+        } else {
+            files.push(arg.clone());
+        }
+    }
+    for f in files {
+        let label = f.display().to_string();
+        let v = read_json(&f)?;
+        match v {
+            Value::Object(ref o) if o.contains_key("actions") && !o.contains_key("config") => {
+                // A backup index: restore the files it lists.
+                let dir = f.parent().unwrap_or(Path::new("."));
+                let list = o["actions"]
+                    .as_array()
+                    .ok_or_else(|| bad_input(&label, "`actions` is not an array"))?;
+                for entry in list {
+                    let name = entry["file"]
+                        .as_str()
+                        .ok_or_else(|| bad_input(&label, "an entry of `actions` has no `file`"))?;
+                    if name.contains('/') || name.contains('\\') || name.starts_with('.') {
+                        return Err(bad_input(
+                            &label,
+                            format!("refusing the file name `{name}`"),
+                        ));
+                    }
+                    let p = dir.join(name);
+                    let l = p.display().to_string();
+                    out.push((l.clone(), parse_document(&l, read_json(&p)?)?));
+                }
+            }
+            Value::Array(items) => {
+                for (i, item) in items.into_iter().enumerate() {
+                    let l = format!("{label}[{i}]");
+                    out.push((l.clone(), parse_document(&l, item)?));
+                }
+            }
+            other => out.push((label.clone(), parse_document(&label, other)?)),
+        }
+    }
+    if out.is_empty() {
+        return Err(Failure::usage("no action document to restore"));
+    }
+    let mut seen: HashMap<&str, &str> = HashMap::new();
+    for (src, a) in &out {
+        if let Some(prev) = seen.insert(a.id.as_str(), src.as_str()) {
+            return Err(Failure::usage(format!(
+                "action `{}` appears twice: in `{prev}` and `{src}`",
+                a.id
+            ))
+            .hint("restore one document per action"));
+        }
+    }
+    Ok(out)
+}
+
+impl App {
+    pub(crate) async fn restore(&self, files: Vec<PathBuf>, dry_run: bool) -> anyhow::Result<Exit> {
+        let docs = load_documents(&files)?;
+        let session = self.session().await?;
+        let ids: Vec<String> = docs.iter().map(|(_, a)| a.id.clone()).collect();
+        let listed = self.list_by_ids(&session, &ids).await?;
+        let drafts: HashSet<String> = session
+            .client
+            .list_drafts(&genesys_client::ListQuery {
+                ids: ids.clone(),
+                include_auth_actions: true,
+                ..genesys_client::ListQuery::default()
+            })
+            .await?
+            .into_iter()
+            .map(|d| d.id)
+            .collect();
+        // Current state with template text, to compare with each document.
+        let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(
+            self.global.concurrency as usize,
+        ));
+        let mut set = tokio::task::JoinSet::new();
+        for a in listed.values() {
+            let a = a.clone();
+            let client = session.client.clone();
+            let sem = sem.clone();
+            set.spawn(async move {
+                let _p = sem.acquire_owned().await;
+                actions::inline_templates(&client, &a, false).await
+            });
+        }
+        let mut current: HashMap<String, Action> = HashMap::new();
+        while let Some(r) = set.join_next().await {
+            let a = r??;
+            current.insert(a.id.clone(), a);
+        }
+        let mut rows = Vec::new();
+        let mut targets = HashMap::new();
+        for (_, doc) in &docs {
+            let kind = actions::kind(doc);
+            let now = current.get(&doc.id);
+            let (verdict, reason) = if let Some(r) = kind.refusal() {
+                (Verdict::Skip, Some(r.to_string()))
+            } else if now.is_none() {
+                (
+                    Verdict::Skip,
+                    Some(
+                        "no action with this id in the target org (restore never creates actions)"
+                            .to_string(),
+                    ),
+                )
+            } else if now.is_some_and(|n| same_document(n, doc)) {
+                (
+                    Verdict::Unchanged,
+                    Some("already matches the file".to_string()),
+                )
+            } else {
+                let fields = differing_fields(now.unwrap_or(doc), doc);
+                (Verdict::Change, Some(describe_diff(&fields)))
+            };
+            let draft = drafts.contains(&doc.id);
+            let warning = (draft && verdict == Verdict::Change).then(|| {
+                "has an unpublished draft: publishing it later would replace this restore"
+                    .to_string()
+            });
+            if verdict == Verdict::Change {
+                targets.insert(doc.id.clone(), doc.clone());
+            }
+            rows.push(PlanRow {
+                id: doc.id.clone(),
+                name: doc.name.clone(),
+                category: doc.category.clone(),
+                integration_id: doc.integration_id.clone(),
+                kind: if kind == Kind::Builtin || kind == Kind::CustomAuth {
+                    kind
+                } else {
+                    now.map(actions::kind).unwrap_or(kind)
+                },
+                old_timeout: now.and_then(explicit_timeout),
+                new_timeout: explicit_timeout(doc),
+                verdict,
+                reason,
+                draft,
+                warning,
+                version: now.and_then(|n| n.version),
+                flows: None,
+            });
+        }
+        let plan = Plan {
+            run_id: runs::new_run_id(),
+            created_at: runs::now(),
+            command: self.command_line.clone(),
+            operation: Operation::Restore {
+                sources: files.iter().map(|f| f.display().to_string()).collect(),
+            },
+            target: session.api_base.clone(),
+            also_draft: false,
+            verify: VerifyMode::Canary,
+            require_old: false,
+            rows,
+        };
+        self.execute_plan_with_targets(session, plan, current, dry_run, None, targets)
+            .await
+    }
+
+    /// Undo a restore run: write back each pre-image where the action is still what the run
+    /// wrote (`--force`: whatever it is now).
+    pub(crate) async fn undo_restore(
+        &self,
+        run_path: &Path,
+        plan0: Plan,
+        folded: BTreeMap<String, ActionLog>,
+        dry_run: bool,
+        force: bool,
+    ) -> anyhow::Result<Exit> {
+        let session = self.session().await?;
+        if session.api_base != plan0.target {
+            return Err(Failure::usage(format!(
+                "run `{}` was made against `{}`, not `{}`",
+                plan0.run_id, plan0.target, session.api_base
+            ))
+            .hint("undo with the same --region/--base-url/--sandbox/--profile as the run")
+            .into());
+        }
+        let done: Vec<&PlanRow> = plan0
+            .rows
+            .iter()
+            .filter(|r| folded.get(&r.id).is_some_and(|l| l.done))
+            .collect();
+        if done.is_empty() {
+            session.close()?;
+            self.say(&format!(
+                "run {} changed no action; nothing to undo",
+                plan0.run_id
+            ));
+            return Ok(Exit::Ok);
+        }
+        let read = |dir: &str, id: &str| -> Option<Action> {
+            let p = run_path.join(dir).join(runs::backup_file_name(id));
+            serde_json::from_slice(&std::fs::read(p).ok()?).ok()
+        };
+        let ids: Vec<String> = done.iter().map(|r| r.id.clone()).collect();
+        let listed = self.list_by_ids(&session, &ids).await?;
+        let mut current: HashMap<String, Action> = HashMap::new();
+        for a in listed.values() {
+            current.insert(
+                a.id.clone(),
+                actions::inline_templates(&session.client, a, false).await?,
+            );
+        }
+        let mut rows = Vec::new();
+        let mut targets = HashMap::new();
+        for r in done {
+            let (Some(before), Some(written)) = (read("backups", &r.id), read("targets", &r.id))
+            else {
+                rows.push(PlanRow {
+                    verdict: Verdict::Skip,
+                    reason: Some("the run's backup or restore document is missing".into()),
+                    warning: None,
+                    draft: false,
+                    ..r.clone()
+                });
+                continue;
+            };
+            let Some(now) = current.get(&r.id) else {
+                rows.push(PlanRow {
+                    verdict: Verdict::Skip,
+                    reason: Some("the action no longer exists".into()),
+                    warning: None,
+                    draft: false,
+                    ..r.clone()
+                });
+                continue;
+            };
+            let (verdict, reason) = if same_document(now, &before) {
+                (
+                    Verdict::Unchanged,
+                    Some("already at its state before the run".to_string()),
+                )
+            } else if same_document(now, &written) || force {
+                let mut why = describe_diff(&differing_fields(now, &before));
+                if !same_document(now, &written) {
+                    why.push_str("; changed since the run (--force)");
+                }
+                (Verdict::Change, Some(why))
+            } else {
+                (
+                    Verdict::Skip,
+                    Some(format!(
+                        "changed since the run ({}); use --force to overwrite",
+                        describe_diff(&differing_fields(&written, now))
+                    )),
+                )
+            };
+            if verdict == Verdict::Change {
+                targets.insert(r.id.clone(), before.clone());
+            }
+            rows.push(PlanRow {
+                id: r.id.clone(),
+                name: now.name.clone(),
+                category: now.category.clone(),
+                integration_id: now.integration_id.clone(),
+                kind: actions::kind(now),
+                old_timeout: explicit_timeout(now),
+                new_timeout: explicit_timeout(&before),
+                verdict,
+                reason,
+                draft: false,
+                warning: None,
+                version: now.version,
+                flows: None,
+            });
+        }
+        let plan = Plan {
+            run_id: runs::new_run_id(),
+            created_at: runs::now(),
+            command: self.command_line.clone(),
+            operation: Operation::Undo {
+                of: plan0.run_id.clone(),
+            },
+            target: session.api_base.clone(),
+            also_draft: false,
+            verify: plan0.verify,
+            require_old: !force,
+            rows,
+        };
+        self.execute_plan_with_targets(session, plan, current, dry_run, None, targets)
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn action(v: Value) -> Action {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn documents_are_validated_before_any_request() {
+        let ok = json!({"id":"a","name":"A","version":3,"config":{"timeoutSeconds":20,
+            "request":{"requestTemplate":"x"}}});
+        assert!(parse_document("f", ok).is_ok());
+        let uri = json!({"id":"a","name":"A","config":{"request":{"requestTemplateUri":"/x/templates/requesttemplate.vm"}}});
+        let e = parse_document("f", uri).unwrap_err();
+        assert!(e.message.contains("by URI only"), "{}", e.message);
+        let e = parse_document("f", json!({"id":"a","name":"A"})).unwrap_err();
+        assert!(e.message.contains("no `config`"));
+        let e = parse_document("f", json!({"name":"A","config":{}})).unwrap_err();
+        assert!(
+            e.message.contains("`id`") || e.message.contains("id"),
+            "{}",
+            e.message
+        );
+        let e = parse_document(
+            "f",
+            json!({"id":"a","name":"A","config":{"timeoutSeconds":90}}),
+        )
+        .unwrap_err();
+        assert!(e.message.contains("1 to 60"));
+        let e = parse_document("f", json!([1])).unwrap_err();
+        assert!(e.message.contains("not a JSON object"));
+    }
+
+    #[test]
+    fn differing_fields_name_paths() {
+        let a = action(
+            json!({"id":"a","name":"A","category":"C","config":{"timeoutSeconds":20,"request":{"requestTemplate":"x","headers":{"h":"1"}}}}),
+        );
+        let b = action(
+            json!({"id":"a","name":"A","category":"C","config":{"request":{"requestTemplate":"y","headers":{"h":"1"}}}}),
+        );
+        assert_eq!(
+            differing_fields(&a, &b),
+            vec!["config.request.requestTemplate", "config.timeoutSeconds"]
+        );
+        assert!(same_document(&a, &a));
+        assert!(!same_document(&a, &b));
+        assert_eq!(
+            describe_diff(&["a".into(), "b".into(), "c".into(), "d".into()]),
+            "differs at `a`, `b`, `c` and 1 more"
+        );
+    }
+
+    #[test]
+    fn load_documents_reads_files_folders_and_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = json!({"id":"a","name":"A","config":{"timeoutSeconds":5}});
+        let b = json!({"id":"b","name":"B","config":{}});
+        std::fs::write(dir.path().join("a.json"), a.to_string()).unwrap();
+        std::fs::write(dir.path().join("b.json"), b.to_string()).unwrap();
+        std::fs::write(
+            dir.path().join("index.json"),
+            json!({"actions":[{"id":"a","file":"a.json"},{"id":"b","file":"b.json"}]}).to_string(),
+        )
+        .unwrap();
+        let docs = load_documents(&[dir.path().to_path_buf()]).unwrap();
+        assert_eq!(docs.len(), 2);
+        let docs = load_documents(&[dir.path().join("a.json")]).unwrap();
+        assert_eq!(docs[0].1.id, "a");
+        // the same action twice
+        let e =
+            load_documents(&[dir.path().join("a.json"), dir.path().join("a.json")]).unwrap_err();
+        assert!(e.message.contains("appears twice"));
+        // NDJSON
+        std::fs::write(dir.path().join("x.ndjson"), format!("{a}\n{b}\n")).unwrap();
+        assert_eq!(
+            load_documents(&[dir.path().join("x.ndjson")])
+                .unwrap()
+                .len(),
+            2
+        );
+        // an index naming a path outside its folder
+        std::fs::write(
+            dir.path().join("bad.json"),
+            json!({"actions":[{"file":"../a.json"}]}).to_string(),
+        )
+        .unwrap();
+        assert!(load_documents(&[dir.path().join("bad.json")]).is_err());
+    }
+}

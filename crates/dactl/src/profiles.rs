@@ -1,0 +1,946 @@
+//! Profiles: named connection settings, from dactl's own config file and (read only) from the
+//! official `gc` CLI's `~/.gc/config.toml`.
+//!
+//! **dactl's config** is found at `DACTL_CONFIG` (which must exist when set), else
+//! `$XDG_CONFIG_HOME/dactl/config.toml`, else `~/.config/dactl/config.toml` (a missing default
+//! file simply means no dactl profiles). It holds `[profiles.NAME]` tables:
+//!
+//! ```toml
+//! [profiles.prod]
+//! region = "eu-west-1"                 # or base_url = "https://api.mypurecloud.ie"
+//! client_id = "3f0c…"
+//! client_secret_env = "PROD_GENESYS_SECRET"   # or one of:
+//! # client_secret_file = "~/.config/dactl/prod.secret"   (relative paths: beside this file)
+//! # client_secret_keyring = true       (OS keyring, service `dactl`, account `prod`;
+//! #                                     needs a dactl built with `--features keyring`)
+//! # client_secret = "…"                (accepted for parity with gc, with a warning)
+//! ```
+//!
+//! The file is checked strictly: an unknown key, a wrong type, two endpoints or two secret
+//! sources are errors that name the file and the key (exit 2). A secret is never required in
+//! plain text; where one is found in a file that group or others can read, dactl warns.
+//!
+//! **gc's config** (`~/.gc/config.toml`) has one top-level table per profile; dactl reads the
+//! keys `environment` (a region such as `eu-west-1` or `me_central_1`, a domain such as
+//! `mypurecloud.ie`, or `localhost[:port]`), `client_credentials` (the client id) and
+//! `client_secret`, and ignores the others (gc writes many). dactl never writes that file.
+//!
+//! Parsing is pure: the caller reads the files ([`load_files`]) and passes their text and
+//! permission bits in, so tests need no disk. A profile name may be written `gc:NAME` to pick
+//! the gc profile when dactl's config has one of the same name.
+
+use std::path::{Path, PathBuf};
+
+use genesys_client::Secret;
+use serde::Serialize;
+
+use crate::error::Failure;
+use crate::settings::EnvVars;
+
+/// Keys allowed in a `[profiles.NAME]` table of dactl's config.
+pub const PROFILE_KEYS: &[&str] = &[
+    "region",
+    "base_url",
+    "client_id",
+    "client_secret_env",
+    "client_secret_file",
+    "client_secret_keyring",
+    "client_secret",
+];
+
+/// The keyring service under which profile secrets are stored (the account is the profile name).
+pub const KEYRING_SERVICE: &str = "dactl";
+
+/// Which tool's config a profile came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tool {
+    /// dactl's own config.
+    Dactl,
+    /// The official gc CLI's `~/.gc/config.toml` (read only).
+    Gc,
+}
+
+impl Tool {
+    /// `dactl` or `gc`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tool::Dactl => "dactl",
+            Tool::Gc => "gc",
+        }
+    }
+}
+
+/// One config file's content, read by the caller.
+#[derive(Debug, Clone)]
+pub struct ConfigFile {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// Its text.
+    pub text: String,
+    /// Unix permission bits (`None` where unknown).
+    pub mode: Option<u32>,
+}
+
+/// The config files that exist, as read by [`load_files`].
+#[derive(Debug, Clone, Default)]
+pub struct ConfigFiles {
+    /// dactl's config, if present.
+    pub dactl: Option<ConfigFile>,
+    /// gc's config, if present.
+    pub gc: Option<ConfigFile>,
+}
+
+/// Where a profile sends requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// A region name or domain (`eu-west-1`, `mypurecloud.ie`).
+    Region(String),
+    /// A base URL.
+    BaseUrl(String),
+}
+
+/// Where a profile's client secret comes from. Never holds a value except [`SecretRef::Plain`],
+/// whose value was written in a config file.
+#[derive(Debug, Clone)]
+pub enum SecretRef {
+    /// An environment variable.
+    Env(String),
+    /// A file holding the secret (whitespace at its ends is ignored).
+    File(PathBuf),
+    /// The OS keyring (service [`KEYRING_SERVICE`], account = profile name).
+    Keyring {
+        /// Keyring account.
+        account: String,
+    },
+    /// Written in the config file itself.
+    Plain {
+        /// The secret.
+        secret: Secret,
+        /// The file that holds it.
+        file: PathBuf,
+    },
+}
+
+impl SecretRef {
+    /// Where the secret comes from, for humans: never the value.
+    pub fn describe(&self) -> String {
+        match self {
+            SecretRef::Env(v) => format!("environment variable `{v}`"),
+            SecretRef::File(p) => format!("file `{}`", p.display()),
+            SecretRef::Keyring { account } => {
+                format!("OS keyring (service `{KEYRING_SERVICE}`, account `{account}`)")
+            }
+            SecretRef::Plain { file, .. } => format!("plain text in `{}`", file.display()),
+        }
+    }
+
+    /// A short machine-friendly name: `env`, `file`, `keyring`, `plain`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SecretRef::Env(_) => "env",
+            SecretRef::File(_) => "file",
+            SecretRef::Keyring { .. } => "keyring",
+            SecretRef::Plain { .. } => "plain",
+        }
+    }
+}
+
+/// One profile.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    /// Its name (gc profile names are lower-cased, as gc does).
+    pub name: String,
+    /// Which tool's config it is in.
+    pub tool: Tool,
+    /// The file it is in.
+    pub path: PathBuf,
+    /// Region or base URL, if set.
+    pub endpoint: Option<Endpoint>,
+    /// Client id, if set.
+    pub client_id: Option<String>,
+    /// Secret source, if set.
+    pub secret: Option<SecretRef>,
+    /// Problems worth a warning (a secret in a readable file, ...).
+    pub warnings: Vec<String>,
+}
+
+impl Profile {
+    /// `profile `NAME` (dactl config `PATH`)`, for messages.
+    pub fn label(&self) -> String {
+        format!(
+            "profile `{}` ({} config `{}`)",
+            self.name,
+            self.tool.as_str(),
+            self.path.display()
+        )
+    }
+}
+
+/// Paths of the config files: (dactl's, whether it was named by `DACTL_CONFIG`, gc's).
+pub fn config_paths(env: &EnvVars) -> Result<(Option<PathBuf>, bool, Option<PathBuf>), Failure> {
+    let home = env
+        .raw("HOME")
+        .filter(|h| !h.trim().is_empty())
+        .map(PathBuf::from);
+    let gc = home.as_ref().map(|h| h.join(".gc").join("config.toml"));
+    if let Some(p) = env.non_empty("DACTL_CONFIG")? {
+        return Ok((Some(PathBuf::from(p)), true, gc));
+    }
+    if let Some(x) = env.raw("XDG_CONFIG_HOME").filter(|v| !v.trim().is_empty()) {
+        return Ok((Some(PathBuf::from(x).join("dactl/config.toml")), false, gc));
+    }
+    Ok((home.map(|h| h.join(".config/dactl/config.toml")), false, gc))
+}
+
+fn read_config(path: &Path, must_exist: bool) -> Result<Option<ConfigFile>, Failure> {
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let text = String::from_utf8(bytes)
+                .map_err(|_| Failure::usage(format!("`{}` is not UTF-8 text", path.display())))?;
+            Ok(Some(ConfigFile {
+                path: path.to_path_buf(),
+                text,
+                mode: file_mode(path),
+            }))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => Ok(None),
+        Err(e) => Err(Failure::usage(format!(
+            "cannot read the config file `{}`: {e}",
+            path.display()
+        ))
+        .hint(if must_exist {
+            "`DACTL_CONFIG` names a file that must exist; fix the path or unset it"
+        } else {
+            "check the file's permissions"
+        })),
+    }
+}
+
+/// Unix permission bits of a file (`None` elsewhere or when unreadable).
+pub fn file_mode(path: &Path) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path)
+            .ok()
+            .map(|m| m.permissions().mode() & 0o777)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
+/// Read the config files that exist (the only I/O of profile resolution).
+pub fn load_files(env: &EnvVars) -> Result<ConfigFiles, Failure> {
+    let (dactl, explicit, gc) = config_paths(env)?;
+    Ok(ConfigFiles {
+        dactl: match dactl {
+            Some(p) => read_config(&p, explicit)?,
+            None => None,
+        },
+        gc: match gc {
+            Some(p) => read_config(&p, false)?,
+            None => None,
+        },
+    })
+}
+
+fn readable_by_others(mode: Option<u32>) -> bool {
+    mode.is_some_and(|m| m & 0o077 != 0)
+}
+
+/// The warning for a secret kept in a file that group or others can read.
+pub fn readable_warning(path: &Path, mode: u32) -> String {
+    format!(
+        "`{}` holds a client secret and is readable by group or others (mode {:o}); run `chmod 600 {}`",
+        path.display(),
+        mode,
+        path.display()
+    )
+}
+
+fn toml_type(v: &toml::Value) -> &'static str {
+    match v {
+        toml::Value::String(_) => "a string",
+        toml::Value::Integer(_) => "an integer",
+        toml::Value::Float(_) => "a float",
+        toml::Value::Boolean(_) => "a boolean",
+        toml::Value::Datetime(_) => "a date",
+        toml::Value::Array(_) => "an array",
+        toml::Value::Table(_) => "a table",
+    }
+}
+
+fn bad_key(path: &Path, key: &str, problem: &str) -> Failure {
+    Failure::usage(format!("`{}`: `{key}` {problem}", path.display()))
+}
+
+fn parse_toml(file: &ConfigFile) -> Result<toml::Table, Failure> {
+    file.text.parse::<toml::Table>().map_err(|e| {
+        Failure::usage(format!(
+            "`{}` is not valid TOML: {}",
+            file.path.display(),
+            e.message()
+        ))
+        .hint(match e.span() {
+            Some(span) => {
+                let line = file.text[..span.start.min(file.text.len())]
+                    .matches('\n')
+                    .count()
+                    + 1;
+                format!("the problem is on line {line}")
+            }
+            None => "check the file's syntax".to_string(),
+        })
+    })
+}
+
+fn expand_path(raw: &str, base: &Path, env: &EnvVars) -> PathBuf {
+    if let Some(rest) = raw.strip_prefix("~/") {
+        if let Some(h) = env.raw("HOME").filter(|h| !h.is_empty()) {
+            return PathBuf::from(h).join(rest);
+        }
+    }
+    let p = PathBuf::from(raw);
+    if p.is_absolute() {
+        p
+    } else {
+        base.parent().unwrap_or(Path::new(".")).join(p)
+    }
+}
+
+/// Parse dactl's config. Pure: `file` holds the text and mode, `env` expands `~`.
+pub fn parse_dactl(file: &ConfigFile, env: &EnvVars) -> Result<Vec<Profile>, Failure> {
+    let path = &file.path;
+    let root = parse_toml(file)?;
+    let mut out = Vec::new();
+    for (key, value) in &root {
+        if key != "profiles" {
+            return Err(bad_key(path, key, "is not a known key").hint(
+                "dactl's config holds only `[profiles.NAME]` tables; see `dactl profiles --help`",
+            ));
+        }
+        let toml::Value::Table(profiles) = value else {
+            return Err(bad_key(
+                path,
+                "profiles",
+                &format!("must be a table, not {}", toml_type(value)),
+            ));
+        };
+        for (name, body) in profiles {
+            let toml::Value::Table(t) = body else {
+                return Err(bad_key(
+                    path,
+                    &format!("profiles.{name}"),
+                    &format!("must be a table, not {}", toml_type(body)),
+                ));
+            };
+            out.push(parse_dactl_profile(file, name, t, env)?);
+        }
+    }
+    Ok(out)
+}
+
+fn parse_dactl_profile(
+    file: &ConfigFile,
+    name: &str,
+    t: &toml::Table,
+    env: &EnvVars,
+) -> Result<Profile, Failure> {
+    let path = &file.path;
+    let key = |k: &str| format!("profiles.{name}.{k}");
+    for k in t.keys() {
+        if !PROFILE_KEYS.contains(&k.as_str()) {
+            return Err(bad_key(path, &key(k), "is not a known key")
+                .hint(format!("a profile may hold: {}", PROFILE_KEYS.join(", "))));
+        }
+    }
+    let string = |k: &str| -> Result<Option<String>, Failure> {
+        match t.get(k) {
+            None => Ok(None),
+            Some(toml::Value::String(s)) if s.trim().is_empty() => {
+                Err(bad_key(path, &key(k), "is empty"))
+            }
+            Some(toml::Value::String(s)) => Ok(Some(s.trim().to_string())),
+            Some(v) => Err(bad_key(
+                path,
+                &key(k),
+                &format!("must be a string, not {}", toml_type(v)),
+            )),
+        }
+    };
+    let region = string("region")?;
+    let base_url = string("base_url")?;
+    let endpoint = match (region, base_url) {
+        (Some(_), Some(_)) => {
+            return Err(Failure::usage(format!(
+                "`{}`: profile `{name}` sets both `region` and `base_url`",
+                path.display()
+            ))
+            .hint("keep one: `base_url` reaches any server, `region` a Genesys Cloud region"))
+        }
+        (Some(r), None) => Some(Endpoint::Region(r)),
+        (None, Some(u)) => Some(Endpoint::BaseUrl(u)),
+        (None, None) => None,
+    };
+    let client_id = string("client_id")?;
+    let keyring = match t.get("client_secret_keyring") {
+        None | Some(toml::Value::Boolean(false)) => false,
+        Some(toml::Value::Boolean(true)) => true,
+        Some(v) => {
+            return Err(bad_key(
+                path,
+                &key("client_secret_keyring"),
+                &format!("must be a boolean, not {}", toml_type(v)),
+            ))
+        }
+    };
+    let mut warnings = Vec::new();
+    let mut sources: Vec<SecretRef> = Vec::new();
+    if let Some(v) = string("client_secret_env")? {
+        sources.push(SecretRef::Env(v));
+    }
+    if let Some(f) = string("client_secret_file")? {
+        sources.push(SecretRef::File(expand_path(&f, path, env)));
+    }
+    if keyring {
+        sources.push(SecretRef::Keyring {
+            account: name.to_string(),
+        });
+    }
+    if let Some(s) = string("client_secret")? {
+        warnings.push(format!(
+            "profile `{name}` keeps its client secret in plain text in `{}`; prefer `client_secret_env`, `client_secret_file` or `client_secret_keyring`",
+            path.display()
+        ));
+        if let Some(m) = file.mode.filter(|m| readable_by_others(Some(*m))) {
+            warnings.push(readable_warning(path, m));
+        }
+        sources.push(SecretRef::Plain {
+            secret: Secret::new(s),
+            file: path.clone(),
+        });
+    }
+    if sources.len() > 1 {
+        let kinds: Vec<&str> = sources.iter().map(SecretRef::kind).collect();
+        return Err(Failure::usage(format!(
+            "`{}`: profile `{name}` has {} secret sources ({})",
+            path.display(),
+            sources.len(),
+            kinds.join(", ")
+        ))
+        .hint("keep exactly one of `client_secret_env`, `client_secret_file`, `client_secret_keyring`, `client_secret`"));
+    }
+    let secret = sources.pop();
+    match (&client_id, &secret) {
+        (Some(_), None) => {
+            return Err(Failure::usage(format!(
+                "`{}`: profile `{name}` sets `client_id` but no secret",
+                path.display()
+            ))
+            .hint("add `client_secret_env = \"VAR\"`, `client_secret_file = \"PATH\"` or `client_secret_keyring = true`"))
+        }
+        (None, Some(_)) => {
+            return Err(Failure::usage(format!(
+                "`{}`: profile `{name}` has a secret but no `client_id`",
+                path.display()
+            ))
+            .hint("add `client_id = \"…\"` (the OAuth client's id)"))
+        }
+        _ => {}
+    }
+    Ok(Profile {
+        name: name.to_string(),
+        tool: Tool::Dactl,
+        path: path.clone(),
+        endpoint,
+        client_id,
+        secret,
+        warnings,
+    })
+}
+
+/// Map gc's `environment` value to an endpoint: `localhost[:port]` is plain HTTP on loopback
+/// (as gc does), anything else is a region name or a domain.
+fn gc_endpoint(env: &str) -> Endpoint {
+    let e = env.trim();
+    if e == "localhost" || e.starts_with("localhost:") {
+        Endpoint::BaseUrl(format!("http://{e}"))
+    } else {
+        Endpoint::Region(e.to_string())
+    }
+}
+
+/// Parse gc's config (read only; unknown keys are gc's business and ignored).
+pub fn parse_gc(file: &ConfigFile) -> Result<Vec<Profile>, Failure> {
+    let path = &file.path;
+    let root = parse_toml(file)?;
+    let mut out = Vec::new();
+    for (name, body) in &root {
+        let toml::Value::Table(t) = body else {
+            // gc keeps only profile tables at the top level; anything else is not ours to judge.
+            continue;
+        };
+        let string = |k: &str| -> Result<Option<String>, Failure> {
+            match t.get(k) {
+                None => Ok(None),
+                Some(toml::Value::String(s)) if s.trim().is_empty() => Ok(None),
+                Some(toml::Value::String(s)) => Ok(Some(s.trim().to_string())),
+                Some(v) => Err(bad_key(
+                    path,
+                    &format!("{name}.{k}"),
+                    &format!("must be a string, not {}", toml_type(v)),
+                )),
+            }
+        };
+        let endpoint = string("environment")?.map(|e| gc_endpoint(&e));
+        let client_id = string("client_credentials")?;
+        let mut warnings = Vec::new();
+        let secret = string("client_secret")?.map(|s| SecretRef::Plain {
+            secret: Secret::new(s),
+            file: path.clone(),
+        });
+        if secret.is_some() {
+            if let Some(m) = file.mode.filter(|m| readable_by_others(Some(*m))) {
+                warnings.push(readable_warning(path, m));
+            }
+        }
+        out.push(Profile {
+            name: name.to_lowercase(),
+            tool: Tool::Gc,
+            path: path.clone(),
+            endpoint,
+            client_id,
+            secret,
+            warnings,
+        });
+    }
+    Ok(out)
+}
+
+/// Every profile: dactl's first, then gc's.
+pub fn all_profiles(files: &ConfigFiles, env: &EnvVars) -> Result<Vec<Profile>, Failure> {
+    let mut out = Vec::new();
+    if let Some(f) = &files.dactl {
+        out.extend(parse_dactl(f, env)?);
+    }
+    if let Some(f) = &files.gc {
+        out.extend(parse_gc(f)?);
+    }
+    Ok(out)
+}
+
+/// Find a profile by name: dactl's first, then gc's; `gc:NAME` picks gc's.
+pub fn find<'a>(profiles: &'a [Profile], name: &str) -> Option<&'a Profile> {
+    if let Some(n) = name.strip_prefix("gc:") {
+        let n = n.to_lowercase();
+        return profiles.iter().find(|p| p.tool == Tool::Gc && p.name == n);
+    }
+    profiles
+        .iter()
+        .find(|p| p.tool == Tool::Dactl && p.name == name)
+        .or_else(|| {
+            let n = name.to_lowercase();
+            profiles.iter().find(|p| p.tool == Tool::Gc && p.name == n)
+        })
+}
+
+/// Read the secret a profile points at. This is the only place that touches secret files or
+/// the keyring. Returns the secret and any warning (e.g. a secret file readable by others).
+pub fn read_secret(
+    profile: &Profile,
+    secret: &SecretRef,
+    env: &EnvVars,
+) -> Result<(Secret, Vec<String>), Failure> {
+    match secret {
+        SecretRef::Plain { secret, .. } => Ok((secret.clone(), Vec::new())),
+        SecretRef::Env(var) => match env.non_empty(var)? {
+            Some(v) => Ok((Secret::new(v.trim().to_string()), Vec::new())),
+            None => Err(Failure::usage(format!(
+                "{} reads its secret from `{var}`, which is not set",
+                profile.label()
+            ))
+            .hint(format!(
+                "export `{var}`, or change the profile's `client_secret_env`"
+            ))),
+        },
+        SecretRef::File(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Failure::usage(format!(
+                    "cannot read the secret file `{}` of {}: {e}",
+                    path.display(),
+                    profile.label()
+                ))
+            })?;
+            let s = text.trim();
+            if s.is_empty() {
+                return Err(Failure::usage(format!(
+                    "the secret file `{}` of {} is empty",
+                    path.display(),
+                    profile.label()
+                )));
+            }
+            let warnings = match file_mode(path) {
+                Some(m) if readable_by_others(Some(m)) => vec![readable_warning(path, m)],
+                _ => Vec::new(),
+            };
+            Ok((Secret::new(s.to_string()), warnings))
+        }
+        SecretRef::Keyring { account } => keyring_get(profile, account).map(|s| (s, Vec::new())),
+    }
+}
+
+#[cfg(feature = "keyring")]
+fn keyring_get(profile: &Profile, account: &str) -> Result<Secret, Failure> {
+    let entry = keyring::Entry::new(KEYRING_SERVICE, account).map_err(|e| {
+        Failure::usage(format!(
+            "cannot open the OS keyring for {}: {e}",
+            profile.label()
+        ))
+    })?;
+    match entry.get_password() {
+        Ok(s) if !s.trim().is_empty() => Ok(Secret::new(s.trim().to_string())),
+        Ok(_) | Err(keyring::Error::NoEntry) => Err(Failure::usage(format!(
+            "the OS keyring has no secret for {} (service `{KEYRING_SERVICE}`, account `{account}`)",
+            profile.label()
+        ))
+        .hint(format!(
+            "store it with `dactl profiles set-secret {account}` (reads the secret from stdin)"
+        ))
+        .hint(KEYRING_LINUX_HINT)),
+        Err(e) => Err(Failure::usage(format!(
+            "cannot read the OS keyring for {}: {e}",
+            profile.label()
+        ))
+        .hint(KEYRING_LINUX_HINT)),
+    }
+}
+
+/// On Linux the keyring is the kernel's (keyutils): sessions without one cannot use it.
+#[cfg(feature = "keyring")]
+const KEYRING_LINUX_HINT: &str = "on Linux dactl uses the kernel keyring (keyutils), which a session without a user keyring (a container, some SSH or cron sessions) cannot use; there, use `client_secret_file` or `client_secret_env`";
+
+#[cfg(not(feature = "keyring"))]
+fn keyring_get(profile: &Profile, _account: &str) -> Result<Secret, Failure> {
+    Err(Failure::usage(format!(
+        "{} keeps its secret in the OS keyring, but this dactl was built without keyring support",
+        profile.label()
+    ))
+    .hint("rebuild with `cargo install --path crates/dactl --features keyring`, or use `client_secret_env` / `client_secret_file`"))
+}
+
+/// Store a profile's secret in the OS keyring (`dactl profiles set-secret`).
+#[cfg(feature = "keyring")]
+pub fn keyring_set(account: &str, secret: &Secret) -> Result<(), Failure> {
+    let entry = keyring::Entry::new(KEYRING_SERVICE, account)
+        .map_err(|e| Failure::usage(format!("cannot open the OS keyring: {e}")))?;
+    entry.set_password(secret.expose()).map_err(|e| {
+        Failure::usage(format!("cannot write to the OS keyring: {e}")).hint(KEYRING_LINUX_HINT)
+    })
+}
+
+/// Store a profile's secret in the OS keyring: unavailable in this build.
+#[cfg(not(feature = "keyring"))]
+pub fn keyring_set(_account: &str, _secret: &Secret) -> Result<(), Failure> {
+    Err(
+        Failure::usage("this dactl was built without keyring support")
+            .hint("rebuild with `cargo install --path crates/dactl --features keyring`"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> EnvVars {
+        EnvVars::from_pairs(pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())))
+    }
+
+    fn file(path: &str, text: &str, mode: u32) -> ConfigFile {
+        ConfigFile {
+            path: PathBuf::from(path),
+            text: text.to_string(),
+            mode: Some(mode),
+        }
+    }
+
+    /// A `~/.gc/config.toml` as the gc CLI writes it (viper: one table per profile, every key
+    /// written, the environment stored as the mapped domain).
+    pub(crate) const GC_FIXTURE: &str = include_str!("../tests/fixtures/gc-config.toml");
+
+    #[test]
+    fn gc_fixture_is_read_correctly() {
+        let f = file("/home/u/.gc/config.toml", GC_FIXTURE, 0o644);
+        let ps = parse_gc(&f).unwrap();
+        let names: Vec<&str> = ps.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, vec!["default", "emea-prod", "local", "mideast"]);
+        let d = &ps[0];
+        assert_eq!(d.tool, Tool::Gc);
+        assert_eq!(
+            d.endpoint,
+            Some(Endpoint::Region("mypurecloud.com".to_string()))
+        );
+        assert_eq!(
+            d.client_id.as_deref(),
+            Some("0b7a5b1c-1111-4e1e-9a55-6c4b3c2d1e0f")
+        );
+        match &d.secret {
+            Some(SecretRef::Plain { secret, file }) => {
+                assert_eq!(secret.expose(), "gc-default-secret");
+                assert_eq!(file, &PathBuf::from("/home/u/.gc/config.toml"));
+            }
+            other => panic!("{other:?}"),
+        }
+        // 0644 holds a secret: warned, and the warning never quotes the secret.
+        assert!(d.warnings.iter().any(|w| w.contains("chmod 600")));
+        assert!(!d.warnings.iter().any(|w| w.contains("gc-default-secret")));
+        assert_eq!(
+            ps[1].endpoint,
+            Some(Endpoint::Region("mypurecloud.ie".to_string()))
+        );
+        assert_eq!(
+            ps[2].endpoint,
+            Some(Endpoint::BaseUrl("http://localhost:8080".to_string()))
+        );
+        assert_eq!(
+            ps[3].endpoint,
+            Some(Endpoint::Region("me_central_1".to_string()))
+        );
+        // the region forms gc writes all resolve
+        for p in &ps {
+            match p.endpoint.as_ref().unwrap() {
+                Endpoint::Region(r) => {
+                    genesys_client::Environment::from_region(r).unwrap();
+                }
+                Endpoint::BaseUrl(u) => {
+                    genesys_client::Environment::from_base_url(u).unwrap();
+                }
+            }
+        }
+        // a private file: no warning
+        let ps = parse_gc(&file("/x", GC_FIXTURE, 0o600)).unwrap();
+        assert!(ps.iter().all(|p| p.warnings.is_empty()));
+    }
+
+    #[test]
+    fn gc_wrong_type_names_file_and_key() {
+        let e = parse_gc(&file("/g.toml", "[p]\nclient_secret = 5\n", 0o600)).unwrap_err();
+        assert_eq!(e.exit, crate::error::Exit::Usage);
+        assert!(e.message.contains("/g.toml"), "{}", e.message);
+        assert!(e.message.contains("`p.client_secret`"), "{}", e.message);
+    }
+
+    #[test]
+    fn dactl_profiles_parse() {
+        let text = r#"
+[profiles.prod]
+region = "eu-west-1"
+client_id = "abc"
+client_secret_env = "PROD_SECRET"
+
+[profiles.lab]
+base_url = "http://127.0.0.1:9000"
+client_id = "lab"
+client_secret_file = "lab.secret"
+
+[profiles.home]
+client_id = "h"
+client_secret_file = "~/s/home.secret"
+
+[profiles.kr]
+client_id = "k"
+client_secret_keyring = true
+
+[profiles.regiononly]
+region = "ap_northeast_1"
+"#;
+        let ps = parse_dactl(
+            &file("/cfg/dactl/config.toml", text, 0o600),
+            &env(&[("HOME", "/home/u")]),
+        )
+        .unwrap();
+        assert_eq!(ps.len(), 5);
+        // Profiles come sorted by name.
+        let names: Vec<&str> = ps.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, vec!["home", "kr", "lab", "prod", "regiononly"]);
+        let ps: Vec<&Profile> = ["prod", "lab", "home", "kr", "regiononly"]
+            .iter()
+            .map(|n| ps.iter().find(|p| p.name == *n).unwrap())
+            .collect();
+        assert!(matches!(&ps[0].secret, Some(SecretRef::Env(v)) if v == "PROD_SECRET"));
+        assert!(
+            matches!(&ps[1].secret, Some(SecretRef::File(p)) if p == Path::new("/cfg/dactl/lab.secret"))
+        );
+        assert!(
+            matches!(&ps[2].secret, Some(SecretRef::File(p)) if p == Path::new("/home/u/s/home.secret"))
+        );
+        assert!(matches!(&ps[3].secret, Some(SecretRef::Keyring { account }) if account == "kr"));
+        assert!(ps[4].secret.is_none() && ps[4].client_id.is_none());
+        assert!(ps.iter().all(|p| p.warnings.is_empty()));
+        assert_eq!(
+            ps[1].endpoint,
+            Some(Endpoint::BaseUrl("http://127.0.0.1:9000".into()))
+        );
+    }
+
+    #[test]
+    fn dactl_errors_name_file_and_key() {
+        let cases: &[(&str, &str)] = &[
+            ("[profiles.p]\nregoin = \"x\"\n", "`profiles.p.regoin` is not a known key"),
+            ("[profiles.p]\nclient_id = 7\n", "`profiles.p.client_id` must be a string, not an integer"),
+            ("[profiles.p]\nclient_secret_keyring = \"yes\"\n", "`profiles.p.client_secret_keyring` must be a boolean"),
+            ("[profiles.p]\nregion = \"\"\n", "`profiles.p.region` is empty"),
+            ("colour = true\n", "`colour` is not a known key"),
+            ("profiles = 3\n", "`profiles` must be a table"),
+            ("[profiles]\np = 1\n", "`profiles.p` must be a table"),
+            ("[profiles.p]\nregion = \"a\"\nbase_url = \"https://x\"\n", "both `region` and `base_url`"),
+            ("[profiles.p]\nclient_id = \"a\"\n", "sets `client_id` but no secret"),
+            ("[profiles.p]\nclient_secret_env = \"A\"\n", "has a secret but no `client_id`"),
+            ("[profiles.p]\nclient_id = \"a\"\nclient_secret_env = \"A\"\nclient_secret_file = \"f\"\n", "2 secret sources (env, file)"),
+            ("[profiles.p\n", "is not valid TOML"),
+        ];
+        for (text, want) in cases {
+            let e = parse_dactl(&file("/c/config.toml", text, 0o600), &env(&[])).unwrap_err();
+            assert_eq!(e.exit, crate::error::Exit::Usage, "{text}");
+            assert!(e.message.contains("/c/config.toml"), "{}", e.message);
+            assert!(e.message.contains(want), "{text}: {}", e.message);
+        }
+    }
+
+    #[test]
+    fn plain_secret_is_accepted_with_warnings() {
+        let text = "[profiles.p]\nclient_id = \"a\"\nclient_secret = \"s3cr3t\"\n";
+        let ps = parse_dactl(&file("/c/config.toml", text, 0o644), &env(&[])).unwrap();
+        let w = &ps[0].warnings;
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].contains("plain text"));
+        assert!(w[1].contains("mode 644"));
+        assert!(w.iter().all(|w| !w.contains("s3cr3t")));
+        let ps = parse_dactl(&file("/c/config.toml", text, 0o600), &env(&[])).unwrap();
+        assert_eq!(ps[0].warnings.len(), 1);
+    }
+
+    #[test]
+    fn find_prefers_dactl_and_gc_prefix_picks_gc() {
+        let mut files = ConfigFiles {
+            dactl: Some(file(
+                "/d.toml",
+                "[profiles.default]\nregion = \"eu-west-1\"\n",
+                0o600,
+            )),
+            gc: Some(file("/g.toml", GC_FIXTURE, 0o600)),
+        };
+        let ps = all_profiles(&files, &env(&[])).unwrap();
+        assert_eq!(find(&ps, "default").unwrap().tool, Tool::Dactl);
+        assert_eq!(find(&ps, "gc:default").unwrap().tool, Tool::Gc);
+        assert_eq!(find(&ps, "EMEA-Prod").unwrap().name, "emea-prod");
+        assert!(find(&ps, "nope").is_none());
+        files.dactl = None;
+        let ps = all_profiles(&files, &env(&[])).unwrap();
+        assert_eq!(find(&ps, "default").unwrap().tool, Tool::Gc);
+    }
+
+    #[test]
+    fn config_path_precedence() {
+        let (p, explicit, gc) = config_paths(&env(&[
+            ("DACTL_CONFIG", "/x.toml"),
+            ("XDG_CONFIG_HOME", "/xdg"),
+            ("HOME", "/h"),
+        ]))
+        .unwrap();
+        assert_eq!(p.unwrap(), PathBuf::from("/x.toml"));
+        assert!(explicit);
+        assert_eq!(gc.unwrap(), PathBuf::from("/h/.gc/config.toml"));
+        let (p, explicit, _) =
+            config_paths(&env(&[("XDG_CONFIG_HOME", "/xdg"), ("HOME", "/h")])).unwrap();
+        assert_eq!(p.unwrap(), PathBuf::from("/xdg/dactl/config.toml"));
+        assert!(!explicit);
+        let (p, _, _) = config_paths(&env(&[("HOME", "/h")])).unwrap();
+        assert_eq!(p.unwrap(), PathBuf::from("/h/.config/dactl/config.toml"));
+        assert!(config_paths(&env(&[("DACTL_CONFIG", " ")])).is_err());
+    }
+
+    #[test]
+    fn secrets_from_env_and_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let sf = dir.path().join("s");
+        std::fs::write(&sf, "  file-secret\n").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&sf, std::fs::Permissions::from_mode(0o640)).unwrap();
+        }
+        let p = Profile {
+            name: "p".into(),
+            tool: Tool::Dactl,
+            path: PathBuf::from("/c.toml"),
+            endpoint: None,
+            client_id: Some("a".into()),
+            secret: None,
+            warnings: vec![],
+        };
+        let (s, w) = read_secret(&p, &SecretRef::File(sf.clone()), &env(&[])).unwrap();
+        assert_eq!(s.expose(), "file-secret");
+        #[cfg(unix)]
+        assert!(w[0].contains("mode 640"), "{w:?}");
+        let _ = w;
+        let (s, _) = read_secret(&p, &SecretRef::Env("V".into()), &env(&[("V", "ev")])).unwrap();
+        assert_eq!(s.expose(), "ev");
+        let e = read_secret(&p, &SecretRef::Env("V".into()), &env(&[])).unwrap_err();
+        assert!(e.message.contains("`V`, which is not set"));
+        let e = read_secret(&p, &SecretRef::File(dir.path().join("none")), &env(&[])).unwrap_err();
+        assert!(e.message.contains("cannot read the secret file"));
+    }
+
+    #[cfg(not(feature = "keyring"))]
+    #[test]
+    fn keyring_without_the_feature_explains() {
+        let p = Profile {
+            name: "kr".into(),
+            tool: Tool::Dactl,
+            path: PathBuf::from("/c.toml"),
+            endpoint: None,
+            client_id: Some("a".into()),
+            secret: None,
+            warnings: vec![],
+        };
+        let e = read_secret(
+            &p,
+            &SecretRef::Keyring {
+                account: "kr".into(),
+            },
+            &env(&[]),
+        )
+        .unwrap_err();
+        assert!(e.message.contains("without keyring support"));
+        assert!(e.hints[0].contains("--features keyring"));
+    }
+
+    #[cfg(feature = "keyring")]
+    #[test]
+    fn keyring_round_trip_with_the_mock_store() {
+        // The mock back end keeps entries in memory per `Entry`; no D-Bus, no OS keyring.
+        keyring::set_default_credential_builder(keyring::mock::default_credential_builder());
+        let p = Profile {
+            name: "kr".into(),
+            tool: Tool::Dactl,
+            path: PathBuf::from("/c.toml"),
+            endpoint: None,
+            client_id: Some("a".into()),
+            secret: None,
+            warnings: vec![],
+        };
+        let r = SecretRef::Keyring {
+            account: "kr".into(),
+        };
+        // The mock store does not share entries between `Entry` values, so a fresh read finds
+        // nothing: that path must explain how to store the secret.
+        let e = read_secret(&p, &r, &env(&[])).unwrap_err();
+        assert!(e.message.contains("has no secret"), "{}", e.message);
+        assert!(e.hints[0].contains("profiles set-secret kr"));
+        keyring_set("kr", &Secret::new("k")).unwrap();
+    }
+}

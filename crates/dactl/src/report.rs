@@ -1,0 +1,794 @@
+//! The HTML report of `dactl report --html FILE`: one self-contained page about every
+//! action's timeout.
+//!
+//! The page has no external asset of any kind (no script, stylesheet, font or image is
+//! fetched): the style is one inline `<style>` block and the charts are inline SVG, so it can
+//! be mailed, archived with a change ticket or opened offline. It needs no JavaScript (the
+//! long lists fold with `<details>`). Every piece of text that comes from the org (names,
+//! categories, ids, probe messages) goes through [`esc`], so an action named
+//! `<script>…</script>` shows as text.
+//!
+//! Sections: summary tiles; the distribution of effective timeouts (1..=60 s; unset ones are
+//! drawn at the 60 s platform default in their own colour); the actions at the platform
+//! default; the outliers (see [`outliers`]); timeouts by category; the probe results stored by
+//! `dactl probe`, each with a small latency histogram; and the full list.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::actions::Kind;
+use crate::duration::DEFAULT_TIMEOUT;
+use crate::probe::{self, ProbeRecord};
+
+/// One action as the report sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportAction {
+    /// Action id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Category.
+    pub category: String,
+    /// Integration id.
+    pub integration_id: String,
+    /// Kind.
+    pub kind: Kind,
+    /// Explicit timeout (`None` = platform default).
+    pub timeout: Option<i64>,
+    /// Has an unpublished draft.
+    pub draft: bool,
+}
+
+impl ReportAction {
+    /// The timeout that applies.
+    pub fn effective(&self) -> i64 {
+        self.timeout.unwrap_or(DEFAULT_TIMEOUT)
+    }
+
+    fn changeable(&self) -> bool {
+        self.kind.refusal().is_none()
+    }
+}
+
+/// Everything the page shows.
+#[derive(Debug, Clone)]
+pub struct ReportInput {
+    /// API base URL or `sandbox`.
+    pub target: String,
+    /// RFC 3339 time.
+    pub generated_at: String,
+    /// dactl's version.
+    pub version: String,
+    /// Every action.
+    pub actions: Vec<ReportAction>,
+    /// Stored probes of this target.
+    pub probes: Vec<ProbeRecord>,
+}
+
+/// An action whose timeout stands out, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Outlier {
+    /// Action id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Effective timeout, seconds.
+    pub timeout: i64,
+    /// `high`, `low`, `too-tight`, `below-recommendation` or `generous`.
+    pub kind: &'static str,
+    /// One sentence for people.
+    pub reason: String,
+}
+
+/// Escape text for HTML content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Linear-interpolation quantile of sorted values.
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let pos = (sorted.len() - 1) as f64 * q;
+    let lo = pos.floor() as usize;
+    let hi = pos.ceil() as usize;
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
+/// Tukey's fences (Q1 − 1.5·IQR, Q3 + 1.5·IQR) over the explicit timeouts of changeable
+/// actions; `None` with fewer than 4 of them.
+pub fn fences(actions: &[ReportAction]) -> Option<(f64, f64)> {
+    let mut v: Vec<f64> = actions
+        .iter()
+        .filter(|a| a.changeable())
+        .filter_map(|a| a.timeout.map(|t| t as f64))
+        .collect();
+    if v.len() < 4 {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let (q1, q3) = (quantile(&v, 0.25), quantile(&v, 0.75));
+    let iqr = q3 - q1;
+    Some((q1 - 1.5 * iqr, q3 + 1.5 * iqr))
+}
+
+/// A timeout is `generous` only when it also exceeds the recommendation by this many seconds
+/// (4 s against a recommended 1 s is not worth a line).
+const GENEROUS_MARGIN: i64 = 5;
+
+/// The outliers:
+/// - explicit timeouts outside Tukey's fences of all explicit timeouts (`high`, `low`);
+/// - probed actions whose measured latency reaches the timeout or whose probe timed out
+///   (`too-tight`), whose timeout is below the probe's recommendation
+///   (`below-recommendation`), or above three times it and [`GENEROUS_MARGIN`] above it
+///   (`generous`).
+///
+/// An action can appear twice (e.g. `high` and `generous`); the page shows it once with
+/// both reasons.
+pub fn outliers(actions: &[ReportAction], probes: &[ProbeRecord]) -> Vec<Outlier> {
+    let mut out = Vec::new();
+    if let Some((lo, hi)) = fences(actions) {
+        for a in actions.iter().filter(|a| a.changeable()) {
+            let Some(t) = a.timeout else { continue };
+            let (kind, bound) = if (t as f64) > hi {
+                ("high", hi)
+            } else if (t as f64) < lo {
+                ("low", lo)
+            } else {
+                continue;
+            };
+            out.push(Outlier {
+                id: a.id.clone(),
+                name: a.name.clone(),
+                timeout: t,
+                kind,
+                reason: format!(
+                    "{t} s is unusually {} for this org (Tukey fence {:.0} s over the explicit timeouts)",
+                    if kind == "high" { "high" } else { "low" },
+                    bound.max(0.0)
+                ),
+            });
+        }
+    }
+    let by_id: BTreeMap<&str, &ReportAction> = actions.iter().map(|a| (a.id.as_str(), a)).collect();
+    for p in probes {
+        let Some(a) = by_id.get(p.action_id.as_str()) else {
+            continue;
+        };
+        if !a.changeable() {
+            continue;
+        }
+        let t = a.effective();
+        let p99 = p.stats.p99_ms;
+        let (kind, reason) = if p.stats.timeouts > 0 || p99.is_some_and(|x| x >= t as f64 * 1000.0)
+        {
+            (
+                "too-tight",
+                format!(
+                    "{} of {} test executions timed out; measured p99 {} against a timeout of {t} s",
+                    p.stats.timeouts,
+                    p.stats.executions,
+                    p99.map(probe::human_ms).unwrap_or_else(|| "–".into())
+                ),
+            )
+        } else if let Some(rec) = p.recommended_timeout_seconds {
+            if t < rec {
+                (
+                    "below-recommendation",
+                    format!("timeout {t} s is below the recommended {rec} s (p99 × 3)"),
+                )
+            } else if t > rec * 3 && t - rec >= GENEROUS_MARGIN {
+                (
+                    "generous",
+                    format!("timeout {t} s is over three times the recommended {rec} s: a slow backend holds flows that long"),
+                )
+            } else {
+                continue;
+            }
+        } else {
+            continue;
+        };
+        out.push(Outlier {
+            id: a.id.clone(),
+            name: a.name.clone(),
+            timeout: t,
+            kind,
+            reason,
+        });
+    }
+    out
+}
+
+const STYLE: &str = r#"
+:root{--ink:#1a202c;--muted:#5a6578;--line:#d9dee7;--bg:#f5f7fa;--card:#fff;--accent:#2b6cb0;--grey:#a0aec0;--warn:#c05621;--bad:#c53030;--ok:#2f855a}
+*{box-sizing:border-box}
+body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--ink);background:var(--bg)}
+header{background:#1e3a5f;color:#fff;padding:22px 32px}
+header h1{margin:0 0 4px;font-size:22px;font-weight:600}
+header p{margin:0;color:#cbd5e0}
+main{max-width:1120px;margin:0 auto;padding:20px 32px 40px}
+section{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:16px 20px;margin:16px 0}
+h2{font-size:17px;margin:0 0 10px}
+.tiles{display:grid;grid-template-columns:repeat(6,1fr);gap:12px;margin:16px 0}
+.tile{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:12px 14px}
+.tile b{display:block;font-size:24px;font-weight:600}
+.tile span{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.04em}
+.tile.warn b{color:var(--warn)}
+table{border-collapse:collapse;width:100%;font-size:13px}
+th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top}
+th{color:var(--muted);font-weight:600;font-size:12px;text-transform:uppercase;letter-spacing:.03em}
+tbody tr:nth-child(even){background:#fafbfc}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+code{font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;color:var(--muted)}
+.tag{display:inline-block;padding:1px 7px;border-radius:10px;font-size:11px;font-weight:600;background:#edf2f7;color:var(--muted)}
+.tag.high,.tag.too-tight{background:#fed7d7;color:var(--bad)}
+.tag.low,.tag.below-recommendation{background:#feebc8;color:var(--warn)}
+.tag.generous{background:#e9d8fd;color:#6b46c1}
+.tag.ok{background:#c6f6d5;color:var(--ok)}
+.note{color:var(--muted);margin:6px 0 0}
+.legend{display:flex;gap:18px;color:var(--muted);font-size:12px;margin-top:4px}
+.legend i{display:inline-block;width:11px;height:11px;border-radius:2px;margin-right:5px;vertical-align:-1px}
+details summary{cursor:pointer;color:var(--accent);margin:4px 0 8px}
+svg text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif}
+footer{color:var(--muted);font-size:12px;text-align:center;padding:10px}
+"#;
+
+fn tile(out: &mut String, value: &str, label: &str, warn: bool) {
+    let _ = write!(
+        out,
+        "<div class=\"tile{}\"><b>{}</b><span>{}</span></div>",
+        if warn { " warn" } else { "" },
+        esc(value),
+        esc(label)
+    );
+}
+
+fn describe(t: Option<i64>) -> String {
+    match t {
+        Some(s) => format!("{s} s"),
+        None => format!("{DEFAULT_TIMEOUT} s (default)"),
+    }
+}
+
+/// A round step (1, 2 or 5 × 10^k) giving at most five grid lines up to `max`.
+fn nice_step(max: u32) -> u32 {
+    let mut base = 1u32;
+    loop {
+        for m in [1, 2, 5] {
+            let step = base.saturating_mul(m);
+            if max.div_ceil(step) <= 5 {
+                return step;
+            }
+        }
+        base = base.saturating_mul(10);
+    }
+}
+
+/// The distribution chart: one bar per second 1..=60, stacked explicit / unset.
+fn distribution_svg(actions: &[ReportAction]) -> String {
+    let mut explicit = [0u32; 61];
+    let mut unset = [0u32; 61];
+    for a in actions {
+        match a.timeout {
+            Some(t) => explicit[t.clamp(1, 60) as usize] += 1,
+            None => unset[DEFAULT_TIMEOUT as usize] += 1,
+        }
+    }
+    let highest = (1..=60)
+        .map(|i| explicit[i] + unset[i])
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let tick = nice_step(highest);
+    let max = highest.div_ceil(tick) * tick;
+    let (w, h) = (1000.0_f64, 280.0_f64);
+    let (left, right, top, bottom) = (48.0, 12.0, 16.0, 42.0);
+    let plot_w = w - left - right;
+    let plot_h = h - top - bottom;
+    let step = plot_w / 60.0;
+    let bar = step * 0.78;
+    let y = |v: f64| top + plot_h - v / f64::from(max) * plot_h;
+    let mut s = format!(
+        "<svg viewBox=\"0 0 {w} {h}\" width=\"100%\" role=\"img\" aria-label=\"Distribution of effective timeouts\">"
+    );
+    // Grid and y labels.
+    for k in 0..=max / tick {
+        let v = f64::from(k * tick);
+        let yy = y(v);
+        let _ = write!(
+            s,
+            "<line x1=\"{left}\" x2=\"{}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\" stroke=\"#e2e8f0\"/><text x=\"{}\" y=\"{:.1}\" font-size=\"11\" fill=\"#5a6578\" text-anchor=\"end\">{}</text>",
+            w - right,
+            left - 6.0,
+            yy + 4.0,
+            v.round()
+        );
+    }
+    for i in 1..=60usize {
+        let x = left + step * (i as f64 - 1.0) + (step - bar) / 2.0;
+        let e = explicit[i];
+        let u = unset[i];
+        if e > 0 {
+            let y0 = y(f64::from(e));
+            let _ = write!(
+                s,
+                "<rect x=\"{x:.1}\" y=\"{y0:.1}\" width=\"{bar:.1}\" height=\"{:.1}\" fill=\"#2b6cb0\"><title>{e} action(s) set to {i} s</title></rect>",
+                top + plot_h - y0
+            );
+        }
+        if u > 0 {
+            let y1 = y(f64::from(e + u));
+            let y0 = y(f64::from(e));
+            let _ = write!(
+                s,
+                "<rect x=\"{x:.1}\" y=\"{y1:.1}\" width=\"{bar:.1}\" height=\"{:.1}\" fill=\"#a0aec0\"><title>{u} action(s) with no timeout set (platform default {DEFAULT_TIMEOUT} s)</title></rect>",
+                y0 - y1
+            );
+        }
+        if i == 1 || i % 5 == 0 {
+            let _ = write!(
+                s,
+                "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" fill=\"#5a6578\" text-anchor=\"middle\">{i}</text>",
+                x + bar / 2.0,
+                top + plot_h + 16.0
+            );
+        }
+    }
+    let _ = write!(
+        s,
+        "<line x1=\"{left}\" x2=\"{}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#5a6578\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\" fill=\"#5a6578\" text-anchor=\"middle\">effective timeout (seconds)</text></svg>",
+        w - right,
+        top + plot_h,
+        top + plot_h,
+        left + plot_w / 2.0,
+        h - 6.0
+    );
+    s
+}
+
+/// A small latency histogram of one probe.
+fn probe_svg(p: &ProbeRecord, timeout_ms: f64) -> String {
+    let lat = probe::latencies(&p.samples);
+    let bins = probe::histogram(&lat, 12);
+    let (w, h) = (240.0_f64, 54.0_f64);
+    let max = bins.iter().map(|b| b.count).max().unwrap_or(0).max(1);
+    let n = bins.len().max(1) as f64;
+    let step = w / n;
+    let mut s = format!(
+        "<svg viewBox=\"0 0 {w} {h}\" width=\"240\" height=\"54\" role=\"img\" aria-label=\"latency histogram\">"
+    );
+    for (i, b) in bins.iter().enumerate() {
+        let bh = f64::from(b.count) / f64::from(max) * (h - 6.0);
+        let over = b.to_ms >= timeout_ms;
+        let _ = write!(
+            s,
+            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"{}\"><title>{}: {} – {}</title></rect>",
+            step * i as f64 + 1.0,
+            h - bh,
+            (step - 2.0).max(1.0),
+            if over { "#c53030" } else { "#2b6cb0" },
+            b.count,
+            esc(&probe::human_ms(b.from_ms)),
+            esc(&probe::human_ms(b.to_ms)),
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
+fn action_rows(out: &mut String, actions: &[&ReportAction]) {
+    out.push_str("<table><thead><tr><th>Name</th><th>Category</th><th>Kind</th><th class=\"num\">Timeout</th><th>Id</th></tr></thead><tbody>");
+    for a in actions {
+        let _ = write!(
+            out,
+            "<tr><td>{}{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td><code>{}</code></td></tr>",
+            esc(&a.name),
+            if a.draft {
+                " <span class=\"tag\">draft open</span>"
+            } else {
+                ""
+            },
+            esc(&a.category),
+            esc(a.kind.as_str()),
+            esc(&describe(a.timeout)),
+            esc(&a.id)
+        );
+    }
+    out.push_str("</tbody></table>");
+}
+
+/// `2026-01-01T10:20:30.123Z` → `2026-01-01 10:20 UTC` (other text unchanged).
+fn short_time(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(11..16)) {
+        (Some(d), Some(t)) if rfc3339.ends_with('Z') => format!("{d} {t} UTC"),
+        _ => rfc3339.to_string(),
+    }
+}
+
+/// Fold long lists: open when short.
+fn folded(out: &mut String, count: usize, what: &str, body: &str) {
+    let _ = write!(
+        out,
+        "<details{}><summary>{count} {}</summary>{body}</details>",
+        if count <= 40 { " open" } else { "" },
+        esc(what)
+    );
+}
+
+/// Render the page.
+pub fn render(input: &ReportInput) -> String {
+    let actions = &input.actions;
+    let changeable = actions.iter().filter(|a| a.changeable()).count();
+    let at_default: Vec<&ReportAction> = actions
+        .iter()
+        .filter(|a| a.timeout.is_none() && a.changeable())
+        .collect();
+    let read_only = actions.len() - changeable;
+    let mut eff: Vec<f64> = actions.iter().map(|a| a.effective() as f64).collect();
+    eff.sort_by(f64::total_cmp);
+    let median = if eff.is_empty() {
+        "–".to_string()
+    } else {
+        format!("{:.0} s", quantile(&eff, 0.5))
+    };
+    let outl = outliers(actions, &input.probes);
+    let probes: Vec<&ProbeRecord> = input
+        .probes
+        .iter()
+        .filter(|p| actions.iter().any(|a| a.id == p.action_id))
+        .collect();
+
+    let mut o = String::with_capacity(16 * 1024 + actions.len() * 300);
+    o.push_str("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>Data Action timeouts – dactl report</title><style>");
+    o.push_str(STYLE);
+    o.push_str("</style></head><body>");
+    let _ = write!(
+        o,
+        "<header><h1>Data Action timeouts</h1><p>{} · generated {} by dactl {}</p></header><main>",
+        esc(&input.target),
+        esc(&input.generated_at),
+        esc(&input.version)
+    );
+
+    // Tiles.
+    o.push_str("<div class=\"tiles\">");
+    tile(&mut o, &actions.len().to_string(), "actions", false);
+    tile(&mut o, &changeable.to_string(), "timeout can be set", false);
+    tile(
+        &mut o,
+        &at_default.len().to_string(),
+        "at platform default",
+        !at_default.is_empty(),
+    );
+    tile(&mut o, &median, "median timeout", false);
+    let outlying: std::collections::BTreeSet<&str> = outl.iter().map(|x| x.id.as_str()).collect();
+    tile(
+        &mut o,
+        &outlying.len().to_string(),
+        "outliers",
+        !outl.is_empty(),
+    );
+    tile(&mut o, &probes.len().to_string(), "probed", false);
+    o.push_str("</div>");
+
+    // Distribution.
+    o.push_str("<section><h2>Distribution of effective timeouts</h2>");
+    o.push_str(&distribution_svg(actions));
+    let _ = write!(
+        o,
+        "<div class=\"legend\"><span><i style=\"background:#2b6cb0\"></i>timeout set explicitly</span><span><i style=\"background:#a0aec0\"></i>no timeout set (platform default {DEFAULT_TIMEOUT} s)</span></div><p class=\"note\">Genesys advises sizing a timeout from the backend's measured p99 latency with headroom (p99 × 3); <code>dactl probe</code> measures it. {read_only} built-in or custom-authentication action(s) cannot take a timeout.</p></section>"
+    );
+
+    // Platform default.
+    o.push_str("<section><h2>Actions at the platform default</h2>");
+    if at_default.is_empty() {
+        o.push_str("<p class=\"note\">Every action whose timeout can be set has one.</p>");
+    } else {
+        let _ = write!(
+            o,
+            "<p class=\"note\">No timeout is set on these actions, so the platform default of {DEFAULT_TIMEOUT} s applies: a slow backend holds the flow (and the caller) for up to a minute.</p>"
+        );
+        let mut body = String::new();
+        action_rows(&mut body, &at_default);
+        folded(
+            &mut o,
+            at_default.len(),
+            "actions with no timeout set",
+            &body,
+        );
+    }
+    o.push_str("</section>");
+
+    // Outliers.
+    o.push_str("<section><h2>Outliers</h2>");
+    if outl.is_empty() {
+        o.push_str("<p class=\"note\">No timeout stands out: every explicit timeout lies within Tukey's fences, and no probe contradicts a timeout.</p>");
+    } else {
+        // One row per action, with every reason it stands out.
+        let mut order: Vec<&str> = Vec::new();
+        let mut by_id: BTreeMap<&str, Vec<&Outlier>> = BTreeMap::new();
+        for x in &outl {
+            if !by_id.contains_key(x.id.as_str()) {
+                order.push(&x.id);
+            }
+            by_id.entry(&x.id).or_default().push(x);
+        }
+        let mut body = String::from("<table><thead><tr><th>Name</th><th class=\"num\">Timeout</th><th>Why</th><th>Id</th></tr></thead><tbody>");
+        for id in &order {
+            let xs = &by_id[id];
+            let why: Vec<String> = xs
+                .iter()
+                .map(|x| {
+                    format!(
+                        "<div><span class=\"tag {}\">{}</span> {}</div>",
+                        esc(x.kind),
+                        esc(&x.kind.replace('-', " ")),
+                        esc(&x.reason)
+                    )
+                })
+                .collect();
+            let _ = write!(
+                body,
+                "<tr><td>{}</td><td class=\"num\">{} s</td><td>{}</td><td><code>{}</code></td></tr>",
+                esc(&xs[0].name),
+                xs[0].timeout,
+                why.concat(),
+                esc(id)
+            );
+        }
+        body.push_str("</tbody></table>");
+        folded(&mut o, order.len(), "actions stand out", &body);
+    }
+    o.push_str("</section>");
+
+    // Probes.
+    o.push_str("<section><h2>Probe results</h2>");
+    if probes.is_empty() {
+        o.push_str("<p class=\"note\">No probe yet. <code>dactl probe ACTION --input JSON</code> runs timed test executions and recommends a timeout; its results appear here.</p>");
+    } else {
+        o.push_str("<table><thead><tr><th>Action</th><th class=\"num\">Runs</th><th class=\"num\">p50</th><th class=\"num\">p95</th><th class=\"num\">p99</th><th class=\"num\">Max</th><th class=\"num\">Failed</th><th class=\"num\">Timeout</th><th class=\"num\">Recommended</th><th>Latency</th></tr></thead><tbody>");
+        for p in &probes {
+            let a = actions.iter().find(|a| a.id == p.action_id);
+            let current = a.and_then(|a| a.timeout);
+            let eff = a.map(ReportAction::effective).unwrap_or(DEFAULT_TIMEOUT);
+            let show = |v: Option<f64>| v.map(probe::human_ms).unwrap_or_else(|| "–".into());
+            let rec = match p.recommended_timeout_seconds {
+                Some(r) if Some(r) == current => {
+                    format!("{r} s <span class=\"tag ok\">matches</span>")
+                }
+                Some(r) => format!("{r} s"),
+                None => "–".to_string(),
+            };
+            let _ = write!(
+                o,
+                "<tr><td>{}<br><code>{}</code><br><span class=\"note\">{}</span></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{rec}</td><td>{}</td></tr>",
+                esc(&a.map(|a| a.name.clone()).unwrap_or_else(|| p.action_name.clone())),
+                esc(&p.action_id),
+                esc(&short_time(&p.probed_at)),
+                p.stats.executions,
+                esc(&show(p.stats.p50_ms)),
+                esc(&show(p.stats.p95_ms)),
+                esc(&show(p.stats.p99_ms)),
+                esc(&show(p.stats.max_ms)),
+                p.stats.failed + p.stats.timeouts,
+                esc(&describe(current)),
+                probe_svg(p, eff as f64 * 1000.0),
+            );
+        }
+        o.push_str("</tbody></table><p class=\"note\">Latencies are timed on the client around each test execution. Recommended = p99 × 3, rounded up, within 1..60 s. Red bins reach the action's timeout.</p>");
+    }
+    o.push_str("</section>");
+
+    // By category.
+    let mut cats: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for a in actions {
+        cats.entry(a.category.clone())
+            .or_default()
+            .push(a.effective());
+    }
+    o.push_str("<section><h2>By category</h2><table><thead><tr><th>Category</th><th class=\"num\">Actions</th><th class=\"num\">Min</th><th class=\"num\">Median</th><th class=\"num\">Max</th></tr></thead><tbody>");
+    for (c, mut v) in cats {
+        v.sort_unstable();
+        let f: Vec<f64> = v.iter().map(|x| *x as f64).collect();
+        let _ = write!(
+            o,
+            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{} s</td><td class=\"num\">{:.0} s</td><td class=\"num\">{} s</td></tr>",
+            esc(if c.is_empty() { "(none)" } else { &c }),
+            v.len(),
+            v[0],
+            quantile(&f, 0.5),
+            v[v.len() - 1]
+        );
+    }
+    o.push_str("</tbody></table></section>");
+
+    // Everything.
+    let mut all: Vec<&ReportAction> = actions.iter().collect();
+    all.sort_by(|a, b| {
+        a.effective()
+            .cmp(&b.effective())
+            .then_with(|| a.name.to_lowercase().cmp(&b.name.to_lowercase()))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    o.push_str("<section><h2>Every action</h2>");
+    let mut body = String::new();
+    action_rows(&mut body, &all);
+    let _ = write!(
+        o,
+        "<details><summary>{} actions, by timeout</summary>{body}</details></section>",
+        all.len()
+    );
+    let _ = writeln!(
+        o,
+        "</main><footer>dactl {} · self-contained page: no script, no external asset</footer></body></html>",
+        esc(&input.version)
+    );
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::{Sample, SampleOutcome};
+
+    fn act(id: &str, name: &str, t: Option<i64>) -> ReportAction {
+        ReportAction {
+            id: id.into(),
+            name: name.into(),
+            category: "Cat".into(),
+            integration_id: "i".into(),
+            kind: Kind::Regular,
+            timeout: t,
+            draft: false,
+        }
+    }
+
+    fn probe_of(id: &str, ms: &[f64], timeouts: usize) -> ProbeRecord {
+        let mut samples: Vec<Sample> = ms
+            .iter()
+            .enumerate()
+            .map(|(i, m)| Sample {
+                seq: i as u32 + 1,
+                elapsed_ms: Some(*m),
+                outcome: SampleOutcome::Ok,
+                message: None,
+            })
+            .collect();
+        for k in 0..timeouts {
+            samples.push(Sample {
+                seq: (ms.len() + k + 1) as u32,
+                elapsed_ms: Some(10_000.0),
+                outcome: SampleOutcome::Timeout,
+                message: Some("request.timeout".into()),
+            });
+        }
+        let stats = probe::stats(&samples);
+        ProbeRecord {
+            action_id: id.into(),
+            action_name: "p".into(),
+            target: "t".into(),
+            probed_at: "2026-01-01T00:00:00Z".into(),
+            requested: samples.len() as u32,
+            concurrency: 1,
+            input_keys: vec![],
+            timeout_seconds: None,
+            recommended_timeout_seconds: probe::recommendation(&stats),
+            stats,
+            samples,
+        }
+    }
+
+    #[test]
+    fn escaping() {
+        assert_eq!(
+            esc(r#"<script>alert("x")</script> & 'y'"#),
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;"
+        );
+    }
+
+    #[test]
+    fn tukey_outliers_and_probe_outliers() {
+        let mut actions: Vec<ReportAction> =
+            [3, 4, 5, 5, 6, 8, 10, 10, 10, 12, 15, 15, 20, 25, 30, 45, 60]
+                .iter()
+                .enumerate()
+                .map(|(i, t)| act(&format!("a{i}"), &format!("A{i}"), Some(*t)))
+                .collect();
+        actions.push(act("slow", "Slow", Some(10)));
+        actions.push(act("fast", "Fast", Some(40)));
+        actions.push(act("unset", "Unset", None));
+        let probes = vec![
+            probe_of("slow", &[9_000.0], 2),      // timed out: too tight
+            probe_of("fast", &[100.0, 120.0], 0), // recommends 1 s: 40 s is generous
+            probe_of("a5", &[2_000.0], 0),        // recommends 6 s: 8 s is fine
+            probe_of("gone", &[1.0], 0),          // no such action: ignored
+        ];
+        let o = outliers(&actions, &probes);
+        let kinds: Vec<(&str, &str)> = o.iter().map(|x| (x.id.as_str(), x.kind)).collect();
+        assert!(kinds.contains(&("a16", "high")), "{kinds:?}");
+        assert!(kinds.contains(&("slow", "too-tight")), "{kinds:?}");
+        assert!(kinds.contains(&("fast", "generous")), "{kinds:?}");
+        assert!(!kinds
+            .iter()
+            .any(|(id, _)| *id == "a5" || *id == "gone" || *id == "unset"));
+        let below = outliers(&[act("b", "B", Some(2))], &[probe_of("b", &[1_500.0], 0)]);
+        assert_eq!(below[0].kind, "below-recommendation");
+        // Over three times the recommendation but within the margin: not worth a line.
+        assert!(outliers(&[act("q", "Q", Some(4))], &[probe_of("q", &[200.0], 0)]).is_empty());
+    }
+
+    #[test]
+    fn short_times() {
+        assert_eq!(
+            short_time("2026-01-01T10:20:30.123Z"),
+            "2026-01-01 10:20 UTC"
+        );
+        assert_eq!(short_time("yesterday"), "yesterday");
+    }
+
+    #[test]
+    fn nice_grid_steps() {
+        assert_eq!(nice_step(1), 1);
+        assert_eq!(nice_step(5), 1);
+        assert_eq!(nice_step(6), 2);
+        assert_eq!(nice_step(15), 5);
+        assert_eq!(nice_step(23), 5);
+        assert_eq!(nice_step(4_000), 1_000);
+    }
+
+    #[test]
+    fn page_is_self_contained_and_escaped() {
+        let input = ReportInput {
+            target: "https://api.example.invalid".into(),
+            generated_at: "2026-01-01T00:00:00Z".into(),
+            version: "0.1.0".into(),
+            actions: vec![
+                act("x1", "<img src=x onerror=alert(1)>", Some(5)),
+                act("x2", "Plain & simple", None),
+            ],
+            probes: vec![probe_of("x1", &[100.0, 200.0, 300.0], 0)],
+        };
+        let html = render(&input);
+        assert!(html.starts_with("<!DOCTYPE html>"));
+        assert!(!html.contains("<img"), "raw markup leaked");
+        assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+        assert!(html.contains("Plain &amp; simple"));
+        for banned in ["<script", "<link", "src=\"", "href=", "@import", "url("] {
+            assert!(!html.contains(banned), "found {banned}");
+        }
+        assert_eq!(html.matches("<svg").count(), 2, "distribution + one probe");
+        assert!(html.contains("Actions at the platform default"));
+        assert!(html.contains("Probe results"));
+        assert!(html.contains("Outliers"));
+    }
+
+    #[test]
+    fn chart_has_a_bar_per_used_timeout() {
+        let actions = vec![
+            act("a", "A", Some(5)),
+            act("b", "B", Some(5)),
+            act("c", "C", Some(30)),
+            act("d", "D", None),
+            act("e", "E", Some(60)),
+        ];
+        let svg = distribution_svg(&actions);
+        // 5 s, 30 s, 60 s explicit, plus the unset stack on 60 s.
+        assert_eq!(svg.matches("<rect").count(), 4);
+        assert!(svg.contains("2 action(s) set to 5 s"));
+        assert!(svg.contains("1 action(s) with no timeout set"));
+    }
+}

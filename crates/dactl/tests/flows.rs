@@ -1,0 +1,212 @@
+//! `dactl flows` and `--show-flows` against the emulator's dependency tracking.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+use genesys_emulator::{Config, FaultRule, OrgCredentials};
+use serde_json::{json, Value};
+
+const A2: &str = "/api/v2/architect/dependencytracking/consumingresources";
+
+fn dependency_requests(h: &Harness) -> Vec<genesys_emulator::JournalEntry> {
+    h.journal().into_iter().filter(|e| e.path == A2).collect()
+}
+
+#[test]
+fn flows_lists_the_flows_that_use_an_action() {
+    let h = Harness::new();
+    let o = h.run(&["flows", "Get Customer Profile"]);
+    assert_code(&o, 0);
+    let out = stdout(&o);
+    for flow in ["Main IVR", "Billing IVR", "Customer Lookup Module"] {
+        assert!(out.contains(flow), "{flow} in\n{out}");
+    }
+    assert!(out.contains("INBOUNDCALLFLOW") && out.contains("COMMONMODULEFLOW"));
+    let err = stderr(&o);
+    assert!(err.contains("used by 3 flows"), "{err}");
+    assert!(err.contains("advisory"), "{err}");
+    let id = h.action_by_name("Get Customer Profile")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let reqs = dependency_requests(&h);
+    assert_eq!(reqs.len(), 1);
+    let q = reqs[0].query.clone().unwrap();
+    assert!(
+        q.contains(&format!("id={id}")) && q.contains("objectType=DATAACTION"),
+        "{q}"
+    );
+
+    let o = h.run(&["-o", "json", "flows", &id]);
+    assert_code(&o, 0);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["action"]["name"], "Get Customer Profile");
+    assert_eq!(v["complete"], true);
+    assert_eq!(v["flows"].as_array().unwrap().len(), 3);
+    assert_eq!(v["flows"][0]["type"], "INBOUNDCALLFLOW");
+}
+
+#[test]
+fn published_only_and_unused_actions() {
+    let h = Harness::new();
+    let o = h.run(&[
+        "-o",
+        "json",
+        "flows",
+        "Get Acme Account Tier",
+        "--published",
+    ]);
+    assert_code(&o, 0);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let names: Vec<&str> = v["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Outbound Payment Reminder"]);
+    assert!(dependency_requests(&h)[0]
+        .query
+        .clone()
+        .unwrap()
+        .contains("flowFilter=published"));
+    let o = h.run(&["flows", "Get Weather Forecast"]);
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o), "", "no table for no flow");
+    assert!(stderr(&o).contains("used by 0 flows"), "{}", stderr(&o));
+    let o = h.run(&["-o", "ndjson", "flows", "Create Case"]);
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o).lines().count(), 1);
+}
+
+#[test]
+fn show_flows_adds_used_by_to_the_bulk_plan_and_is_opt_in() {
+    let h = Harness::new();
+    let cat = "Salesforce Data Actions";
+    let o = h.run(&["timeout", "set", "30", "--category", cat, "--dry-run"]);
+    assert_code(&o, 0);
+    assert!(!stdout(&o).contains("USED BY"));
+    assert!(
+        dependency_requests(&h).is_empty(),
+        "no request without --show-flows"
+    );
+
+    let o = h.run(&[
+        "timeout",
+        "set",
+        "30",
+        "--category",
+        cat,
+        "--dry-run",
+        "--show-flows",
+    ]);
+    assert_code(&o, 0);
+    let out = stdout(&o);
+    assert!(out.contains("USED BY"), "{out}");
+    assert!(out.contains("2 flows") && out.contains("1 flow "), "{out}");
+    let o = h.run(&[
+        "-o",
+        "json",
+        "timeout",
+        "set",
+        "30",
+        "--category",
+        cat,
+        "--dry-run",
+        "--show-flows",
+    ]);
+    assert_code(&o, 0);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let mut got: Vec<(String, u64)> = v["plan"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_string(),
+                r["flows"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            ("Create Case".to_string(), 1),
+            ("Get Account By Account Number".to_string(), 2),
+            ("Get Contact By Phone Number".to_string(), 2),
+            ("Update Case Status".to_string(), 1),
+        ]
+    );
+    // One request per planned action (4 actions, two plans with --show-flows).
+    assert_eq!(dependency_requests(&h).len(), 8);
+    // The policy plan takes the flag too.
+    let policy = h.home().join("p.toml");
+    std::fs::write(
+        &policy,
+        "[[rule]]\ncategory = \"Salesforce Data Actions\"\ntimeout = 31\n",
+    )
+    .unwrap();
+    let o = h.run(&["plan", "-f", policy.to_str().unwrap(), "--show-flows"]);
+    assert_code(&o, 0);
+    assert!(stdout(&o).contains("USED BY") && stdout(&o).contains("2 flows"));
+}
+
+#[test]
+fn a_missing_dependency_permission() {
+    // The OAuth client's role can read and edit actions, but not Architect's index.
+    let h = Harness::with_config(Config {
+        orgs: vec![OrgCredentials {
+            permissions: Some(vec![
+                "integrations:action:view".into(),
+                "integrations:action:edit".into(),
+            ]),
+            ..OrgCredentials::default()
+        }],
+        ..Config::default()
+    });
+    let o = h.run(&["flows", "Create Case"]);
+    assert_code(&o, 4);
+    assert!(
+        stderr(&o).contains("architect:dependencyTracking:view"),
+        "{}",
+        stderr(&o)
+    );
+    // In a plan the count is advisory: a warning, and the plan still goes on.
+    let o = h.run(&[
+        "timeout",
+        "set",
+        "30",
+        "--category",
+        "Salesforce Data Actions",
+        "--dry-run",
+        "--show-flows",
+    ]);
+    assert_code(&o, 0);
+    let err = stderr(&o);
+    assert!(
+        err.contains("warning: could not count the flows of 4 action(s)"),
+        "{err}"
+    );
+    assert!(err.contains("architect:dependencyTracking:view"), "{err}");
+    assert!(!stdout(&o).contains("USED BY"), "no counts, no column");
+}
+
+#[test]
+fn an_injected_server_error_on_the_index_is_reported() {
+    let h = Harness::new();
+    let rule: FaultRule = serde_json::from_value(json!({
+        "name": "index-down", "method": "GET", "path": A2,
+        "action": {"type": "status", "status": 500}
+    }))
+    .unwrap();
+    h.emu.set_faults(vec![rule]);
+    let o = h.run(&["flows", "Create Case"]);
+    assert_code(&o, 5); // a server error is transient (exit 5)
+    assert!(
+        stderr(&o).contains("cannot list the flows"),
+        "{}",
+        stderr(&o)
+    );
+}

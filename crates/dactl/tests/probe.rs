@@ -1,0 +1,338 @@
+//! `dactl probe` against the emulator: client-side timing of test executions, the
+//! recommendation, failures and timeouts, confirmation, refusals and stored results.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+use genesys_emulator::{Config, FaultRule, OrgCredentials};
+use serde_json::{json, Value};
+
+/// Salesforce "Get Contact By Phone Number": 420 ms simulated latency, timeout 10 s.
+const CONTACT: &str = "93da3357-3952-4653-be94-b044c4a45e2f";
+/// "Get Weather Forecast": 7.5 s simulated latency, timeout 5 s (always times out).
+const WEATHER: &str = "556b2a73-5d06-4843-a773-4c28e0865bdf";
+
+fn scaled(scale: f64) -> Harness {
+    Harness::with_config(Config {
+        execution_time_scale: scale,
+        ..Config::default()
+    })
+}
+
+fn tests_sent(h: &Harness, id: &str) -> Vec<genesys_emulator::JournalEntry> {
+    h.journal()
+        .into_iter()
+        .filter(|e| {
+            e.method == "POST" && e.path == format!("/api/v2/integrations/actions/{id}/test")
+        })
+        .collect()
+}
+
+#[test]
+fn probe_times_each_call_and_recommends_p99_times_three() {
+    // Real time: the emulator sleeps the action's 420 ms for every call.
+    let h = scaled(1.0);
+    let input = r#"{"phoneNumber": "+3225551234"}"#;
+    let o = h.run(&[
+        "-o",
+        "json",
+        "probe",
+        CONTACT,
+        "--input",
+        input,
+        "-n",
+        "4",
+        "--concurrency",
+        "4",
+        "--yes",
+    ]);
+    assert_code(&o, 0);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let s = &v["stats"];
+    assert_eq!(s["executions"], 4);
+    assert_eq!(s["ok"], 4);
+    assert_eq!(s["failed"], 0);
+    let p50 = s["p50_ms"].as_f64().unwrap();
+    let p99 = s["p99_ms"].as_f64().unwrap();
+    assert!(
+        p50 >= 420.0,
+        "timed on the client: p50 {p50} ms covers the 420 ms latency"
+    );
+    assert!(p99 >= p50 && p99 < 666.0, "p99 {p99} ms");
+    // ceil(0.42..0.666 s × 3) = 2 s.
+    assert_eq!(v["recommended_timeout_seconds"], 2);
+    assert_eq!(v["timeout_seconds"], 10);
+    assert_eq!(v["samples"].as_array().unwrap().len(), 4);
+    // Exactly N test executions, each with the input as the body.
+    let sent = tests_sent(&h, CONTACT);
+    assert_eq!(sent.len(), 4);
+    for e in &sent {
+        assert_eq!(e.body, Some(json!({"phoneNumber": "+3225551234"})));
+        assert!(e.status == 200);
+    }
+    // Stored for `report`: private, keys only (input values may be personal data).
+    let file = h.home().join("probes").join(format!("{CONTACT}.json"));
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(!text.contains("+3225551234"), "input values are not stored");
+    let stored: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(stored["input_keys"], json!(["phoneNumber"]));
+    assert_eq!(stored["recommended_timeout_seconds"], 2);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    assert!(
+        stderr(&o).contains(&format!("dactl timeout set 2s {CONTACT}")),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn table_output_has_percentiles_and_a_histogram() {
+    let h = scaled(0.02);
+    let o = h.run(&[
+        "probe",
+        CONTACT,
+        "--input",
+        r#"{"phoneNumber": "1"}"#,
+        "-n",
+        "9",
+        "--yes",
+    ]);
+    assert_code(&o, 0);
+    let out = stdout(&o);
+    for key in [
+        "p50",
+        "p95",
+        "p99",
+        "max",
+        "recommended timeout",
+        "current timeout",
+    ] {
+        assert!(out.contains(key), "{key} in\n{out}");
+    }
+    assert!(out.contains('█'), "a histogram:\n{out}");
+    assert!(out.contains(" ms │"), "{out}");
+}
+
+#[test]
+fn timeouts_are_failures_and_give_no_recommendation() {
+    // 7.5 s against a 5 s timeout, scaled to 50 ms: every test returns the timeout result.
+    let h = scaled(0.01);
+    let o = h.run(&[
+        "-o",
+        "json",
+        "probe",
+        WEATHER,
+        "--input",
+        r#"{"postalCode": "1000"}"#,
+        "-n",
+        "3",
+        "--yes",
+    ]);
+    assert_code(&o, 1);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["stats"]["timeouts"], 3);
+    assert_eq!(v["stats"]["ok"], 0);
+    assert_eq!(v["recommended_timeout_seconds"], Value::Null);
+    for s in v["samples"].as_array().unwrap() {
+        assert_eq!(s["outcome"], "timeout");
+        assert!(
+            s["message"].as_str().unwrap().contains("request.timeout"),
+            "{s}"
+        );
+    }
+    let err = stderr(&o);
+    assert!(err.contains("hit the current timeout of 5 s"), "{err}");
+    assert!(err.contains("error: no test execution"), "{err}");
+}
+
+#[test]
+fn a_transient_failure_makes_a_partial_probe() {
+    let h = scaled(0.01);
+    let rule: FaultRule = serde_json::from_value(json!({
+        "name": "test-503", "method": "POST", "path": "/api/v2/integrations/actions/*/test",
+        "trigger": {"type": "nth", "n": 3},
+        "action": {"type": "status", "status": 503}
+    }))
+    .unwrap();
+    h.emu.set_faults(vec![rule]);
+    let o = h.run(&[
+        "-o",
+        "csv",
+        "probe",
+        CONTACT,
+        "--input",
+        r#"{"phoneNumber": "1"}"#,
+        "-n",
+        "5",
+        "--yes",
+        "--concurrency",
+        "1",
+    ]);
+    assert_code(&o, 3);
+    let csv = stdout(&o);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "seq,elapsed_ms,outcome,message");
+    assert_eq!(lines.len(), 6, "{csv}");
+    assert!(lines[3].starts_with("3,,error,"), "{csv}");
+    // POST is never retried: 5 calls, one of them the 503.
+    assert_eq!(tests_sent(&h, CONTACT).len(), 5);
+}
+
+#[test]
+fn ndjson_has_one_line_per_call_and_a_summary() {
+    let h = scaled(0.01);
+    let o = h.run(&[
+        "-o",
+        "ndjson",
+        "probe",
+        CONTACT,
+        "--input",
+        r#"{"phoneNumber": "1"}"#,
+        "-n",
+        "3",
+        "--yes",
+    ]);
+    assert_code(&o, 0);
+    let lines: Vec<Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4);
+    assert_eq!(lines[0]["outcome"], "ok");
+    assert_eq!(lines[3]["summary"]["stats"]["executions"], 3);
+    assert_eq!(lines[3]["summary"]["recommended_timeout_seconds"], 1);
+}
+
+#[test]
+fn a_failed_first_execution_stops_the_probe() {
+    let h = scaled(0.01);
+    // The contract requires `phoneNumber`.
+    let o = h.run(&[
+        "probe",
+        CONTACT,
+        "--input",
+        r#"{"wrong": 1}"#,
+        "-n",
+        "10",
+        "--yes",
+    ]);
+    assert_code(&o, 1);
+    assert_eq!(
+        tests_sent(&h, CONTACT).len(),
+        1,
+        "no other execution was started"
+    );
+    let err = stderr(&o);
+    assert!(err.contains("Missing required input"), "{err}");
+    assert!(err.contains("hint:"), "{err}");
+}
+
+#[test]
+fn a_missing_permission_stops_at_once_with_exit_4() {
+    // The role can read actions but not execute them.
+    let h = Harness::with_config(Config {
+        execution_time_scale: 0.01,
+        orgs: vec![OrgCredentials {
+            permissions: Some(vec!["integrations:action:view".into()]),
+            ..OrgCredentials::default()
+        }],
+        ..Config::default()
+    });
+    let o = h.run(&["probe", CONTACT, "--input", "{}", "-n", "10", "--yes"]);
+    assert_code(&o, 4);
+    assert_eq!(tests_sent(&h, CONTACT).len(), 1);
+    assert!(
+        stderr(&o).contains("integrations:action:execute"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn refusals_and_bad_input_send_nothing() {
+    let h = scaled(0.01);
+    // Bulk selectors are refused.
+    for args in [
+        vec!["probe", "--all", "--input", "{}"],
+        vec!["probe", CONTACT, "--category", "Orders", "--input", "{}"],
+        vec!["probe", "--name", "Get*", "--input", "{}"],
+    ] {
+        let o = h.run(&args);
+        assert_code(&o, 2);
+        assert!(stderr(&o).contains("runs one action"), "{}", stderr(&o));
+    }
+    // Two actions: clap refuses the second positional.
+    assert_code(
+        &h.run(&["probe", CONTACT, WEATHER, "--input", "{}", "--yes"]),
+        2,
+    );
+    // Bad input.
+    for input in ["[1]", "{oops", "@/nonexistent/input.json", "@"] {
+        let o = h.run(&["probe", CONTACT, "--input", input, "--yes"]);
+        assert_code(&o, 2);
+    }
+    assert!(
+        h.journal().is_empty(),
+        "nothing was sent: {:?}",
+        h.journal()
+    );
+    // No terminal and no --yes: refused after reading the action, before any test.
+    let o = h.run(&["probe", CONTACT, "--input", "{}"]);
+    assert_code(&o, 2);
+    assert!(stderr(&o).contains("--yes"), "{}", stderr(&o));
+    assert!(tests_sent(&h, CONTACT).is_empty());
+    // An ambiguous name is an error that lists both.
+    let o = h.run(&[
+        "probe",
+        "Get Contact By Phone Number",
+        "--input",
+        "{}",
+        "--yes",
+    ]);
+    assert_code(&o, 2);
+    assert!(tests_sent(&h, CONTACT).is_empty());
+}
+
+#[test]
+fn input_from_a_file() {
+    let h = scaled(0.01);
+    let file = h.home().join("input.json");
+    std::fs::write(&file, r#"{"phoneNumber": "+15550100"}"#).unwrap();
+    let arg = format!("@{}", file.display());
+    let o = h.run(&["probe", CONTACT, "--input", &arg, "-n", "2", "--yes"]);
+    assert_code(&o, 0);
+    let sent = tests_sent(&h, CONTACT);
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[0].body, Some(json!({"phoneNumber": "+15550100"})));
+}
+
+#[test]
+fn input_values_never_reach_the_output_or_the_store() {
+    let h = scaled(0.01);
+    let rule: FaultRule = serde_json::from_value(json!({
+        "name": "echo", "method": "POST", "path": "/api/v2/integrations/actions/*/test",
+        "action": {"type": "status", "status": 400, "code": "bad.request",
+            "message": "no contact matches +3225559876"}
+    }))
+    .unwrap();
+    h.emu.set_faults(vec![rule]);
+    let o = h.run(&[
+        "probe",
+        CONTACT,
+        "--input",
+        r#"{"phoneNumber": "+3225559876"}"#,
+        "-n",
+        "3",
+        "--yes",
+    ]);
+    assert_code(&o, 1);
+    let all = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(all.contains("no contact matches ***"), "{all}");
+    assert!(!all.contains("+3225559876"), "{all}");
+}

@@ -1,0 +1,555 @@
+//! Architect dependency tracking, enough to answer "which flows use this data action"
+//! (genesys-api.md §1, A1 and A2).
+//!
+//! | method + path | answers |
+//! |---|---|
+//! | `GET /api/v2/architect/dependencytracking/consumingresources?id&objectType` (A2) | paged `ConsumingResourcesEntityListing` of `Dependency` |
+//! | `GET /api/v2/architect/dependencytracking/object?id[&objectType][&consumingResources]` (A1) | `DependencyObject` |
+//!
+//! The flows are seed data, fixed and deterministic: a dozen hand-written flows of the
+//! realistic org (inbound call, chat, message, in-queue, bot, workflow and common-module
+//! flows) reference some of its actions by name, several actions are used by no flow at all,
+//! and one flow exists only as a checked-in (unpublished) version. With synthetic actions,
+//! each generated action is used by 0 to 3 of 24 generated flows, chosen from a hash of its
+//! id. The index is built once from the seeded org, like Architect's own index, which is built
+//! separately from the actions: it does not follow later renames or deletions (U15: its
+//! freshness on the platform is unknown, so clients must treat it as advisory).
+//!
+//! Pessimistic choices: `id` and `objectType` are required on A2 (400 `bad.request`
+//! otherwise); an `objectType` outside the SDK enum is 400 `invalid.query.param.value`; an id
+//! the index does not know gives an empty listing on A2 and 404 on A1; `flowFilter` and
+//! `resourceType` (repeatable) filter as documented; paging echoes the effective `pageSize`.
+
+use std::collections::HashMap;
+
+use axum::extract::{Extension, RawQuery, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use crate::api::{org_of, paging, Ctx, Params};
+use crate::error::{ApiError, ApiResult};
+use crate::seed::stable_uuid;
+use crate::store::{fnv1a, OrgData};
+use crate::Emulator;
+
+/// Path of A2.
+pub(crate) const CONSUMING_PATH: &str = "/api/v2/architect/dependencytracking/consumingresources";
+/// Path of A1.
+pub(crate) const OBJECT_PATH: &str = "/api/v2/architect/dependencytracking/object";
+
+/// `objectType` values accepted (the SDK's `DependencyObject.type` enum, abridged to the
+/// consumable kinds; anything else is refused).
+const OBJECT_TYPES: &[&str] = &[
+    "ACDLANGUAGE",
+    "ACDSKILL",
+    "ACDWRAPUPCODE",
+    "BOTFLOW",
+    "BRIDGEACTION",
+    "COMMONMODULEFLOW",
+    "COMPOSERSCRIPT",
+    "CONTACTLIST",
+    "DATAACTION",
+    "DATATABLE",
+    "EMAILROUTE",
+    "EMERGENCYGROUP",
+    "FLOWOUTCOME",
+    "GROUP",
+    "INBOUNDCALLFLOW",
+    "INBOUNDCHATFLOW",
+    "INBOUNDEMAILFLOW",
+    "INBOUNDSHORTMESSAGEFLOW",
+    "INQUEUECALLFLOW",
+    "IVRCONFIGURATION",
+    "LANGUAGE",
+    "OUTBOUNDCALLFLOW",
+    "QUEUE",
+    "SCHEDULE",
+    "SCHEDULEGROUP",
+    "SECUREACTION",
+    "SECURECALLFLOW",
+    "SURVEYINVITEFLOW",
+    "SYSTEMPROMPT",
+    "USER",
+    "USERPROMPT",
+    "WORKFLOW",
+];
+
+/// One flow of the index.
+#[derive(Clone, Debug)]
+pub(crate) struct Flow {
+    pub id: String,
+    pub name: String,
+    pub kind: &'static str,
+    /// Latest version, `"N.0"`.
+    pub version: String,
+    /// false: only a checked-in version exists.
+    pub published: bool,
+}
+
+impl Flow {
+    fn dependency(&self) -> Value {
+        json!({
+            "id": self.id,
+            "name": self.name,
+            "version": self.version,
+            "type": self.kind,
+            "deleted": false,
+            "updated": false,
+            "stateUnknown": false,
+            "selfUri": format!("/api/v2/flows/{}", self.id),
+        })
+    }
+}
+
+/// Which flows consume which action (by action id), built once from the seeded org.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct FlowIndex {
+    flows: Vec<Flow>,
+    by_action: HashMap<String, Vec<usize>>,
+}
+
+/// The hand-written flows: (name, type, version, published, [(action name, category)]).
+type FlowSpec = (
+    &'static str,
+    &'static str,
+    u32,
+    bool,
+    &'static [(&'static str, Option<&'static str>)],
+);
+
+const SALESFORCE: Option<&str> = Some("Salesforce Data Actions");
+const ZENDESK: Option<&str> = Some("Zendesk Data Actions");
+
+const FLOWS: &[FlowSpec] = &[
+    (
+        "Main IVR",
+        "INBOUNDCALLFLOW",
+        14,
+        true,
+        &[
+            ("Get Contact By Phone Number", SALESFORCE),
+            ("Get Customer Profile", None),
+            ("Get Queue Estimated Wait Time", None),
+            ("Check Store Hours", None),
+            ("Set Participant Data", None),
+        ],
+    ),
+    (
+        "Billing IVR",
+        "INBOUNDCALLFLOW",
+        6,
+        true,
+        &[
+            ("Get Account By Account Number", None),
+            ("Get Loyalty Points Balance", None),
+            ("Hash Customer Identifier", None),
+            ("Get Customer Profile", None),
+        ],
+    ),
+    (
+        "Web Chat Support",
+        "INBOUNDCHATFLOW",
+        9,
+        true,
+        &[
+            ("Get Contact By Phone Number", ZENDESK),
+            ("Search Tickets By Requester", None),
+            ("Create Ticket", None),
+        ],
+    ),
+    (
+        "SMS Concierge",
+        "INBOUNDSHORTMESSAGEFLOW",
+        3,
+        true,
+        &[
+            ("Check Store Hours", None),
+            ("Lookup Order Status", None),
+            ("Send SMS Notification", None),
+        ],
+    ),
+    (
+        "In-Queue Callback Offer",
+        "INQUEUECALLFLOW",
+        5,
+        true,
+        &[
+            ("Get Queue Estimated Wait Time", None),
+            ("Get Queue Members On Queue Count", None),
+            ("Compute Callback Slot", None),
+            ("Send SMS Notification", None),
+        ],
+    ),
+    (
+        "Order Status Bot",
+        "BOTFLOW",
+        4,
+        true,
+        &[("Lookup Order Status", None), ("Get Shipping Quote", None)],
+    ),
+    (
+        "Customer Lookup Module",
+        "COMMONMODULEFLOW",
+        7,
+        true,
+        &[
+            ("Get Contact By Phone Number", SALESFORCE),
+            ("Get External Contact By Phone Number", None),
+            ("Get Customer Profile", None),
+        ],
+    ),
+    (
+        "Case Follow-up Workflow",
+        "WORKFLOW",
+        2,
+        true,
+        &[("Create Case", None), ("Update Case Status", None)],
+    ),
+    (
+        "Incident Escalation Workflow",
+        "WORKFLOW",
+        3,
+        true,
+        &[
+            ("Create Incident", None),
+            ("Update Incident State", None),
+            ("Lookup CMDB Configuration Item", None),
+            ("Get Incident By Number", None),
+        ],
+    ),
+    (
+        "Agent Presence Router",
+        "INQUEUECALLFLOW",
+        1,
+        // Checked in, never published: flowFilter=published leaves it out.
+        false,
+        &[("Get User Presence", None), ("Get Acme Account Tier", None)],
+    ),
+    (
+        "Outbound Payment Reminder",
+        "OUTBOUNDCALLFLOW",
+        2,
+        true,
+        &[
+            ("Get Account By Account Number", None),
+            ("Get Acme Account Tier", None),
+        ],
+    ),
+];
+
+/// Generated flows for synthetic actions.
+const SYNTHETIC_FLOWS: usize = 24;
+const SYNTHETIC_KINDS: &[&str] = &[
+    "INBOUNDCALLFLOW",
+    "INQUEUECALLFLOW",
+    "INBOUNDCHATFLOW",
+    "WORKFLOW",
+    "BOTFLOW",
+    "COMMONMODULEFLOW",
+];
+
+fn is_synthetic_name(name: &str) -> bool {
+    // Generated names end with "(S00001)".
+    name.len() > 8
+        && name.ends_with(')')
+        && name
+            .get(name.len() - 8..)
+            .is_some_and(|tail| tail.starts_with("(S"))
+}
+
+impl FlowIndex {
+    /// Build the index from the seeded org.
+    pub(crate) fn build(seeded: &OrgData) -> FlowIndex {
+        let state = seeded.to_state("");
+        let actions = state["actions"].as_array().cloned().unwrap_or_default();
+        let mut index = FlowIndex::default();
+        let find = |name: &str, category: Option<&str>| -> Option<String> {
+            actions
+                .iter()
+                .find(|a| {
+                    a["name"].as_str() == Some(name)
+                        && category.is_none_or(|c| a["category"].as_str() == Some(c))
+                })
+                .and_then(|a| a["id"].as_str())
+                .map(str::to_owned)
+        };
+        for (name, kind, version, published, uses) in FLOWS {
+            let ix = index.flows.len();
+            index.flows.push(Flow {
+                id: stable_uuid(&format!("flow/{name}")),
+                name: (*name).to_owned(),
+                kind,
+                version: format!("{version}.0"),
+                published: *published,
+            });
+            for (action, category) in *uses {
+                if let Some(id) = find(action, *category) {
+                    index.by_action.entry(id).or_default().push(ix);
+                }
+            }
+        }
+        let synthetic: Vec<&str> = actions
+            .iter()
+            .filter(|a| a["name"].as_str().is_some_and(is_synthetic_name))
+            .filter_map(|a| a["id"].as_str())
+            .collect();
+        if !synthetic.is_empty() {
+            let first = index.flows.len();
+            for i in 0..SYNTHETIC_FLOWS {
+                index.flows.push(Flow {
+                    id: stable_uuid(&format!("flow/synthetic/{i}")),
+                    name: format!("Generated Flow {:02}", i + 1),
+                    kind: SYNTHETIC_KINDS[i % SYNTHETIC_KINDS.len()],
+                    version: format!("{}.0", 1 + i % 5),
+                    published: true,
+                });
+            }
+            for id in synthetic {
+                let h = fnv1a(format!("flows/{id}").as_bytes());
+                let count = (h % 4) as usize;
+                let mut used = Vec::new();
+                for k in 0..count {
+                    let f = first + ((h >> 8) as usize + k * 7) % SYNTHETIC_FLOWS;
+                    if !used.contains(&f) {
+                        used.push(f);
+                    }
+                }
+                if !used.is_empty() {
+                    index.by_action.insert(id.to_owned(), used);
+                }
+            }
+        }
+        index
+    }
+
+    /// The flows that consume action `id`.
+    fn consumers(&self, id: &str) -> impl Iterator<Item = &Flow> {
+        self.by_action
+            .get(id)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.flows[i])
+    }
+}
+
+/// The routes (merged into the main router).
+pub(crate) fn routes() -> Router<Emulator> {
+    Router::new()
+        .route(CONSUMING_PATH, get(consuming_resources))
+        .route(OBJECT_PATH, get(object))
+}
+
+fn object_type(p: &Params, required: bool) -> ApiResult<Option<String>> {
+    match p.get("objectType") {
+        None | Some("") if required => Err(ApiError::bad_request(
+            "The query parameter [objectType] is required.",
+        )),
+        None | Some("") => Ok(None),
+        Some(t) if OBJECT_TYPES.contains(&t) => Ok(Some(t.to_owned())),
+        Some(t) => Err(ApiError::invalid_query(
+            t,
+            "objectType",
+            &OBJECT_TYPES.join(", "),
+        )),
+    }
+}
+
+fn required_id(p: &Params) -> ApiResult<String> {
+    match p.get("id") {
+        Some(id) if !id.trim().is_empty() => Ok(id.trim().to_owned()),
+        _ => Err(ApiError::bad_request(
+            "The query parameter [id] is required.",
+        )),
+    }
+}
+
+/// `flowFilter`: Some(true) = published only, Some(false) = checked in (every flow here has
+/// a checked-in version).
+fn flow_filter(p: &Params) -> ApiResult<Option<bool>> {
+    match p.get("flowFilter") {
+        None | Some("") => Ok(None),
+        Some(v) if v.eq_ignore_ascii_case("published") => Ok(Some(true)),
+        Some(v) if v.eq_ignore_ascii_case("checkedIn") => Ok(Some(false)),
+        Some(v) => Err(ApiError::invalid_query(
+            v,
+            "flowFilter",
+            "checkedIn, published",
+        )),
+    }
+}
+
+/// Every value of a repeatable parameter (`resourceType=A&resourceType=B` or `A,B`).
+fn multi(raw: Option<&str>, key: &str) -> Vec<String> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(raw.unwrap_or("")).unwrap_or_default();
+    pairs
+        .into_iter()
+        .filter(|(k, _)| k == key)
+        .flat_map(|(_, v)| {
+            v.split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// A2: the consumers of an object, paged.
+async fn consuming_resources(
+    State(emu): State<Emulator>,
+    Extension(ctx): Extension<Ctx>,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<Value>> {
+    let p = Params::parse(q.as_deref())?;
+    let id = required_id(&p)?;
+    let kind = object_type(&p, true)?;
+    let filter = flow_filter(&p)?;
+    let types = multi(q.as_deref(), "resourceType");
+    let (size, number) = paging(&p, emu.config().max_page_size)?;
+    let org = org_of(&emu, &ctx);
+    let flows: Vec<Value> = if kind.as_deref() == Some("DATAACTION") {
+        org.flows
+            .consumers(&id)
+            .filter(|f| filter != Some(true) || f.published)
+            .filter(|f| types.is_empty() || types.iter().any(|t| t == f.kind))
+            .map(Flow::dependency)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let total = flows.len();
+    let page_count = total.div_ceil(size);
+    let entities: Vec<Value> = flows
+        .into_iter()
+        .skip(size.saturating_mul(number - 1))
+        .take(size)
+        .collect();
+    let uri = |n: usize| {
+        let mut pairs: Vec<(String, String)> = vec![
+            ("pageSize".into(), size.to_string()),
+            ("pageNumber".into(), n.to_string()),
+        ];
+        let rest: Vec<(String, String)> =
+            serde_urlencoded::from_str(q.as_deref().unwrap_or("")).unwrap_or_default();
+        pairs.extend(
+            rest.into_iter()
+                .filter(|(k, _)| k != "pageSize" && k != "pageNumber"),
+        );
+        format!(
+            "{CONSUMING_PATH}?{}",
+            serde_urlencoded::to_string(&pairs).unwrap_or_default()
+        )
+    };
+    let mut doc = json!({
+        "entities": entities,
+        "pageSize": size,
+        "pageNumber": number,
+        "total": total,
+        "pageCount": page_count,
+        "firstUri": uri(1),
+        "selfUri": uri(number),
+        "lastUri": uri(page_count.max(1)),
+    });
+    if number < page_count {
+        doc["nextUri"] = json!(uri(number + 1));
+    }
+    if number > 1 {
+        doc["previousUri"] = json!(uri(number - 1));
+    }
+    Ok(Json(doc))
+}
+
+/// A1: one object, with its consumers when `consumingResources=true`.
+async fn object(
+    State(emu): State<Emulator>,
+    Extension(ctx): Extension<Ctx>,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<Value>> {
+    let p = Params::parse(q.as_deref())?;
+    let id = required_id(&p)?;
+    let kind = object_type(&p, false)?;
+    let consuming = p.flag("consumingResources")?.unwrap_or(false);
+    p.flag("consumedResources")?;
+    let filter = flow_filter(&p)?;
+    let types = multi(q.as_deref(), "consumingResourceType");
+    if kind.as_deref().is_some_and(|k| k != "DATAACTION") {
+        return Err(ApiError::not_found());
+    }
+    let org = org_of(&emu, &ctx);
+    let (name, version) = {
+        let data = org.read();
+        let doc = data.action(&id).ok_or_else(ApiError::not_found)?;
+        (
+            doc["name"].as_str().unwrap_or("").to_owned(),
+            doc["version"].as_i64().unwrap_or(1),
+        )
+    };
+    let mut out = json!({
+        "id": id,
+        "name": name,
+        "version": format!("{version}.0"),
+        "type": "DATAACTION",
+        "deleted": false,
+        "updated": false,
+        "stateUnknown": false,
+    });
+    if consuming {
+        let list: Vec<Value> = org
+            .flows
+            .consumers(&id)
+            .filter(|f| filter != Some(true) || f.published)
+            .filter(|f| types.is_empty() || types.iter().any(|t| t == f.kind))
+            .map(Flow::dependency)
+            .collect();
+        out["consumingResources"] = Value::Array(list);
+    }
+    out["selfUri"] = json!(format!("{OBJECT_PATH}?id={id}"));
+    Ok(Json(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seed::seed_org;
+
+    #[test]
+    fn index_is_deterministic_and_leaves_some_actions_unused() {
+        let a = FlowIndex::build(&seed_org(42, 50));
+        let b = FlowIndex::build(&seed_org(42, 50));
+        let mut ka: Vec<(&String, &Vec<usize>)> = a.by_action.iter().collect();
+        let mut kb: Vec<(&String, &Vec<usize>)> = b.by_action.iter().collect();
+        ka.sort();
+        kb.sort();
+        assert_eq!(ka, kb);
+        let seeded = seed_org(42, 0);
+        let state = seeded.to_state("");
+        let idx = FlowIndex::build(&seeded);
+        let ids: Vec<&str> = state["actions"]
+            .as_array()
+            .expect("actions")
+            .iter()
+            .filter_map(|a| a["id"].as_str())
+            .collect();
+        let used = ids
+            .iter()
+            .filter(|id| idx.by_action.contains_key(**id))
+            .count();
+        assert!(
+            used >= 20,
+            "most realistic actions are used by a flow ({used})"
+        );
+        assert!(used < ids.len(), "some actions are used by no flow");
+        // Every hand-written reference resolved to an action.
+        let refs: usize = FLOWS.iter().map(|f| f.4.len()).sum();
+        let resolved: usize = idx.by_action.values().map(Vec::len).sum();
+        assert_eq!(refs, resolved);
+    }
+
+    #[test]
+    fn synthetic_names_are_recognised() {
+        assert!(is_synthetic_name("Get Order Status (S00042)"));
+        assert!(!is_synthetic_name("Get Order Status"));
+        assert!(!is_synthetic_name("(S)"));
+    }
+}
