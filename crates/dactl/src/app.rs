@@ -216,10 +216,16 @@ struct ListRecord<'a> {
 
 impl App {
     pub(crate) fn client_options(&self) -> ClientOptions {
+        let defaults = ClientOptions::default();
         ClientOptions {
             user_agent: format!("dactl/{}", env!("CARGO_PKG_VERSION")),
             rate_per_minute: self.global.rate,
-            ..ClientOptions::default()
+            // Checked by `session()`; an invalid value never gets this far.
+            request_timeout: crate::net::http_timeout(&self.env)
+                .ok()
+                .flatten()
+                .unwrap_or(defaults.request_timeout),
+            ..defaults
         }
     }
 
@@ -262,6 +268,7 @@ impl App {
 
     pub(crate) async fn session(&self) -> anyhow::Result<Session> {
         let (_, target) = self.resolve_settings()?;
+        crate::net::http_timeout(&self.env)?;
         Session::open(&target, &self.home, self.client_options()).await
     }
 

@@ -9,7 +9,11 @@
 //! 4. On a version conflict, re-read and re-apply the same change to the fresh state, at most
 //!    [`MAX_CONFLICT_RETRIES`] times. If the timeout itself moved, report a conflict instead of
 //!    overwriting it. A write that failed with a transient error has an unknown outcome: the
-//!    action is re-read and only written again if the first attempt did not land.
+//!    action is re-read (after the client's jittered backoff, at most
+//!    [`MAX_TRANSIENT_WRITE_RETRIES`] times) and only written again if the first attempt did
+//!    not land. Whenever the config about to be written is not the saved backup's (after a
+//!    re-read, or on resume), it is saved as `preimages/<id>.json` first, so that a resume that
+//!    finds the write landed verifies it against the state it was computed from.
 //! 5. Verify the PATCH response against the pre-image; re-read in full (templates included) the
 //!    canary (first action of the run, before any other is written) or, with `--verify full`,
 //!    every action.
@@ -31,8 +35,14 @@ use serde::Serialize;
 use crate::actions::{self, describe_timeout, explicit_timeout};
 use crate::runs::{ActionLog, Event, Plan, PlanRow, RunDir, Summary, Verdict, VerifyMode};
 
-/// How many times a version conflict is re-read and re-applied before giving up.
-pub const MAX_CONFLICT_RETRIES: u32 = 3;
+/// How many times a version conflict is re-read and re-applied before giving up. A conflict
+/// costs one re-read and one write; eight in a row means the action is being edited
+/// continuously, and a human should look at it.
+pub const MAX_CONFLICT_RETRIES: u32 = 8;
+
+/// How many times a write that failed with a transient error (5xx, dropped connection,
+/// timeout, 429 retries exhausted) is settled by a re-read and sent again before giving up.
+pub const MAX_TRANSIENT_WRITE_RETRIES: u32 = 5;
 
 /// The final state of one action in a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -224,6 +234,7 @@ pub async fn execute(
 
     let mut outcomes: Vec<Option<Outcome>> = vec![None; work.len()];
     let mut pending: Vec<(usize, Work)> = Vec::new();
+    let canary_passed = work.iter().any(|w| w.log.done);
     for (i, w) in work.into_iter().enumerate() {
         if let Some(o) = settled(&ctx, &w)? {
             reporter.finished(&o);
@@ -234,9 +245,14 @@ pub async fn execute(
     }
 
     // Canary: the first action is changed and verified in full before any other is written.
+    // A resumed run whose canary already succeeded (some action is done) needs no new one; and
+    // actions that failed in an earlier attempt go last, so that one action that keeps failing
+    // for its own reason (a concurrent timeout change) cannot block every resume as its canary.
+    pending.sort_by_key(|(i, w)| (w.log.last.as_deref() == Some("failed"), *i));
     let mut rest = pending.into_iter();
     let mut canary_failed = false;
-    if let Some((i, w)) = rest.next() {
+    let canary = if canary_passed { None } else { rest.next() };
+    if let Some((i, w)) = canary {
         if !ctx.stop.load(Ordering::SeqCst) {
             let full = ctx.opts.verify != VerifyMode::Off;
             let o = apply(&ctx, w, full).await;
@@ -476,12 +492,16 @@ async fn apply_inner(ctx: &Ctx, w: &Work, full_verify: bool) -> anyhow::Result<O
         _ => read_fresh(client, &row.id, None).await?.0,
     };
 
-    // A resumed action whose write already landed: verify against the saved pre-image, no write.
+    // A resumed action whose write already landed: verify against the pre-image that write was
+    // computed from (the latest one saved, else the backup), no write.
     if w.log.patch_sent
         && explicit_timeout(&pre) == new
         && explicit_timeout(&pre) != row.old_timeout
     {
-        let original = ctx.run.load_backup(&row.id);
+        let original = ctx
+            .run
+            .load_preimage(&row.id)
+            .or_else(|| ctx.run.load_backup(&row.id));
         let check = match &original {
             Some(orig) => actions::verify_full(orig, &pre, new),
             None => Ok(()),
@@ -507,7 +527,10 @@ async fn apply_inner(ctx: &Ctx, w: &Work, full_verify: bool) -> anyhow::Result<O
     }
 
     // 2. Backup before any write.
+    // The version of the pre-image last saved (backup or `preimages/`); `None`: not known here.
+    let mut saved_version = None;
     if let Some(file) = ctx.run.save_backup(&pre)? {
+        saved_version = Some(pre.version);
         ctx.log(Event::Backup {
             ts: crate::runs::now(),
             id: row.id.clone(),
@@ -517,9 +540,9 @@ async fn apply_inner(ctx: &Ctx, w: &Work, full_verify: bool) -> anyhow::Result<O
     }
     ctx.crash_check("after-backup");
 
-    let mut attempts = 0;
+    let mut conflicts = 0;
+    let mut transient = 0;
     loop {
-        attempts += 1;
         let current = explicit_timeout(&pre);
         if current == new {
             ctx.log(Event::Unchanged {
@@ -552,6 +575,10 @@ async fn apply_inner(ctx: &Ctx, w: &Work, full_verify: bool) -> anyhow::Result<O
 
         // 3. Intent, then PATCH.
         let body = actions::patch_body(&pre, new).map_err(|m| anyhow::anyhow!(m))?;
+        if saved_version != Some(pre.version) {
+            ctx.run.save_preimage(&pre)?;
+            saved_version = Some(pre.version);
+        }
         ctx.log(Event::Patch {
             ts: crate::runs::now(),
             id: row.id.clone(),
@@ -617,7 +644,8 @@ async fn apply_inner(ctx: &Ctx, w: &Work, full_verify: bool) -> anyhow::Result<O
                 o.message = draft_note.or_else(|| row.warning.clone());
                 return Ok(o);
             }
-            Err(e) if e.is_version_conflict() && attempts <= MAX_CONFLICT_RETRIES => {
+            Err(e) if e.is_version_conflict() && conflicts < MAX_CONFLICT_RETRIES => {
+                conflicts += 1;
                 ctx.log(Event::Conflict {
                     ts: crate::runs::now(),
                     id: row.id.clone(),
@@ -628,17 +656,24 @@ async fn apply_inner(ctx: &Ctx, w: &Work, full_verify: bool) -> anyhow::Result<O
             }
             Err(e) if e.is_version_conflict() => {
                 return Err(anyhow::Error::new(e).context(format!(
-                    "the action kept changing: {MAX_CONFLICT_RETRIES} version conflicts in a row"
+                    "the action kept changing: {} version conflicts in a row",
+                    MAX_CONFLICT_RETRIES + 1
                 )));
             }
             Err(e)
                 if matches!(
                     e.kind(),
                     genesys_client::ErrorKind::Transient | genesys_client::ErrorKind::RateLimited
-                ) && attempts <= MAX_CONFLICT_RETRIES =>
+                ) && transient < MAX_TRANSIENT_WRITE_RETRIES =>
             {
-                // The outcome of the write is unknown: re-read before deciding anything.
+                transient += 1;
+                // The outcome of the write is unknown: re-read before deciding anything, after
+                // the same jittered backoff the client uses for reads.
                 tracing::warn!(id = %row.id, "write failed with a transient error; re-reading: {e}");
+                let opts = client.options();
+                opts.clock
+                    .sleep(opts.retry.backoff(transient, fastrand::f64()))
+                    .await;
                 // A write may follow this read: action first, then templates.
                 let (fresh, _) = read_fresh(client, &row.id, None).await?;
                 if explicit_timeout(&fresh) == new && fresh.version > pre.version {

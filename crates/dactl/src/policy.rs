@@ -174,10 +174,13 @@ impl Policy {
                 |v: &Option<Spanned<String>>, key: &str| -> Result<Option<String>, Failure> {
                     match v {
                         None => Ok(None),
-                        Some(s) if s.get_ref().trim().is_empty() => Err(Failure::usage(format!(
-                            "{}: rule {number}: `{key}` is empty",
-                            at(s.span())
-                        ))),
+                        Some(s) if crate::selector::text_problem(s.get_ref()).is_some() => {
+                            Err(Failure::usage(format!(
+                                "{}: rule {number}: `{key}` {}",
+                                at(s.span()),
+                                crate::selector::text_problem(s.get_ref()).unwrap_or_default()
+                            )))
+                        }
                         Some(s) => Ok(Some(s.get_ref().trim().to_string())),
                     }
                 };

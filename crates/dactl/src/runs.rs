@@ -1,6 +1,8 @@
 //! Runs on disk: `$DACTL_HOME/runs/<run-id>/` holds `plan.json` (what was decided), `journal.ndjson`
 //! (one flushed line per step, appended as it happens), `backups/<action-id>.json` (the pre-image
-//! of every action before its first write, mode 0600) and `summary.json` (written at the end).
+//! of every action before its first write, mode 0600), `preimages/<action-id>.json` (the state a
+//! later write was computed from, when a conflict or a resume made it differ from the backup)
+//! and `summary.json` (written at the end).
 //!
 //! The journal is the source of truth for `runs resume` and `undo`: an action is finished when a
 //! `done` line exists for it; a `patch` line without a following `patched` line marks a write
@@ -334,6 +336,7 @@ impl RunDir {
         )
         .with_context(|| format!("the plan of run `{run_id}` is damaged"))?;
         let events = read_journal(&path)?;
+        drop_torn_tail(&path.join("journal.ndjson"))?;
         let dir = Self::open_journal(plan.run_id.clone(), path)?;
         Ok((dir, plan, events))
     }
@@ -376,6 +379,21 @@ impl RunDir {
     pub fn load_backup(&self, id: &str) -> Option<Action> {
         let bytes = fs::read(self.backup_path(id)).ok()?;
         serde_json::from_slice(&bytes).ok()
+    }
+
+    /// Save the pre-image a write is about to be computed from, when it is not the backup's
+    /// (after a version conflict or a transient failure, or on resume): mode 0600, fsynced,
+    /// replacing the previous one. Resume verifies a write that landed against it.
+    pub fn save_preimage(&self, pre: &Action) -> anyhow::Result<()> {
+        let p = self.path.join("preimages").join(backup_file_name(&pre.id));
+        fsutil::write_private(&p, &serde_json::to_vec_pretty(pre)?)
+            .with_context(|| format!("cannot write the pre-image of `{}`", pre.id))
+    }
+
+    /// The latest pre-image saved by [`RunDir::save_preimage`], if any.
+    pub fn load_preimage(&self, id: &str) -> Option<Action> {
+        let p = self.path.join("preimages").join(backup_file_name(id));
+        serde_json::from_slice(&fs::read(p).ok()?).ok()
     }
 
     /// Path of an action's target document (restore runs).
@@ -427,6 +445,12 @@ pub fn find_run(home: &Path, run_id: &str) -> anyhow::Result<PathBuf> {
     let root = runs_root(home);
     let ids = list_run_ids(home);
     let run_id = run_id.trim();
+    if run_id.is_empty() {
+        // An empty prefix would match every run.
+        return Err(Failure::usage("no run given")
+            .hint("give a run id (or a unique prefix of one, or `last`); `dactl runs list` shows them")
+            .into());
+    }
     if run_id == "last" || run_id == "latest" {
         return ids
             .last()
@@ -490,6 +514,27 @@ pub fn read_journal(path: &Path) -> anyhow::Result<Vec<Event>> {
         }
     }
     Ok(out)
+}
+
+/// Cut a torn last line (the process died in the middle of writing it) off the journal, so
+/// that the lines a resume appends are not glued to it.
+fn drop_torn_tail(journal: &Path) -> anyhow::Result<()> {
+    let bytes = match fs::read(journal) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).context("cannot read the run journal"),
+    };
+    if bytes.is_empty() || bytes.ends_with(b"\n") {
+        return Ok(());
+    }
+    let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let f = fs::OpenOptions::new()
+        .write(true)
+        .open(journal)
+        .context("cannot repair the run journal")?;
+    f.set_len(keep as u64)
+        .and_then(|()| f.sync_all())
+        .context("cannot repair the run journal")
 }
 
 /// What the journal says about each action.
@@ -562,9 +607,18 @@ mod tests {
         // a torn line at the end
         let mut f = fsutil::open_append(&dir.path().join("runs/r1/journal.ndjson")).unwrap();
         std::io::Write::write_all(&mut f, b"{\"step\":\"do").unwrap();
-        let (_run, plan2, events) = RunDir::open(dir.path(), "r").unwrap();
+        let (run, plan2, events) = RunDir::open(dir.path(), "r").unwrap();
         assert_eq!(plan2.run_id, "r1");
         assert_eq!(events.len(), 1);
+        // Resuming cuts the torn tail, so the lines it appends stay readable.
+        run.log(&Event::Start {
+            ts: now(),
+            resume: true,
+        })
+        .unwrap();
+        drop(run);
+        let (_run, _, events) = RunDir::open(dir.path(), "r1").unwrap();
+        assert_eq!(events.len(), 2, "{events:?}");
         let folded = fold(&events);
         assert!(folded["a"].patch_sent);
         assert!(!folded["a"].done);

@@ -321,24 +321,34 @@ pub fn shorten(s: &str) -> String {
     }
 }
 
-fn check_text(s: &str, flag: &str) -> Result<(), Failure> {
+/// What is wrong with a name, id or category given by the user, if anything: empty, longer
+/// than [`MAX_NAME_LEN`] characters, or holding a control character. Used by the selectors and
+/// by policy files, so that both refuse the same values.
+pub fn text_problem(s: &str) -> Option<String> {
     if s.trim().is_empty() {
-        return Err(Failure::usage(format!("`{flag}` is empty")));
+        return Some("is empty".to_string());
     }
-    if s.chars().count() > MAX_NAME_LEN {
-        return Err(Failure::usage(format!(
-            "`{flag}` is {} characters long; names are at most {MAX_NAME_LEN}",
-            s.chars().count()
-        )));
+    let n = s.chars().count();
+    if n > MAX_NAME_LEN {
+        return Some(format!(
+            "is {n} characters long; names are at most {MAX_NAME_LEN}"
+        ));
     }
     if s.chars().any(char::is_control) {
-        return Err(Failure::usage(format!(
-            "`{flag}` contains a control character: `{}`",
-            shorten(s)
-        ))
-        .hint("check for a stray tab or newline in the value"));
+        return Some(format!("contains a control character: `{}`", shorten(s)));
     }
-    Ok(())
+    None
+}
+
+fn check_text(s: &str, flag: &str) -> Result<(), Failure> {
+    match text_problem(s) {
+        None => Ok(()),
+        Some(p) if p.starts_with("contains a control") => {
+            Err(Failure::usage(format!("`{flag}` {p}"))
+                .hint("check for a stray tab or newline in the value"))
+        }
+        Some(p) => Err(Failure::usage(format!("`{flag}` {p}"))),
+    }
 }
 
 fn check_reference(s: &str, flag: &str) -> Result<(), Failure> {

@@ -69,6 +69,11 @@ impl Tokens {
         token
     }
 
+    /// Every token still known (issued and not yet forgotten), for tests.
+    pub fn all(&self) -> Vec<String> {
+        self.map.keys().cloned().collect()
+    }
+
     /// The client id of a token, valid or not (for the journal).
     pub fn client_of(&self, token: &str) -> Option<String> {
         self.map.get(token).map(|t| t.client_id.clone())

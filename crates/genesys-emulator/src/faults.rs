@@ -21,8 +21,9 @@
 
 use serde::{Deserialize, Serialize};
 
-/// One fault rule.
+/// One fault rule. Unknown keys are refused (a misspelt `trigger` must not become `always`).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct FaultRule {
     /// Reported in the journal when the rule fires.
     #[serde(default)]
@@ -44,7 +45,7 @@ pub struct FaultRule {
 
 /// When a matching rule fires.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Default)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Trigger {
     /// Each matching request with probability `p`, from a generator seeded with `seed`
     /// (so a run is reproducible).
@@ -64,7 +65,7 @@ pub enum Trigger {
 
 /// What a fired rule does.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FaultAction {
     /// Answer with this status and an `ErrorBody` (code and message default per status),
     /// plus `Retry-After` when set. The request is not applied.
@@ -156,6 +157,7 @@ pub fn parse_faults_json(text: &str) -> Result<Vec<FaultRule>, String> {
 /// Parses rules from TOML: `[[faults]]` tables.
 pub fn parse_faults_toml(text: &str) -> Result<Vec<FaultRule>, String> {
     #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
     struct Doc {
         #[serde(default)]
         faults: Vec<FaultRule>,
@@ -443,5 +445,14 @@ mod tests {
         assert!(
             parse_faults_json(r#"{"faults":[{"path":"x","action":{"type":"drop"}}]}"#).is_err()
         );
+        // Misspelt keys are refused, not ignored.
+        for bad in [
+            "[[faults]]\npath = \"/x\"\ntigger = { type = \"nth\", n = 2 }\naction = { type = \"drop\" }\n",
+            "[[faults]]\npath = \"/x\"\ntrigger = { type = \"nth\", m = 2 }\naction = { type = \"drop\" }\n",
+            "[[faults]]\npath = \"/x\"\naction = { type = \"status\", staus = 503 }\n",
+            "[[fault]]\npath = \"/x\"\naction = { type = \"drop\" }\n",
+        ] {
+            assert!(parse_faults_toml(bad).is_err(), "{bad}");
+        }
     }
 }

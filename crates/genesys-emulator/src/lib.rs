@@ -315,6 +315,12 @@ impl Emulator {
         lock(&self.inner.faults).rules()
     }
 
+    /// Every access token the emulator has issued (expired ones included, until they are
+    /// pruned), so that tests can check that no token leaks into output or files.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.tokens().all()
+    }
+
     pub(crate) fn tokens(&self) -> MutexGuard<'_, Tokens> {
         lock(&self.inner.tokens)
     }
