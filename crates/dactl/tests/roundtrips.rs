@@ -157,3 +157,48 @@ fn an_action_already_at_the_target_is_not_read_further() {
     assert!(journal.iter().all(|e| e.method != "PATCH"));
     assert_eq!(round_trips(&journal), 3, "{:#?}", rounds(&journal));
 }
+
+#[test]
+fn after_a_conflict_the_action_is_read_before_its_templates() {
+    use genesys_emulator::{EditField, FaultAction, FaultRule, Trigger};
+    let h = harness();
+    let a = h.action_by_name("Create Case");
+    let id = a["id"].as_str().unwrap().to_string();
+    // Another user edits the action just before our PATCH lands: 409, re-read, PATCH again.
+    h.emu.set_faults(vec![FaultRule {
+        name: Some("editor".into()),
+        method: Some("PATCH".into()),
+        path: "/api/v2/integrations/actions/*".into(),
+        trigger: Trigger::Nth { n: 1 },
+        action: FaultAction::ConcurrentEdit {
+            field: EditField::Other,
+        },
+        times: Some(1),
+    }]);
+    h.emu.clear_journal();
+    let out = h.run(&["timeout", "set", "19s", &id]);
+    assert_code(&out, 0);
+    let journal = h.journal();
+    let r = rounds(&journal);
+    let patches: Vec<usize> = r
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| g.iter().any(|l| l.starts_with("PATCH")))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(patches.len(), 2, "{r:#?}");
+    // Between the refused PATCH and the next: the action (its version) alone, then its
+    // templates. Read together, the template text could predate an edit whose version the
+    // action read shows, and the second PATCH would put the old text back.
+    let between = &r[patches[0] + 1..patches[1]];
+    assert_eq!(between.len(), 2, "{r:#?}");
+    assert_eq!(between[0], vec![format!("GET /{id}")], "{r:#?}");
+    assert!(
+        between[1].iter().all(|l| l.contains("/templates/")),
+        "{r:#?}"
+    );
+    assert_eq!(
+        h.action_by_name("Create Case")["config"]["timeoutSeconds"],
+        19
+    );
+}
