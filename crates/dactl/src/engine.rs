@@ -29,7 +29,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use genesys_client::{Action, Client, UpdateDraftInput};
+use genesys_client::{Action, Client, Response, UpdateActionInput, UpdateDraftInput};
 use serde::Serialize;
 
 use crate::actions::{self, describe_timeout, explicit_timeout};
@@ -453,6 +453,63 @@ async fn read_fresh(
     Ok((pre, r.correlation_id))
 }
 
+/// Journal the intent, send the PATCH of the published action (with the test crash hooks
+/// around it) and journal a successful answer. The outer `Result` is a journal failure; the
+/// inner one is the API's answer, for the caller to settle (conflict, transient, final).
+async fn send_patch(
+    ctx: &Ctx,
+    row: &PlanRow,
+    body: &UpdateActionInput,
+    current: Option<i64>,
+    new: Option<i64>,
+) -> anyhow::Result<Result<Response<Action>, genesys_client::Error>> {
+    ctx.log(Event::Patch {
+        ts: crate::runs::now(),
+        id: row.id.clone(),
+        from_version: body.version,
+        old_timeout: current,
+        new_timeout: new,
+        target: "published".into(),
+    })?;
+    ctx.crash_check("after-intent");
+    ctx.writes.fetch_add(1, Ordering::SeqCst);
+    let result = ctx.client.patch_action(&row.id, body).await;
+    ctx.crash_check("after-patch");
+    if let Ok(resp) = &result {
+        ctx.log(Event::Patched {
+            ts: crate::runs::now(),
+            id: row.id.clone(),
+            to_version: resp.body.version,
+            correlation_id: resp.correlation_id.clone(),
+            target: "published".into(),
+        })?;
+        ctx.crash_check("after-patched");
+    }
+    Ok(result)
+}
+
+/// Verify a write that was answered with success: the PATCH response against the state the
+/// body was computed from, and with `full_verify` a fresh read (templates included). Returns
+/// how it was verified, for the journal.
+async fn verify_write(
+    ctx: &Ctx,
+    id: &str,
+    basis: &Action,
+    answered: &Action,
+    new: Option<i64>,
+    full_verify: bool,
+) -> anyhow::Result<String> {
+    actions::verify_response(basis, answered, new)
+        .map_err(|p| anyhow::anyhow!("verification of the PATCH response failed: {p}"))?;
+    if !full_verify {
+        return Ok("response".into());
+    }
+    let (fresh, _) = read_fresh(&ctx.client, id, Some(basis)).await?;
+    actions::verify_full(basis, &fresh, new)
+        .map_err(|p| anyhow::anyhow!("verification by re-reading failed: {p}"))?;
+    Ok("response and full re-read".into())
+}
+
 async fn apply(ctx: &Ctx, w: Work, full_verify: bool) -> Outcome {
     let id = w.row.id.clone();
     match apply_inner(ctx, &w, full_verify).await {
@@ -579,39 +636,11 @@ async fn apply_inner(ctx: &Ctx, w: &Work, full_verify: bool) -> anyhow::Result<O
             ctx.run.save_preimage(&pre)?;
             saved_version = Some(pre.version);
         }
-        ctx.log(Event::Patch {
-            ts: crate::runs::now(),
-            id: row.id.clone(),
-            from_version: body.version,
-            old_timeout: current,
-            new_timeout: new,
-            target: "published".into(),
-        })?;
-        ctx.crash_check("after-intent");
-        ctx.writes.fetch_add(1, Ordering::SeqCst);
-        let result = client.patch_action(&row.id, &body).await;
-        ctx.crash_check("after-patch");
-        match result {
+        match send_patch(ctx, row, &body, current, new).await? {
             Ok(resp) => {
-                ctx.log(Event::Patched {
-                    ts: crate::runs::now(),
-                    id: row.id.clone(),
-                    to_version: resp.body.version,
-                    correlation_id: resp.correlation_id.clone(),
-                    target: "published".into(),
-                })?;
-                ctx.crash_check("after-patched");
                 // 5. Verify.
-                actions::verify_response(&pre, &resp.body, new).map_err(|p| {
-                    anyhow::anyhow!("verification of the PATCH response failed: {p}")
-                })?;
-                let mut verified = "response".to_string();
-                if full_verify {
-                    let (fresh, _) = read_fresh(client, &row.id, Some(&pre)).await?;
-                    actions::verify_full(&pre, &fresh, new)
-                        .map_err(|p| anyhow::anyhow!("verification by re-reading failed: {p}"))?;
-                    verified = "response and full re-read".into();
-                }
+                let verified =
+                    verify_write(ctx, &row.id, &pre, &resp.body, new, full_verify).await?;
                 // 6. Draft.
                 let draft_note = draft_step(ctx, row).await?;
                 // 7. Journal and audit.
@@ -772,38 +801,10 @@ async fn apply_document(
         want.version = pre.version;
         let body = actions::patch_body(&want, new).map_err(|m| anyhow::anyhow!(m))?;
         let current = explicit_timeout(&pre);
-        ctx.log(Event::Patch {
-            ts: crate::runs::now(),
-            id: row.id.clone(),
-            from_version: body.version,
-            old_timeout: current,
-            new_timeout: new,
-            target: "published".into(),
-        })?;
-        ctx.crash_check("after-intent");
-        ctx.writes.fetch_add(1, Ordering::SeqCst);
-        let result = client.patch_action(&row.id, &body).await;
-        ctx.crash_check("after-patch");
-        match result {
+        match send_patch(ctx, row, &body, current, new).await? {
             Ok(resp) => {
-                ctx.log(Event::Patched {
-                    ts: crate::runs::now(),
-                    id: row.id.clone(),
-                    to_version: resp.body.version,
-                    correlation_id: resp.correlation_id.clone(),
-                    target: "published".into(),
-                })?;
-                ctx.crash_check("after-patched");
-                actions::verify_response(&want, &resp.body, new).map_err(|p| {
-                    anyhow::anyhow!("verification of the PATCH response failed: {p}")
-                })?;
-                let mut verified = "response".to_string();
-                if full_verify {
-                    let (fresh, _) = read_fresh(client, &row.id, Some(&want)).await?;
-                    actions::verify_full(&want, &fresh, new)
-                        .map_err(|p| anyhow::anyhow!("verification by re-reading failed: {p}"))?;
-                    verified = "response and full re-read".into();
-                }
+                let verified =
+                    verify_write(ctx, &row.id, &want, &resp.body, new, full_verify).await?;
                 ctx.log(Event::Done {
                     ts: crate::runs::now(),
                     id: row.id.clone(),
