@@ -1028,15 +1028,7 @@ impl App {
 
     async fn runs_resume(&self, run: &str) -> anyhow::Result<Exit> {
         let (dir, plan, events) = RunDir::open(&self.home, run)?;
-        let session = self.session().await?;
-        if session.api_base != plan.target {
-            return Err(Failure::usage(format!(
-                "run `{}` was made against `{}`, not `{}`",
-                plan.run_id, plan.target, session.api_base
-            ))
-            .hint("resume with the same --region/--base-url/--sandbox as the run")
-            .into());
-        }
+        let session = self.session_for_run(&plan, "resume").await?;
         let ids: Vec<String> = plan
             .rows
             .iter()
@@ -1047,6 +1039,43 @@ impl App {
         self.say(&format!("resuming run {}", plan.run_id));
         self.execute_plan(session, plan, listed, false, Some((dir, events)))
             .await
+    }
+
+    /// Open a session for acting on an earlier run, refusing a different target than the run's.
+    pub(crate) async fn session_for_run(&self, plan: &Plan, verb: &str) -> anyhow::Result<Session> {
+        let session = self.session().await?;
+        if session.api_base != plan.target {
+            return Err(Failure::usage(format!(
+                "run `{}` was made against `{}`, not `{}`",
+                plan.run_id, plan.target, session.api_base
+            ))
+            .hint(format!(
+                "{verb} with the same --region/--base-url/--sandbox/--profile as the run"
+            ))
+            .into());
+        }
+        Ok(session)
+    }
+
+    /// The rows of a run that its journal marks done; `None` (after saying so) when there are none.
+    pub(crate) fn done_rows<'p>(
+        &self,
+        plan: &'p Plan,
+        folded: &std::collections::BTreeMap<String, runs::ActionLog>,
+    ) -> Option<Vec<&'p PlanRow>> {
+        let done: Vec<&PlanRow> = plan
+            .rows
+            .iter()
+            .filter(|r| folded.get(&r.id).is_some_and(|l| l.done))
+            .collect();
+        if done.is_empty() {
+            self.say(&format!(
+                "run {} changed no action; nothing to undo",
+                plan.run_id
+            ));
+            return None;
+        }
+        Some(done)
     }
 
     pub(crate) async fn list_by_ids(
@@ -1078,28 +1107,11 @@ impl App {
                 .undo_restore(&path, plan0, folded, dry_run, force)
                 .await;
         }
-        let session = self.session().await?;
-        if session.api_base != plan0.target {
-            return Err(Failure::usage(format!(
-                "run `{}` was made against `{}`, not `{}`",
-                plan0.run_id, plan0.target, session.api_base
-            ))
-            .hint("undo with the same --region/--base-url/--sandbox as the run")
-            .into());
-        }
-        let done: Vec<&PlanRow> = plan0
-            .rows
-            .iter()
-            .filter(|r| folded.get(&r.id).is_some_and(|l| l.done))
-            .collect();
-        if done.is_empty() {
+        let session = self.session_for_run(&plan0, "undo").await?;
+        let Some(done) = self.done_rows(&plan0, &folded) else {
             session.close()?;
-            self.say(&format!(
-                "run {} changed no action; nothing to undo",
-                plan0.run_id
-            ));
             return Ok(Exit::Ok);
-        }
+        };
         let ids: Vec<String> = done.iter().map(|r| r.id.clone()).collect();
         let listed = self.list_by_ids(&session, &ids).await?;
         let mut rows = Vec::new();

@@ -331,28 +331,11 @@ impl App {
         dry_run: bool,
         force: bool,
     ) -> anyhow::Result<Exit> {
-        let session = self.session().await?;
-        if session.api_base != plan0.target {
-            return Err(Failure::usage(format!(
-                "run `{}` was made against `{}`, not `{}`",
-                plan0.run_id, plan0.target, session.api_base
-            ))
-            .hint("undo with the same --region/--base-url/--sandbox/--profile as the run")
-            .into());
-        }
-        let done: Vec<&PlanRow> = plan0
-            .rows
-            .iter()
-            .filter(|r| folded.get(&r.id).is_some_and(|l| l.done))
-            .collect();
-        if done.is_empty() {
+        let session = self.session_for_run(&plan0, "undo").await?;
+        let Some(done) = self.done_rows(&plan0, &folded) else {
             session.close()?;
-            self.say(&format!(
-                "run {} changed no action; nothing to undo",
-                plan0.run_id
-            ));
             return Ok(Exit::Ok);
-        }
+        };
         let read = |dir: &str, id: &str| -> Option<Action> {
             let p = run_path.join(dir).join(runs::backup_file_name(id));
             serde_json::from_slice(&std::fs::read(p).ok()?).ok()

@@ -510,6 +510,49 @@ async fn verify_write(
     Ok("response and full re-read".into())
 }
 
+/// Journal `done` for a verified write, append the audit line, and build the outcome.
+#[allow(clippy::too_many_arguments)]
+fn finish_write(
+    ctx: &Ctx,
+    row: &PlanRow,
+    name: &str,
+    operation: &str,
+    current: Option<i64>,
+    new: Option<i64>,
+    from_version: i64,
+    resp: Response<Action>,
+    verified: String,
+) -> anyhow::Result<Outcome> {
+    ctx.log(Event::Done {
+        ts: crate::runs::now(),
+        id: row.id.clone(),
+        old_timeout: current,
+        new_timeout: new,
+        version: resp.body.version,
+        verified: verified.clone(),
+    })?;
+    ctx.crash_check("after-done");
+    ctx.audit(serde_json::json!({
+        "ts": crate::runs::now(),
+        "run": ctx.run.id,
+        "target": ctx.opts.target,
+        "id": row.id,
+        "name": name,
+        "operation": operation,
+        "old_timeout": current,
+        "new_timeout": new,
+        "from_version": from_version,
+        "to_version": resp.body.version,
+        "correlation_id": resp.correlation_id,
+        "verified": verified,
+    }));
+    let mut o = base_outcome(row, Status::Changed);
+    o.from_version = Some(from_version);
+    o.to_version = resp.body.version;
+    o.correlation_id = resp.correlation_id;
+    Ok(o)
+}
+
 async fn apply(ctx: &Ctx, w: Work, full_verify: bool) -> Outcome {
     let id = w.row.id.clone();
     match apply_inner(ctx, &w, full_verify).await {
@@ -644,32 +687,17 @@ async fn apply_inner(ctx: &Ctx, w: &Work, full_verify: bool) -> anyhow::Result<O
                 // 6. Draft.
                 let draft_note = draft_step(ctx, row).await?;
                 // 7. Journal and audit.
-                ctx.log(Event::Done {
-                    ts: crate::runs::now(),
-                    id: row.id.clone(),
-                    old_timeout: current,
-                    new_timeout: new,
-                    version: resp.body.version,
-                    verified: verified.clone(),
-                })?;
-                ctx.crash_check("after-done");
-                ctx.audit(serde_json::json!({
-                    "ts": crate::runs::now(),
-                    "run": ctx.run.id,
-                    "target": ctx.opts.target,
-                    "id": row.id,
-                    "name": row.name,
-                    "old_timeout": current,
-                    "new_timeout": new,
-                    "from_version": body.version,
-                    "to_version": resp.body.version,
-                    "correlation_id": resp.correlation_id,
-                    "verified": verified,
-                }));
-                let mut o = base_outcome(row, Status::Changed);
-                o.from_version = Some(body.version);
-                o.to_version = resp.body.version;
-                o.correlation_id = resp.correlation_id;
+                let mut o = finish_write(
+                    ctx,
+                    row,
+                    &row.name,
+                    "timeout",
+                    current,
+                    new,
+                    body.version,
+                    resp,
+                    verified,
+                )?;
                 o.message = draft_note.or_else(|| row.warning.clone());
                 return Ok(o);
             }
@@ -805,33 +833,17 @@ async fn apply_document(
             Ok(resp) => {
                 let verified =
                     verify_write(ctx, &row.id, &want, &resp.body, new, full_verify).await?;
-                ctx.log(Event::Done {
-                    ts: crate::runs::now(),
-                    id: row.id.clone(),
-                    old_timeout: current,
-                    new_timeout: new,
-                    version: resp.body.version,
-                    verified: verified.clone(),
-                })?;
-                ctx.crash_check("after-done");
-                ctx.audit(serde_json::json!({
-                    "ts": crate::runs::now(),
-                    "run": ctx.run.id,
-                    "target": ctx.opts.target,
-                    "id": row.id,
-                    "name": want.name,
-                    "operation": "restore",
-                    "old_timeout": current,
-                    "new_timeout": new,
-                    "from_version": body.version,
-                    "to_version": resp.body.version,
-                    "correlation_id": resp.correlation_id,
-                    "verified": verified,
-                }));
-                let mut o = base_outcome(row, Status::Changed);
-                o.from_version = Some(body.version);
-                o.to_version = resp.body.version;
-                o.correlation_id = resp.correlation_id;
+                let mut o = finish_write(
+                    ctx,
+                    row,
+                    &want.name,
+                    "restore",
+                    current,
+                    new,
+                    body.version,
+                    resp,
+                    verified,
+                )?;
                 o.message = Some(
                     row.warning
                         .clone()
