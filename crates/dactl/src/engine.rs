@@ -553,6 +553,36 @@ fn finish_write(
     Ok(o)
 }
 
+/// The pre-image of an action: from the listing on a first attempt, read fresh (action first,
+/// then templates) on resume or when the listing did not include it.
+async fn pre_image(ctx: &Ctx, w: &Work) -> Result<Action, genesys_client::Error> {
+    match (&w.listed, w.log.patch_sent) {
+        (Some(a), false) => actions::inline_templates(&ctx.client, a, false).await,
+        _ => Ok(read_fresh(&ctx.client, &w.row.id, None).await?.0),
+    }
+}
+
+/// On resume, a write that had landed before the process died: journal `done`, no new write.
+fn landed_on_resume(
+    ctx: &Ctx,
+    row: &PlanRow,
+    new: Option<i64>,
+    version: Option<i64>,
+) -> anyhow::Result<Outcome> {
+    ctx.log(Event::Done {
+        ts: crate::runs::now(),
+        id: row.id.clone(),
+        old_timeout: row.old_timeout,
+        new_timeout: new,
+        version,
+        verified: "re-read on resume (the write had landed)".into(),
+    })?;
+    let mut o = base_outcome(row, Status::Changed);
+    o.to_version = version;
+    o.message = Some("the earlier write had landed; verified on resume".into());
+    Ok(o)
+}
+
 async fn apply(ctx: &Ctx, w: Work, full_verify: bool) -> Outcome {
     let id = w.row.id.clone();
     match apply_inner(ctx, &w, full_verify).await {
@@ -586,11 +616,7 @@ async fn apply_inner(ctx: &Ctx, w: &Work, full_verify: bool) -> anyhow::Result<O
     let client = &ctx.client;
 
     // 1. The pre-image. From the listing on a first attempt; fresh on resume.
-    let fresh_needed = w.log.patch_sent || w.listed.is_none();
-    let mut pre = match (&w.listed, fresh_needed) {
-        (Some(a), false) => actions::inline_templates(client, a, false).await?,
-        _ => read_fresh(client, &row.id, None).await?.0,
-    };
+    let mut pre = pre_image(ctx, w).await?;
 
     // A resumed action whose write already landed: verify against the pre-image that write was
     // computed from (the latest one saved, else the backup), no write.
@@ -612,18 +638,7 @@ async fn apply_inner(ctx: &Ctx, w: &Work, full_verify: bool) -> anyhow::Result<O
             );
         }
         draft_step(ctx, row).await?;
-        ctx.log(Event::Done {
-            ts: crate::runs::now(),
-            id: row.id.clone(),
-            old_timeout: row.old_timeout,
-            new_timeout: new,
-            version: pre.version,
-            verified: "re-read on resume (the write had landed)".into(),
-        })?;
-        let mut o = base_outcome(row, Status::Changed);
-        o.to_version = pre.version;
-        o.message = Some("the earlier write had landed; verified on resume".into());
-        return Ok(o);
+        return landed_on_resume(ctx, row, new, pre.version);
     }
 
     // 2. Backup before any write.
@@ -781,24 +796,9 @@ async fn apply_document(
     let row = &w.row;
     let client = &ctx.client;
     let new = explicit_timeout(target);
-    let fresh_needed = w.log.patch_sent || w.listed.is_none();
-    let mut pre = match (&w.listed, fresh_needed) {
-        (Some(a), false) => actions::inline_templates(client, a, false).await?,
-        _ => read_fresh(client, &row.id, None).await?.0,
-    };
+    let mut pre = pre_image(ctx, w).await?;
     if w.log.patch_sent && same_document(&pre, target) {
-        ctx.log(Event::Done {
-            ts: crate::runs::now(),
-            id: row.id.clone(),
-            old_timeout: row.old_timeout,
-            new_timeout: new,
-            version: pre.version,
-            verified: "re-read on resume (the write had landed)".into(),
-        })?;
-        let mut o = base_outcome(row, Status::Changed);
-        o.to_version = pre.version;
-        o.message = Some("the earlier write had landed; verified on resume".into());
-        return Ok(o);
+        return landed_on_resume(ctx, row, new, pre.version);
     }
     let planned = pre.clone();
     if let Some(file) = ctx.run.save_backup(&pre)? {
