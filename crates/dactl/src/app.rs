@@ -136,6 +136,7 @@ pub async fn run(
         } => app.undo(&run, dry_run, force).await,
         Command::Backup { selectors, out } => app.backup(selectors, &out).await,
         Command::Auth(AuthCommand::Check) => app.auth_check().await,
+        Command::Auth(AuthCommand::Forget) => app.auth_forget(),
         Command::Profiles(ProfilesCommand::List) => app.profiles_list(),
         Command::Profiles(ProfilesCommand::SetSecret { name }) => app.profiles_set_secret(&name),
         Command::Restore { files, dry_run } => app.restore(files, dry_run).await,
@@ -269,7 +270,12 @@ impl App {
     pub(crate) async fn session(&self) -> anyhow::Result<Session> {
         let (_, target) = self.resolve_settings()?;
         crate::net::http_timeout(&self.env)?;
-        Session::open(&target, &self.home, self.client_options()).await
+        let keep = if crate::token_cache::enabled(&self.env)? {
+            crate::token_cache::Keep::ReadWrite
+        } else {
+            crate::token_cache::Keep::Off
+        };
+        Session::open(&target, &self.home, self.client_options(), keep).await
     }
 
     pub(crate) fn say(&self, msg: &str) {

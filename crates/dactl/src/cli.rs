@@ -360,6 +360,17 @@ Examples:
   dactl auth check
   dactl --profile prod auth check -o json")]
     Check,
+    /// Delete the access tokens kept between commands (every profile); the next command logs in
+    #[command(after_help = "\
+After a login, dactl keeps the access token in $DACTL_HOME/tokens/, encrypted with a key derived
+from the client secret, so that the next commands skip the login round trip. A kept token is used
+only while it has at least two minutes to live; a refused one is discarded and replaced once.
+DACTL_TOKEN_CACHE=off turns this off. `auth forget` deletes every kept token; rotating the client
+secret makes the old ones unreadable anyway.
+
+Examples:
+  dactl auth forget")]
+    Forget,
 }
 
 /// `profiles` subcommands.

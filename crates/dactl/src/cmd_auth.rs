@@ -75,8 +75,14 @@ impl App {
             self.say(&format!("client id:   {client_id}"));
             self.say(&format!("credentials: {creds_from}"));
         }
+        // Always a new login (this command tests the credentials); the new token is kept.
+        let keep = if crate::token_cache::enabled(&self.env)? {
+            crate::token_cache::Keep::WriteOnly
+        } else {
+            crate::token_cache::Keep::Off
+        };
         let session =
-            crate::session::Session::open(&target, &self.home, self.client_options()).await?;
+            crate::session::Session::open(&target, &self.home, self.client_options(), keep).await?;
         let client = session.client.clone();
         let mut checks: Vec<CheckRecord> = Vec::new();
 
@@ -253,4 +259,23 @@ fn percent_encode(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+impl App {
+    /// `dactl auth forget`: delete every kept access token.
+    pub(crate) fn auth_forget(&self) -> anyhow::Result<Exit> {
+        use anyhow::Context as _;
+        let folder = crate::token_cache::dir(&self.home);
+        let n = crate::token_cache::forget_all(&self.home)
+            .with_context(|| format!("cannot delete the kept tokens in `{}`", folder.display()))?;
+        self.say(&format!(
+            "{n} kept access token{} deleted; the next command logs in",
+            if n == 1 { "" } else { "s" }
+        ));
+        let mut t = Table::new(&["FORGOTTEN", "FOLDER"]);
+        t.row(vec![n.to_string(), folder.display().to_string()]);
+        let rec = serde_json::json!({"forgotten": n, "folder": folder.display().to_string()});
+        output::emit(&output::render(self.format, self.style, &t, &[rec])?)?;
+        Ok(Exit::Ok)
+    }
 }

@@ -33,3 +33,4 @@ pub mod runs;
 pub mod selector;
 pub mod session;
 pub mod settings;
+pub mod token_cache;

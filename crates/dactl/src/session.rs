@@ -119,10 +119,13 @@ pub struct Session {
 
 impl Session {
     /// Connect to a target.
+    /// Connect to a target; `keep` says whether the access token is kept between commands
+    /// (never for the sandbox, whose tokens die with the process).
     pub async fn open(
         target: &Target,
         home: &Path,
-        opts: ClientOptions,
+        mut opts: ClientOptions,
+        keep: crate::token_cache::Keep,
     ) -> anyhow::Result<Session> {
         match target {
             Target::Sandbox => {
@@ -144,6 +147,16 @@ impl Session {
                 environment,
                 credentials,
             } => {
+                if keep != crate::token_cache::Keep::Off {
+                    opts.token_store = Some(std::sync::Arc::new(
+                        crate::token_cache::FileTokenStore::new(
+                            home,
+                            environment,
+                            credentials,
+                            keep == crate::token_cache::Keep::ReadWrite,
+                        ),
+                    ));
+                }
                 let client = Client::new(environment.clone(), credentials.clone(), opts)?;
                 Ok(Session {
                     client,

@@ -142,6 +142,28 @@ fn one_action_by_id_takes_five_round_trips() {
 }
 
 #[test]
+fn with_the_token_kept_from_a_first_command_one_action_takes_four_round_trips() {
+    let h = harness();
+    let a = h.action_by_name("Create Case");
+    let id = a["id"].as_str().unwrap().to_string();
+    assert_code(&h.run(&["timeout", "set", "16s", &id]), 0);
+    h.emu.clear_journal();
+    let out = h.run(&["timeout", "set", "18s", &id]);
+    assert_code(&out, 0);
+    let journal = h.journal();
+    let r = rounds(&journal);
+    assert_eq!(round_trips(&journal), 4, "{r:#?}");
+    assert_eq!(
+        r[0],
+        vec!["GET  (ids)", "GET /drafts (ids)"],
+        "no login: {r:#?}"
+    );
+    assert!(r[1].iter().all(|l| l.contains("/templates/")), "{r:#?}");
+    assert_eq!(r[2], vec![format!("PATCH /{id}")]);
+    assert_eq!(r[3].len(), 3, "the verification: {r:#?}");
+}
+
+#[test]
 fn an_action_already_at_the_target_is_not_read_further() {
     let h = harness();
     let a = h.action_by_name("Create Case");

@@ -121,9 +121,11 @@ fn every_command_at_every_verbosity_keeps_secrets_and_files_private() {
             c.env("GENESYSCLOUD_OAUTHCLIENT_ID", CLIENT)
                 .env("GENESYSCLOUD_OAUTHCLIENT_SECRET", SECRET);
             if verbose {
+                // With the token kept from an earlier command (encrypted in DACTL_HOME/tokens).
                 c.arg("-vvv");
             } else {
-                c.env("DACTL_LOG", "trace");
+                // Without it: every command logs in, so that many tokens are issued to look for.
+                c.env("DACTL_LOG", "trace").env("DACTL_TOKEN_CACHE", "off");
             }
             for (k, v) in envs {
                 if *v == "<unset>" {
@@ -192,6 +194,8 @@ fn every_command_at_every_verbosity_keeps_secrets_and_files_private() {
     );
     assert_code(&crash, 137);
     assert_code(&run("resume", &["runs", "resume", "last"]), 0);
+    assert_code(&run("auth forget", &["auth", "forget"]), 0);
+    assert_code(&run("list after forget", &["list"]), 0);
 
     // Failures.
     assert_code(&run("bad duration", &["timeout", "set", "99", id]), 2);
@@ -547,6 +551,12 @@ fn every_command_at_every_verbosity_keeps_secrets_and_files_private() {
             "{want} was written"
         );
     }
+    assert!(
+        files
+            .iter()
+            .any(|f| f.parent().is_some_and(|d| d.ends_with("tokens"))),
+        "a token was kept (encrypted) between commands"
+    );
     for f in &files {
         let text = String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned();
         for n in &needles {

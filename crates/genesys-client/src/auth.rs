@@ -16,11 +16,18 @@
 //! has a generation number, so N requests failing with the same stale token cause one refresh)
 //! and is re-sent once with a fresh token; a second 401 is an `Error::Auth`, never a loop.
 //!
+//! **Between processes.** With a [`TokenStore`] in the client options, the first token a process
+//! needs is taken from the store when it still has more than [`STORED_TOKEN_MIN_LIFE`] to live,
+//! and every token fetched is handed to the store, so that a second command skips the login
+//! round trip. The store is consulted once per process; a 401 on any token discards the stored
+//! one (and the request is re-sent once with a fresh token, as above). How the store keeps the
+//! token is its business: dactl's keeps it encrypted with a key derived from the client secret.
+//!
 //! Secrets live in [`Secret`], which has no `Display` and whose `Debug` prints `Secret(***)`.
 //! The only code that exposes a secret builds the token request's `Authorization` header;
 //! header values holding the secret or the token are marked sensitive.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::HeaderValue;
 
@@ -162,6 +169,37 @@ pub(crate) fn refresh_at(obtained: Instant, expires_in: Duration) -> Instant {
     obtained + expires_in.saturating_sub(margin)
 }
 
+/// A token from a [`TokenStore`] is used only when it has at least this long to live.
+pub const STORED_TOKEN_MIN_LIFE: Duration = Duration::from_secs(120);
+
+/// An access token kept between processes, with the wall-clock time it expires.
+pub struct StoredToken {
+    /// The access token.
+    pub access_token: Secret,
+    /// When the token endpoint said it expires (time of issue + `expires_in`).
+    pub expires_at: SystemTime,
+}
+
+impl std::fmt::Debug for StoredToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredToken")
+            .field("access_token", &self.access_token)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// Keeps the access token between processes (see the module documentation). Implementations
+/// must never fail the request: a store that cannot read or write simply has no token.
+pub trait TokenStore: Send + Sync + std::fmt::Debug {
+    /// The token saved earlier, if there is one this store can read.
+    fn load(&self) -> Option<StoredToken>;
+    /// Keep `token` for later processes.
+    fn save(&self, token: &StoredToken);
+    /// Forget the saved token: the server refused it.
+    fn discard(&self);
+}
+
 /// A cached access token.
 #[derive(Clone)]
 pub(crate) struct CachedToken {
@@ -170,10 +208,31 @@ pub(crate) struct CachedToken {
     pub(crate) generation: u64,
 }
 
+/// The cached token built from a stored one that still lives long enough at `now_wall`;
+/// `now` is the injected clock's present.
+pub(crate) fn from_stored(
+    stored: &StoredToken,
+    now: Instant,
+    now_wall: SystemTime,
+    generation: u64,
+) -> Option<CachedToken> {
+    let left = stored.expires_at.duration_since(now_wall).ok()?;
+    if left < STORED_TOKEN_MIN_LIFE || stored.access_token.is_empty() {
+        return None;
+    }
+    Some(CachedToken {
+        header: bearer_header(stored.access_token.expose())?,
+        refresh_at: refresh_at(now, left),
+        generation,
+    })
+}
+
 /// The token cache: single flight through the async mutex.
 pub(crate) struct TokenCache {
     pub(crate) slot: tokio::sync::Mutex<Option<CachedToken>>,
     pub(crate) next_generation: std::sync::atomic::AtomicU64,
+    /// Set once the [`TokenStore`] has been asked (it is asked at most once per process).
+    pub(crate) store_consulted: std::sync::atomic::AtomicBool,
 }
 
 impl TokenCache {
@@ -181,7 +240,13 @@ impl TokenCache {
         TokenCache {
             slot: tokio::sync::Mutex::new(None),
             next_generation: std::sync::atomic::AtomicU64::new(1),
+            store_consulted: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    pub(crate) fn generation(&self) -> u64 {
+        self.next_generation
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Forget the token of generation `generation` if it is still the current one.
@@ -239,6 +304,30 @@ mod tests {
             Duration::from_secs(9)
         );
         assert_eq!(refresh_at(t0, Duration::ZERO), t0);
+    }
+
+    #[test]
+    fn stored_token_used_only_with_enough_life_left() {
+        let now = Instant::now();
+        let wall = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let stored = |left: u64, token: &str| StoredToken {
+            access_token: Secret::new(token),
+            expires_at: wall + Duration::from_secs(left),
+        };
+        let t = from_stored(&stored(3_600, "tok"), now, wall, 7).unwrap();
+        assert_eq!(t.generation, 7);
+        assert_eq!(t.refresh_at - now, Duration::from_secs(3_540));
+        assert!(t.header.is_sensitive());
+        assert_eq!(t.header.to_str().unwrap(), "Bearer tok");
+        assert!(from_stored(&stored(119, "tok"), now, wall, 1).is_none());
+        assert!(from_stored(&stored(120, "tok"), now, wall, 1).is_some());
+        assert!(from_stored(&stored(3_600, ""), now, wall, 1).is_none());
+        let expired = StoredToken {
+            access_token: Secret::new("tok"),
+            expires_at: wall - Duration::from_secs(1),
+        };
+        assert!(from_stored(&expired, now, wall, 1).is_none());
+        assert!(!format!("{expired:?}").contains("tok\""));
     }
 
     #[test]

@@ -72,6 +72,8 @@ pub struct ClientOptions {
     pub retry: RetryPolicy,
     /// Source of time and sleeps ([`SystemClock`]).
     pub clock: Arc<dyn Clock>,
+    /// Where the access token is kept between processes (`None`: one token per process).
+    pub token_store: Option<Arc<dyn crate::auth::TokenStore>>,
 }
 
 impl Default for ClientOptions {
@@ -87,6 +89,7 @@ impl Default for ClientOptions {
             max_body_bytes: 32 * 1024 * 1024,
             retry: RetryPolicy::default(),
             clock: Arc::new(SystemClock),
+            token_store: None,
         }
     }
 }

@@ -37,7 +37,7 @@ pub mod retry;
 mod transport;
 
 pub use architect::{Consumers, Dependency, FlowFilter, DATA_ACTION};
-pub use auth::{Credentials, Secret};
+pub use auth::{Credentials, Secret, StoredToken, TokenStore};
 pub use client::{Client, ClientOptions, ListQuery, RequestStats, Response};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, ErrorKind};

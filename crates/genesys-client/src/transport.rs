@@ -226,13 +226,54 @@ impl Inner {
             }
         }
         *slot = None;
-        let fresh = self.fetch_token().await?;
+        if let Some(stored) = self.stored_token() {
+            *slot = Some(stored.clone());
+            return Ok(stored);
+        }
+        let (fresh, access_token, lifetime) = self.fetch_token().await?;
+        if let Some(store) = &self.opts.token_store {
+            store.save(&auth::StoredToken {
+                access_token,
+                expires_at: SystemTime::now() + lifetime,
+            });
+        }
         *slot = Some(fresh.clone());
         Ok(fresh)
     }
 
+    /// The token kept by an earlier process, the first time this process needs one.
+    fn stored_token(&self) -> Option<CachedToken> {
+        let store = self.opts.token_store.as_ref()?;
+        if self
+            .tokens
+            .store_consulted
+            .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            return None;
+        }
+        let stored = store.load()?;
+        let token = auth::from_stored(
+            &stored,
+            self.opts.clock.now(),
+            SystemTime::now(),
+            self.tokens.generation(),
+        );
+        match &token {
+            Some(t) => tracing::debug!(
+                valid_for_s = t
+                    .refresh_at
+                    .saturating_duration_since(self.opts.clock.now())
+                    .as_secs(),
+                "using the access token kept from an earlier command"
+            ),
+            None => tracing::debug!("the kept access token expires too soon; fetching a new one"),
+        }
+        token
+    }
+
     /// `POST {login_base}/oauth/token` with the client-credentials grant.
-    async fn fetch_token(&self) -> Result<CachedToken, Error> {
+    /// Returns the cached form, the token itself (for a [`auth::TokenStore`]) and its lifetime.
+    async fn fetch_token(&self) -> Result<(CachedToken, auth::Secret, Duration), Error> {
         const PATH: &str = "/oauth/token";
         let method = Method::POST;
         let url = format!("{}{PATH}", self.env.login_base);
@@ -336,7 +377,10 @@ impl Inner {
         }
     }
 
-    fn parse_token(&self, resp: &RawResponse) -> Result<CachedToken, Error> {
+    fn parse_token(
+        &self,
+        resp: &RawResponse,
+    ) -> Result<(CachedToken, auth::Secret, Duration), Error> {
         const PATH: &str = "/oauth/token";
         let de = &mut serde_json::Deserializer::from_slice(&resp.body);
         let token: TokenResponse =
@@ -384,15 +428,16 @@ impl Inner {
             .and_then(auth::ExpiresIn::seconds)
             .map(Duration::from_secs)
             .unwrap_or(auth::DEFAULT_TOKEN_LIFETIME);
-        let generation = self
-            .tokens
-            .next_generation
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Ok(CachedToken {
-            header,
-            refresh_at: auth::refresh_at(self.opts.clock.now(), lifetime),
-            generation,
-        })
+        let generation = self.tokens.generation();
+        Ok((
+            CachedToken {
+                header,
+                refresh_at: auth::refresh_at(self.opts.clock.now(), lifetime),
+                generation,
+            },
+            auth::Secret::new(token.access_token),
+            lifetime,
+        ))
     }
 
     /// Send one logical API request; returns the 2xx response or the final error.
@@ -451,6 +496,10 @@ impl Inner {
                         .clone()
                         .or_else(|| body.as_ref().and_then(|b| b.context_id.clone()));
                     if resp.status == 401 {
+                        // A refused token must not be handed to the next process either.
+                        if let Some(store) = &self.opts.token_store {
+                            store.discard();
+                        }
                         if !refreshed {
                             refreshed = true;
                             self.tokens.invalidate(token.generation).await;
