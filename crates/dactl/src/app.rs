@@ -403,6 +403,9 @@ impl App {
         let client = &session.client;
         let full = client.get_action(&listed.id).await?;
         let inlined = actions::inline_templates(client, &full.body, false).await?;
+        if let Some(seen) = &session.seen {
+            seen.record_action(&full.body);
+        }
         session.close()?;
         let draft = drafts.contains(&inlined.id);
         match self.format {
@@ -714,6 +717,11 @@ impl App {
                 r.warning.clone().unwrap_or_default()
             ));
         }
+        if let Some(seen) = &session.seen {
+            for r in &plan.rows {
+                seen.record(&r.id, &r.name, r.version, r.old_timeout);
+            }
+        }
         if dry_run {
             session.close()?;
             self.say(&format!(
@@ -810,6 +818,11 @@ impl App {
         )
         .await?;
         reporter.finish();
+        if let Some(seen) = &session.seen {
+            for o in outcomes.iter().filter(|o| o.status == Status::Changed) {
+                seen.record(&o.id, &o.name, o.to_version, o.new_timeout);
+            }
+        }
         session.close()?;
         self.emit_results(&plan, &outcomes, &summary)?;
         self.say(&format!(

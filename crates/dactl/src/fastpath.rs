@@ -1,8 +1,8 @@
 //! Speed where it counts: the short critical path of a change of one action, and enough
 //! workers for a bulk run to use the whole rate.
 //!
-//! **One action.** A change of one action costs five sequential round trips, whatever the org's size, counting
-//! the token and the verification:
+//! **One action.** A first change of one action costs five sequential round trips, whatever
+//! the org's size, counting the token and the verification:
 //!
 //! 1. the token;
 //! 2. the listing narrowed to the action (by id, or by the server's name filter) with its
@@ -12,16 +12,23 @@
 //! 4. the PATCH;
 //! 5. the verification: the action and its templates, re-read at once.
 //!
+//! Later commands save two of them. The token is kept between commands
+//! ([`crate::token_cache`]): four. And when an earlier command saw the action ([`crate::seen`])
+//! and nobody has changed it since, its templates are read together with it: three.
+//!
 //! [`App::load`] lists the drafts of the whole org in parallel with the listing, which costs
 //! extra round trips once the org has more than a page of drafts. For one action named by its
 //! exact name this module lists the drafts of that action only, together with its template
 //! text (which the engine then does not fetch again).
 //!
-//! The action and its templates are deliberately *not* read in parallel before a write: the
-//! template text could then predate a concurrent edit whose version the action read already
-//! shows, and a PATCH with that version would succeed and put the old text back. Read in this
-//! order, an edit after the version was read makes the PATCH fail with a conflict (which the
-//! engine handles by re-reading), so no concurrent edit is ever lost.
+//! Otherwise the action and its templates are deliberately *not* read in parallel before a
+//! write: the template text could then predate a concurrent edit whose version the action read
+//! already shows, and a PATCH with that version would succeed and put the old text back. Read
+//! in this order, an edit after the version was read makes the PATCH fail with a conflict
+//! (which the engine handles by re-reading), so no concurrent edit is ever lost. The exception
+//! above keeps this guarantee by another route: the version the PATCH carries was seen by an
+//! earlier command, before the templates were read, and the action read must still show it
+//! (the argument is in [`crate::seen`]).
 //!
 //! **Bulk workers.** The client's limiter spaces requests at the rate; the workers must keep it
 //! busy. By Little's law a run needs `actions per second × seconds per action` workers: at the
@@ -36,7 +43,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use genesys_client::{Action, Client, ListQuery};
+use genesys_client::{Action, Client, ListQuery, REQUEST_TEMPLATE, SUCCESS_TEMPLATE};
 
 use crate::actions::{self, explicit_timeout};
 use crate::app::App;
@@ -44,10 +51,16 @@ use crate::selector::Selectors;
 use crate::session::Session;
 
 impl App {
-    /// Like [`App::load`], with the short path for one action named by its exact name: the
-    /// drafts of that action only, fetched together with its template text. The returned
-    /// action then carries its template text inline (its `*Uri` fields dropped) when a write
-    /// will follow, so that the engine does not read it again.
+    /// Like [`App::load`], with the short paths for one action:
+    ///
+    /// - named by its exact name: the drafts of that action only, fetched together with its
+    ///   template text;
+    /// - seen by an earlier command (by id or exact name, see [`crate::seen`]): its template
+    ///   text read together with the action itself, used only when the action still has the
+    ///   version the earlier command saw.
+    ///
+    /// The returned action then carries its template text inline (its `*Uri` fields dropped)
+    /// when a write will follow, so that the engine does not read it again.
     pub(crate) async fn load_for_change(
         &self,
         session: &Session,
@@ -56,12 +69,62 @@ impl App {
         dry_run: bool,
     ) -> anyhow::Result<(Vec<Action>, HashSet<String>)> {
         let q = sel.server_query();
+        let client = &session.client;
+        let writes = |a: &Action| {
+            !dry_run && actions::kind(a).refusal().is_none() && explicit_timeout(a) != target
+        };
+        let seen = match (session.seen.as_ref(), q.ids.as_slice(), q.name.as_deref()) {
+            _ if dry_run => None,
+            (Some(s), [id], None) => s.by_id(id),
+            (Some(s), [], Some(name)) => s.by_name(name),
+            _ => None,
+        }
+        // Seen at the target already: most likely nothing to write, so nothing to read ahead.
+        .filter(|(_, s)| s.timeout != target);
+        if let Some((seen_id, seen)) = seen {
+            // The action and its templates at once; the drafts too, narrowed to the seen id.
+            let dq = ListQuery {
+                ids: vec![seen_id.clone()],
+                include_auth_actions: true,
+                ..ListQuery::default()
+            };
+            let by_id = !q.ids.is_empty();
+            let listing = async {
+                if by_id {
+                    self.load(session, sel).await
+                } else {
+                    let (listing, drafts) =
+                        tokio::try_join!(client.list_actions(&q), client.list_drafts(&dq))?;
+                    Ok((
+                        sel.select(&listing).unwrap_or_default(),
+                        drafts.into_iter().map(|d| d.id).collect(),
+                    ))
+                }
+            };
+            let (loaded, texts) = tokio::join!(listing, prefetch_templates(client, &seen_id));
+            let (selected, drafts) = loaded?;
+            if let [one] = selected.as_slice() {
+                if one.id == seen_id && writes(one) {
+                    if let Some(pre) = with_prefetched(one, seen.version, texts) {
+                        tracing::debug!(id = %one.id, version = seen.version, "templates read with the action: its version is the one an earlier command saw");
+                        return Ok((vec![pre], drafts));
+                    }
+                    tracing::debug!(id = %one.id, "the action changed since an earlier command saw it; templates read after its version");
+                }
+                if one.id == seen_id || by_id {
+                    return Ok((selected, drafts));
+                }
+            }
+            if by_id {
+                return Ok((selected, drafts));
+            }
+            // Named, and the name now leads elsewhere: the general path below.
+        }
         if q.name.is_none() || !q.ids.is_empty() {
             // Ids known up front (drafts already narrowed and in parallel), or a selection
             // that is not one named action.
             return self.load(session, sel).await;
         }
-        let client = &session.client;
         let listing = client.list_actions(&q).await?;
         let selected = match sel.select(&listing) {
             Ok(v) if !v.is_empty() => v,
@@ -75,9 +138,6 @@ impl App {
             include_auth_actions: true,
             ..ListQuery::default()
         };
-        let writes = |a: &Action| {
-            !dry_run && actions::kind(a).refusal().is_none() && explicit_timeout(a) != target
-        };
         let inline = async {
             match selected.as_slice() {
                 [one] if writes(one) => actions::inline_templates(client, one, false)
@@ -89,6 +149,48 @@ impl App {
         let (drafts, selected) = tokio::try_join!(client.list_drafts(&dq), inline)?;
         Ok((selected, drafts.into_iter().map(|d| d.id).collect()))
     }
+}
+
+/// The texts of an action's templates by their standard file names, read at once. A failure
+/// is `None`: the normal path then reads what is missing, after the action's version.
+async fn prefetch_templates(client: &Client, id: &str) -> (Option<String>, Option<String>) {
+    let get = |file: &'static str| async move {
+        client
+            .get_template(id, file, false)
+            .await
+            .ok()
+            .map(|r| r.body)
+    };
+    tokio::join!(get(REQUEST_TEMPLATE), get(SUCCESS_TEMPLATE))
+}
+
+/// `listed` with the template texts read together with it, when that is as safe as reading them
+/// after its version: it still has `seen_version`, the version an earlier command saw (so the
+/// PATCH, sent with it, succeeds only if nothing was written since, and then the texts are that
+/// version's), and it references exactly the templates that were read.
+pub(crate) fn with_prefetched(
+    listed: &Action,
+    seen_version: i64,
+    (req_text, succ_text): (Option<String>, Option<String>),
+) -> Option<Action> {
+    if listed.version != Some(seen_version) {
+        return None;
+    }
+    let (req_ref, succ_ref) = actions::template_refs(listed);
+    let usable = |r: &Option<String>, text: &Option<String>, standard: &str| match r {
+        None => true,
+        Some(name) => name == standard && text.is_some(),
+    };
+    if !usable(&req_ref, &req_text, REQUEST_TEMPLATE)
+        || !usable(&succ_ref, &succ_text, SUCCESS_TEMPLATE)
+    {
+        return None;
+    }
+    Some(actions::with_template_text(
+        listed,
+        req_text.filter(|_| req_ref.is_some()),
+        succ_text.filter(|_| succ_ref.is_some()),
+    ))
 }
 
 /// Requests one action costs at the default verification: its two templates and the PATCH.
@@ -144,6 +246,39 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn listed(version: i64, req_uri: Option<&str>) -> Action {
+        let mut request = serde_json::json!({"requestUrlTemplate": "/x", "requestType": "POST"});
+        if let Some(u) = req_uri {
+            request["requestTemplateUri"] = u.into();
+        }
+        serde_json::from_value(serde_json::json!({
+            "id": "a1", "name": "A", "version": version,
+            "config": {"request": request, "response": {"translationMap": {}}}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn prefetched_texts_are_used_only_at_the_seen_version_and_names() {
+        let uri = "/api/v2/integrations/actions/a1/templates/requesttemplate.vm";
+        let texts = || (Some("req text".to_string()), Some("succ text".to_string()));
+        let pre = with_prefetched(&listed(4, Some(uri)), 4, texts()).unwrap();
+        let req = pre.config.as_ref().unwrap().request.as_ref().unwrap();
+        assert_eq!(req.request_template.as_deref(), Some("req text"));
+        assert!(req.request_template_uri.is_none());
+        // The action has no success template: the text read for it is not added.
+        let resp = pre.config.as_ref().unwrap().response.as_ref().unwrap();
+        assert!(resp.success_template.is_none());
+        // Another version: an edit since the earlier command; read again after the version.
+        assert!(with_prefetched(&listed(5, Some(uri)), 4, texts()).is_none());
+        // A template under another file name, or a text that could not be read.
+        let other = "/api/v2/integrations/actions/a1/templates/custom.vm";
+        assert!(with_prefetched(&listed(4, Some(other)), 4, texts()).is_none());
+        assert!(with_prefetched(&listed(4, Some(uri)), 4, (None, None)).is_none());
+        // No template at all: nothing to read, usable as listed.
+        assert!(with_prefetched(&listed(4, None), 4, (None, None)).is_some());
+    }
 
     #[test]
     fn workers_follow_rate_times_latency() {

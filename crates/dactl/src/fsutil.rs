@@ -48,6 +48,21 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
+/// Write a whole file atomically (temp file, rename), mode 0600, without waiting for the disk:
+/// for advisory files whose loss costs nothing (see `seen`).
+pub fn write_private_unsynced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    if let Some(parent) = path.parent() {
+        private_dir(parent)?;
+    }
+    let tmp = path.with_extension(format!("tmp.{}.{}", std::process::id(), fastrand::u32(..)));
+    {
+        let mut f = private_options().write(true).create_new(true).open(&tmp)?;
+        f.write_all(bytes)?;
+    }
+    fs::rename(&tmp, path)?;
+    Ok(())
+}
+
 /// Open a file for appending (created 0600 if absent).
 pub fn open_append(path: &Path) -> io::Result<File> {
     if let Some(parent) = path.parent() {

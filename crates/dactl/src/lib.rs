@@ -30,6 +30,7 @@ pub mod probe;
 pub mod profiles;
 pub mod report;
 pub mod runs;
+pub mod seen;
 pub mod selector;
 pub mod session;
 pub mod settings;

@@ -115,6 +115,8 @@ pub struct Session {
     pub sandbox: Option<Sandbox>,
     /// The API base URL, for plans and messages.
     pub api_base: String,
+    /// The versions earlier commands saw (not for the sandbox); saved on close.
+    pub seen: Option<crate::seen::Seen>,
 }
 
 impl Session {
@@ -141,6 +143,7 @@ impl Session {
                     client,
                     api_base: "sandbox".to_string(),
                     sandbox: Some(sandbox),
+                    seen: None,
                 })
             }
             Target::Remote {
@@ -162,6 +165,11 @@ impl Session {
                     client,
                     api_base: environment.api_base.clone(),
                     sandbox: None,
+                    seen: Some(crate::seen::Seen::load(
+                        home,
+                        &environment.api_base,
+                        &credentials.client_id,
+                    )),
                 })
             }
         }
@@ -177,6 +185,9 @@ impl Session {
 
     /// Close the session (saves the sandbox state).
     pub fn close(self) -> anyhow::Result<()> {
+        if let Some(seen) = &self.seen {
+            seen.save();
+        }
         if let Some(s) = self.sandbox {
             s.finish()?;
         }

@@ -146,7 +146,8 @@ fn with_the_token_kept_from_a_first_command_one_action_takes_four_round_trips() 
     let h = harness();
     let a = h.action_by_name("Create Case");
     let id = a["id"].as_str().unwrap().to_string();
-    assert_code(&h.run(&["timeout", "set", "16s", &id]), 0);
+    // A first command that logs in (and keeps the token) but does not read this action.
+    assert_code(&h.run(&["auth", "check"]), 0);
     h.emu.clear_journal();
     let out = h.run(&["timeout", "set", "18s", &id]);
     assert_code(&out, 0);
@@ -222,5 +223,156 @@ fn after_a_conflict_the_action_is_read_before_its_templates() {
     assert_eq!(
         h.action_by_name("Create Case")["config"]["timeoutSeconds"],
         19
+    );
+}
+
+/// Another user's edit, made directly in the emulator's state: a new request template and the
+/// version raised by one, as a write does.
+fn edit_request_template(h: &Harness, id: &str, text: &str) {
+    let mut state = h.state();
+    let action = state["actions"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|a| a["id"] == id)
+        .unwrap();
+    action["config"]["request"]["requestTemplate"] = text.into();
+    let v = action["version"].as_i64().unwrap();
+    action["version"] = (v + 1).into();
+    h.emu.load_state(state).unwrap();
+}
+
+#[test]
+fn an_action_seen_before_and_unchanged_since_takes_three_round_trips() {
+    let h = harness();
+    let a = h.action_by_name("Create Case");
+    let id = a["id"].as_str().unwrap().to_string();
+    assert_code(&h.run(&["timeout", "set", "16s", &id]), 0);
+    let before = h.action_by_name("Create Case");
+    h.emu.clear_journal();
+    assert_code(&h.run(&["timeout", "set", "18s", &id]), 0);
+    let journal = h.journal();
+    let r = rounds(&journal);
+    assert_eq!(round_trips(&journal), 3, "{r:#?}");
+    let tpl = format!("/{id}/templates/");
+    assert_eq!(
+        r[0],
+        sorted(vec![
+            "GET  (ids)".to_string(),
+            "GET /drafts (ids)".to_string(),
+            format!("GET {tpl}requesttemplate.vm"),
+            format!("GET {tpl}successtemplate.vm"),
+        ]),
+        "the action and its templates at once: {r:#?}"
+    );
+    assert_eq!(r[1], vec![format!("PATCH /{id}")]);
+    assert_eq!(r[2].len(), 3, "the verification: {r:#?}");
+    let after = h.action_by_name("Create Case");
+    assert_eq!(after["config"]["timeoutSeconds"], 18);
+    let mut diff = diff_paths(&before, &after);
+    diff.sort();
+    assert_eq!(diff, ["/config/timeoutSeconds", "/version"]);
+
+    // By its name too: the listing by name, the drafts and the templates at once.
+    h.emu.clear_journal();
+    assert_code(&h.run(&["timeout", "set", "19s", "Create Case"]), 0);
+    let journal = h.journal();
+    let r = rounds(&journal);
+    assert_eq!(round_trips(&journal), 3, "{r:#?}");
+    assert_eq!(r[0].len(), 4, "{r:#?}");
+
+    // The same value again: seen at the target, so nothing is read ahead, and nothing written.
+    h.emu.clear_journal();
+    assert_code(&h.run(&["timeout", "set", "19s", "Create Case"]), 0);
+    let journal = h.journal();
+    assert!(
+        journal
+            .iter()
+            .all(|e| !e.path.contains("/templates/") && e.method != "PATCH"),
+        "{:#?}",
+        rounds(&journal)
+    );
+}
+
+#[test]
+fn an_action_changed_since_it_was_seen_is_read_in_the_safe_order() {
+    let h = harness();
+    let a = h.action_by_name("Create Case");
+    let id = a["id"].as_str().unwrap().to_string();
+    assert_code(&h.run(&["timeout", "set", "16s", &id]), 0);
+    edit_request_template(&h, &id, "edited by someone else");
+    h.emu.clear_journal();
+    assert_code(&h.run(&["timeout", "set", "18s", &id]), 0);
+    let journal = h.journal();
+    let r = rounds(&journal);
+    // The texts read with the action are not used: its version moved. They are read again
+    // after it, as on a first command (without the login).
+    assert_eq!(round_trips(&journal), 4, "{r:#?}");
+    assert!(r[1].iter().all(|l| l.contains("/templates/")), "{r:#?}");
+    let after = h.action_by_name("Create Case");
+    assert_eq!(after["config"]["timeoutSeconds"], 18);
+    assert_eq!(
+        after["config"]["request"]["requestTemplate"],
+        "edited by someone else"
+    );
+}
+
+#[test]
+fn an_edit_between_the_template_read_and_the_action_read_is_not_lost() {
+    use genesys_emulator::{FaultAction, FaultRule, Trigger};
+    let h = Harness::with_config(Config {
+        latency: Duration::from_millis(20),
+        ..Config::default()
+    });
+    let a = h.action_by_name("Create Case");
+    let id = a["id"].as_str().unwrap().to_string();
+    assert_code(&h.run(&["timeout", "set", "16s", &id]), 0);
+    // The next listing of actions is answered late, after the templates were read: the most
+    // dangerous order. Another user edits the template in between.
+    h.emu.set_faults(vec![FaultRule {
+        name: Some("slow listing".into()),
+        method: Some("GET".into()),
+        path: "/api/v2/integrations/actions".into(),
+        trigger: Trigger::Nth { n: 1 },
+        action: FaultAction::Latency { ms: 1_500 },
+        times: Some(1),
+    }]);
+    h.emu.clear_journal();
+    let child = h
+        .cmd()
+        .args(["timeout", "set", "18s", &id])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let read = h
+            .journal()
+            .iter()
+            .filter(|e| e.path.contains("/templates/"))
+            .count();
+        if read >= 2 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the templates were never read"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let listed_yet = h
+        .journal()
+        .iter()
+        .any(|e| e.path == "/api/v2/integrations/actions");
+    assert!(!listed_yet, "the listing must still be pending");
+    edit_request_template(&h, &id, "edited while dactl was reading");
+    let out = child.wait_with_output().unwrap();
+    assert_code(&out, 0);
+    let after = h.action_by_name("Create Case");
+    assert_eq!(after["config"]["timeoutSeconds"], 18);
+    assert_eq!(
+        after["config"]["request"]["requestTemplate"], "edited while dactl was reading",
+        "the concurrent edit survived"
     );
 }
