@@ -185,6 +185,8 @@ impl Session {
 
     /// Close the session (saves the sandbox state).
     pub fn close(self) -> anyhow::Result<()> {
+        // The next command takes over the token with its rate budget as this one leaves it.
+        self.client.save_token_usage();
         if let Some(seen) = &self.seen {
             seen.save();
         }

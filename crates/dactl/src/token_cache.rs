@@ -13,6 +13,11 @@
 //! cannot open the old file, which then counts as empty. The token never appears in clear in
 //! any file, log or output (tests search for it).
 //!
+//! **Rate budget.** The platform limits requests per token, so the file also lists when the
+//! token's requests of the last minute started (in clear: times are not secret). The next
+//! command starts its rate limiter from them, or takes a new token when the kept one has used
+//! more than half a burst in the last minute (see `genesys_client::auth`).
+//!
 //! **When.** A kept token is used only with at least two minutes to live
 //! ([`genesys_client::auth::STORED_TOKEN_MIN_LIFE`]); a 401 discards it and the request is
 //! re-sent once with a new token. `auth check` always logs in anew (it tests the credentials)
@@ -104,6 +109,10 @@ struct TokenFile {
     expires_at: u64,
     nonce: String,
     sealed: String,
+    /// Start times (Unix milliseconds) of the requests sent with the token in the last minute:
+    /// the platform's rate limit is per token, so the next command paces itself from them.
+    #[serde(default)]
+    recent_ms: Vec<u64>,
 }
 
 /// The encrypted file store of one login host, API host and client id.
@@ -157,7 +166,7 @@ impl FileTokenStore {
         [LABEL, &self.context, &expires_at.to_be_bytes()].concat()
     }
 
-    fn seal(&self, token: &str, expires_at: u64) -> Option<TokenFile> {
+    fn seal(&self, token: &str, expires_at: u64, recent_ms: Vec<u64>) -> Option<TokenFile> {
         let mut nonce = [0u8; NONCE_LEN];
         SystemRandom::new().fill(&mut nonce).ok()?;
         let mut buf = token.as_bytes().to_vec();
@@ -174,6 +183,7 @@ impl FileTokenStore {
             expires_at,
             nonce: b64.encode(nonce),
             sealed: b64.encode(buf),
+            recent_ms,
         })
     }
 
@@ -249,6 +259,11 @@ impl TokenStore for FileTokenStore {
             Ok(token) => Some(StoredToken {
                 access_token: Secret::new(token),
                 expires_at: SystemTime::UNIX_EPOCH + Duration::from_secs(file.expires_at),
+                recent: file
+                    .recent_ms
+                    .iter()
+                    .map(|ms| SystemTime::UNIX_EPOCH + Duration::from_millis(*ms))
+                    .collect(),
             }),
             Err(why) => {
                 tracing::debug!(path = %self.path.display(), why, "kept token not used");
@@ -258,8 +273,17 @@ impl TokenStore for FileTokenStore {
     }
 
     fn save(&self, token: &StoredToken) {
-        let Some(file) = self.seal(token.access_token.expose(), unix_seconds(token.expires_at))
-        else {
+        let recent_ms = token
+            .recent
+            .iter()
+            .filter_map(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+            .map(|d| d.as_millis() as u64)
+            .collect();
+        let Some(file) = self.seal(
+            token.access_token.expose(),
+            unix_seconds(token.expires_at),
+            recent_ms,
+        ) else {
             tracing::debug!("token not kept: sealing failed");
             return;
         };
@@ -301,6 +325,7 @@ mod tests {
         StoredToken {
             access_token: Secret::new(TOKEN),
             expires_at: SystemTime::now() + Duration::from_secs(life),
+            recent: vec![SystemTime::UNIX_EPOCH + Duration::from_millis(1_800_000_000_123)],
         }
     }
 
@@ -312,6 +337,11 @@ mod tests {
         store.save(&kept(3600));
         let back = store.load().unwrap();
         assert_eq!(back.access_token.expose(), TOKEN);
+        assert_eq!(
+            back.recent,
+            kept(1).recent,
+            "the token's recent use travels with it"
+        );
         let text = std::fs::read_to_string(store.path()).unwrap();
         let b64 = base64::engine::general_purpose::STANDARD.encode(TOKEN);
         for needle in [TOKEN, "0123456789", b64.as_str(), "secret-1", "client-a"] {

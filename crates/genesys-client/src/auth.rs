@@ -19,8 +19,13 @@
 //! **Between processes.** With a [`TokenStore`] in the client options, the first token a process
 //! needs is taken from the store when it still has more than [`STORED_TOKEN_MIN_LIFE`] to live,
 //! and every token fetched is handed to the store, so that a second command skips the login
-//! round trip. The store is consulted once per process; a 401 on any token discards the stored
-//! one (and the request is re-sent once with a fresh token, as above). How the store keeps the
+//! round trip. The platform limits requests per token, so the token travels with the start
+//! times of its requests in the last minute: a process that takes it over starts its rate
+//! limiter from them, and takes a new token (a full budget, for one round trip) instead when the
+//! kept one has used more than half a burst in the last minute. The store is consulted once per
+//! process; a 401 on the token the store holds
+//! discards it (and the request is re-sent once with a fresh token, as above), while a 401 on an
+//! older token of a bulk run's workers leaves the fresh one kept. How the store keeps the
 //! token is its business: dactl's keeps it encrypted with a key derived from the client secret.
 //!
 //! Secrets live in [`Secret`], which has no `Display` and whose `Debug` prints `Secret(***)`.
@@ -172,12 +177,17 @@ pub(crate) fn refresh_at(obtained: Instant, expires_in: Duration) -> Instant {
 /// A token from a [`TokenStore`] is used only when it has at least this long to live.
 pub const STORED_TOKEN_MIN_LIFE: Duration = Duration::from_secs(120);
 
-/// An access token kept between processes, with the wall-clock time it expires.
+/// An access token kept between processes, with the wall-clock time it expires and when it
+/// was last used.
 pub struct StoredToken {
     /// The access token.
     pub access_token: Secret,
     /// When the token endpoint said it expires (time of issue + `expires_in`).
     pub expires_at: SystemTime,
+    /// Start times of the requests sent with it in the last minute, oldest first. The platform
+    /// counts its rate limit per token, so a process that takes the token over takes over this
+    /// budget too (see [`Client::save_token_usage`](crate::Client::save_token_usage)).
+    pub recent: Vec<SystemTime>,
 }
 
 impl std::fmt::Debug for StoredToken {
@@ -185,6 +195,7 @@ impl std::fmt::Debug for StoredToken {
         f.debug_struct("StoredToken")
             .field("access_token", &self.access_token)
             .field("expires_at", &self.expires_at)
+            .field("recent", &self.recent.len())
             .finish()
     }
 }
@@ -206,6 +217,9 @@ pub(crate) struct CachedToken {
     pub(crate) header: HeaderValue,
     pub(crate) refresh_at: Instant,
     pub(crate) generation: u64,
+    /// The token itself and its wall-clock expiry, for a [`TokenStore`].
+    pub(crate) secret: Secret,
+    pub(crate) expires_at: SystemTime,
 }
 
 /// The cached token built from a stored one that still lives long enough at `now_wall`;
@@ -224,6 +238,8 @@ pub(crate) fn from_stored(
         header: bearer_header(stored.access_token.expose())?,
         refresh_at: refresh_at(now, left),
         generation,
+        secret: stored.access_token.clone(),
+        expires_at: stored.expires_at,
     })
 }
 
@@ -233,6 +249,8 @@ pub(crate) struct TokenCache {
     pub(crate) next_generation: std::sync::atomic::AtomicU64,
     /// Set once the [`TokenStore`] has been asked (it is asked at most once per process).
     pub(crate) store_consulted: std::sync::atomic::AtomicBool,
+    /// Generation of the token the store holds (loaded from it or saved to it); 0 = none.
+    pub(crate) stored_generation: std::sync::atomic::AtomicU64,
 }
 
 impl TokenCache {
@@ -241,6 +259,7 @@ impl TokenCache {
             slot: tokio::sync::Mutex::new(None),
             next_generation: std::sync::atomic::AtomicU64::new(1),
             store_consulted: std::sync::atomic::AtomicBool::new(false),
+            stored_generation: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -313,6 +332,7 @@ mod tests {
         let stored = |left: u64, token: &str| StoredToken {
             access_token: Secret::new(token),
             expires_at: wall + Duration::from_secs(left),
+            recent: Vec::new(),
         };
         let t = from_stored(&stored(3_600, "tok"), now, wall, 7).unwrap();
         assert_eq!(t.generation, 7);
@@ -325,6 +345,7 @@ mod tests {
         let expired = StoredToken {
             access_token: Secret::new("tok"),
             expires_at: wall - Duration::from_secs(1),
+            recent: Vec::new(),
         };
         assert!(from_stored(&expired, now, wall, 1).is_none());
         assert!(!format!("{expired:?}").contains("tok\""));

@@ -206,6 +206,14 @@ impl Client {
         self.inner.token().await.map(|_| ())
     }
 
+    /// Hand the access token, with the start times of its requests in the last minute, to the
+    /// [`TokenStore`](crate::TokenStore) of the options, so that the next process takes over
+    /// the token's rate budget where this one leaves it. Call when the work is done; does
+    /// nothing without a store or when the store holds another token.
+    pub fn save_token_usage(&self) {
+        self.inner.save_token_usage();
+    }
+
     /// Counters since creation (benchmarks report requests per action from these).
     pub fn stats(&self) -> RequestStats {
         self.inner

@@ -103,6 +103,43 @@ impl RateLimiter {
         }
     }
 
+    /// Permits that may start at once.
+    pub(crate) fn burst(&self) -> u32 {
+        match self.interval {
+            Some(i) if !i.is_zero() => (self.tolerance.as_nanos() / i.as_nanos()) as u32 + 1,
+            _ => u32::MAX,
+        }
+    }
+
+    /// Count permits that another process took `ages` ago with the same token (the platform's
+    /// limit is per token), as if this limiter had granted them: in the sliding window and in
+    /// the theoretical arrival time.
+    pub(crate) fn seed(&self, ages: &[Duration]) {
+        let Some(interval) = self.interval else {
+            return;
+        };
+        let now = self.clock.now();
+        let mut starts: Vec<Instant> = ages.iter().filter_map(|a| now.checked_sub(*a)).collect();
+        starts.sort();
+        let mut st = self.lock();
+        for start in starts {
+            let slot = match st.tat {
+                Some(tat) if tat > start => tat,
+                _ => start,
+            };
+            st.tat = Some(slot + interval);
+            if st.recent.len() >= self.per_window {
+                st.recent.pop_front();
+            }
+            st.recent.push_back(start);
+        }
+    }
+
+    /// Start times of the permits in the sliding window, oldest first.
+    pub(crate) fn recent_starts(&self) -> Vec<Instant> {
+        self.lock().recent.iter().copied().collect()
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -277,6 +314,31 @@ mod tests {
             clock.sleeps(),
             vec![Duration::from_secs(30), Duration::from_secs(12)]
         );
+    }
+
+    #[tokio::test]
+    async fn permits_taken_by_an_earlier_process_are_counted() {
+        let clock = Arc::new(ManualClock::new());
+        // 60/min: one permit a second, a burst of 12.
+        let l = RateLimiter::new(60, clock.clone());
+        assert_eq!(l.burst(), 12);
+        // An earlier process took 10 permits at once, a second ago.
+        l.seed(&[Duration::from_secs(1); 10]);
+        assert_eq!(l.recent_starts().len(), 10);
+        // The burst is mostly spent: 3 go at once, then one a second.
+        for _ in 0..11 {
+            l.acquire().await;
+        }
+        let waited: Vec<Duration> = clock
+            .sleeps()
+            .into_iter()
+            .filter(|s| !s.is_zero())
+            .collect();
+        assert_eq!(waited.len(), 8, "{waited:?}");
+        assert_eq!(waited[0], Duration::from_secs(1));
+        // And against the window: never more than 60 starts in any 61 s.
+        let starts = l.recent_starts();
+        assert_eq!(starts.len(), 21);
     }
 
     #[tokio::test]

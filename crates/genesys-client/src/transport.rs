@@ -227,15 +227,22 @@ impl Inner {
         }
         *slot = None;
         if let Some(stored) = self.stored_token() {
+            self.tokens
+                .stored_generation
+                .store(stored.generation, std::sync::atomic::Ordering::Relaxed);
             *slot = Some(stored.clone());
             return Ok(stored);
         }
-        let (fresh, access_token, lifetime) = self.fetch_token().await?;
+        let fresh = self.fetch_token().await?;
         if let Some(store) = &self.opts.token_store {
             store.save(&auth::StoredToken {
-                access_token,
-                expires_at: SystemTime::now() + lifetime,
+                access_token: fresh.secret.clone(),
+                expires_at: fresh.expires_at,
+                recent: Vec::new(),
             });
+            self.tokens
+                .stored_generation
+                .store(fresh.generation, std::sync::atomic::Ordering::Relaxed);
         }
         *slot = Some(fresh.clone());
         Ok(fresh)
@@ -252,28 +259,78 @@ impl Inner {
             return None;
         }
         let stored = store.load()?;
+        let now_wall = SystemTime::now();
+        let ages: Vec<Duration> = stored
+            .recent
+            .iter()
+            .filter_map(|t| now_wall.duration_since(*t).ok())
+            .filter(|age| *age < crate::ratelimit::WINDOW)
+            .collect();
+        if ages.len() > self.limiter.burst() as usize / 2 {
+            tracing::debug!(
+                used = ages.len(),
+                "the kept access token was busy in the last minute; a new one has the full budget"
+            );
+            return None;
+        }
         let token = auth::from_stored(
             &stored,
             self.opts.clock.now(),
-            SystemTime::now(),
+            now_wall,
             self.tokens.generation(),
         );
         match &token {
-            Some(t) => tracing::debug!(
-                valid_for_s = t
-                    .refresh_at
-                    .saturating_duration_since(self.opts.clock.now())
-                    .as_secs(),
-                "using the access token kept from an earlier command"
-            ),
+            Some(t) => {
+                self.limiter.seed(&ages);
+                tracing::debug!(
+                    valid_for_s = t
+                        .refresh_at
+                        .saturating_duration_since(self.opts.clock.now())
+                        .as_secs(),
+                    used_last_minute = ages.len(),
+                    "using the access token kept from an earlier command"
+                );
+            }
             None => tracing::debug!("the kept access token expires too soon; fetching a new one"),
         }
         token
     }
 
+    /// Hand the current token, with the start times of its requests in the last minute, to
+    /// the token store (when it is the token the store holds).
+    pub(crate) fn save_token_usage(&self) {
+        let Some(store) = &self.opts.token_store else {
+            return;
+        };
+        let Ok(slot) = self.tokens.slot.try_lock() else {
+            return;
+        };
+        let Some(t) = slot.as_ref() else { return };
+        let kept = self
+            .tokens
+            .stored_generation
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if t.generation != kept {
+            return;
+        }
+        let now = self.opts.clock.now();
+        let now_wall = SystemTime::now();
+        let recent = self
+            .limiter
+            .recent_starts()
+            .into_iter()
+            .filter(|s| *s <= now && now.duration_since(*s) < crate::ratelimit::WINDOW)
+            .map(|s| now_wall - now.duration_since(s))
+            .collect();
+        store.save(&auth::StoredToken {
+            access_token: t.secret.clone(),
+            expires_at: t.expires_at,
+            recent,
+        });
+    }
+
     /// `POST {login_base}/oauth/token` with the client-credentials grant.
-    /// Returns the cached form, the token itself (for a [`auth::TokenStore`]) and its lifetime.
-    async fn fetch_token(&self) -> Result<(CachedToken, auth::Secret, Duration), Error> {
+    async fn fetch_token(&self) -> Result<CachedToken, Error> {
         const PATH: &str = "/oauth/token";
         let method = Method::POST;
         let url = format!("{}{PATH}", self.env.login_base);
@@ -377,10 +434,7 @@ impl Inner {
         }
     }
 
-    fn parse_token(
-        &self,
-        resp: &RawResponse,
-    ) -> Result<(CachedToken, auth::Secret, Duration), Error> {
+    fn parse_token(&self, resp: &RawResponse) -> Result<CachedToken, Error> {
         const PATH: &str = "/oauth/token";
         let de = &mut serde_json::Deserializer::from_slice(&resp.body);
         let token: TokenResponse =
@@ -429,15 +483,13 @@ impl Inner {
             .map(Duration::from_secs)
             .unwrap_or(auth::DEFAULT_TOKEN_LIFETIME);
         let generation = self.tokens.generation();
-        Ok((
-            CachedToken {
-                header,
-                refresh_at: auth::refresh_at(self.opts.clock.now(), lifetime),
-                generation,
-            },
-            auth::Secret::new(token.access_token),
-            lifetime,
-        ))
+        Ok(CachedToken {
+            header,
+            refresh_at: auth::refresh_at(self.opts.clock.now(), lifetime),
+            generation,
+            secret: auth::Secret::new(token.access_token),
+            expires_at: SystemTime::now() + lifetime,
+        })
     }
 
     /// Send one logical API request; returns the 2xx response or the final error.
@@ -498,7 +550,19 @@ impl Inner {
                     if resp.status == 401 {
                         // A refused token must not be handed to the next process either.
                         if let Some(store) = &self.opts.token_store {
-                            store.discard();
+                            let kept = self
+                                .tokens
+                                .stored_generation
+                                .compare_exchange(
+                                    token.generation,
+                                    0,
+                                    std::sync::atomic::Ordering::Relaxed,
+                                    std::sync::atomic::Ordering::Relaxed,
+                                )
+                                .is_ok();
+                            if kept {
+                                store.discard();
+                            }
                         }
                         if !refreshed {
                             refreshed = true;

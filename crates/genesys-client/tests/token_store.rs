@@ -22,6 +22,7 @@ struct MemoryStore {
     loads: Mutex<usize>,
     saves: Mutex<Vec<(String, SystemTime)>>,
     discards: Mutex<usize>,
+    recent: Mutex<Vec<SystemTime>>,
 }
 
 impl MemoryStore {
@@ -51,9 +52,11 @@ impl TokenStore for MemoryStore {
             .map(|(t, at)| StoredToken {
                 access_token: Secret::new(t.clone()),
                 expires_at: *at,
+                recent: self.recent.lock().unwrap().clone(),
             })
     }
     fn save(&self, token: &StoredToken) {
+        *self.recent.lock().unwrap() = token.recent.clone();
         let entry = (token.access_token.expose().to_string(), token.expires_at);
         *self.kept.lock().unwrap() = Some(entry.clone());
         self.saves.lock().unwrap().push(entry);
@@ -191,4 +194,70 @@ async fn a_refused_fresh_token_after_a_refused_kept_one_is_an_auth_error() {
         store.kept.lock().unwrap().is_none(),
         "a refused token is not left for the next process"
     );
+}
+
+#[tokio::test]
+async fn workers_refused_with_the_same_old_token_keep_the_fresh_one() {
+    let server = MockServer::start().await;
+    mount_tokens(&server, 3600).await;
+    mount_refusal_of(&server, "revoked-token").await;
+    mount_action_for(&server, "token-1").await;
+    let store = MemoryStore::holding("revoked-token", Duration::from_secs(3600));
+    let c = client_with_store(&server, store.clone());
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let c = c.clone();
+        tasks.spawn(async move { c.get_action("a1").await.map(|_| ()) });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.unwrap().unwrap();
+    }
+    assert_eq!(
+        token_requests(&server).await,
+        1,
+        "one refresh for all workers"
+    );
+    assert_eq!(store.discards(), 1, "only the kept token was discarded");
+    assert_eq!(
+        store.kept.lock().unwrap().as_ref().map(|(t, _)| t.clone()),
+        Some("token-1".to_string()),
+        "the fresh token stays kept for the next process"
+    );
+}
+
+#[tokio::test]
+async fn a_token_busy_in_the_last_minute_is_replaced_and_usage_is_handed_on() {
+    let server = MockServer::start().await;
+    mount_tokens(&server, 3600).await;
+    mount_action_for(&server, "kept-token").await;
+    mount_action_for(&server, "token-1").await;
+    // 300/min: a burst of 60; the kept token was used 31 times a second ago (over half).
+    let store = MemoryStore::holding("kept-token", Duration::from_secs(3600));
+    *store.recent.lock().unwrap() = vec![SystemTime::now() - Duration::from_secs(1); 31];
+    let mut opts = options(Arc::new(ManualClock::new()));
+    opts.rate_per_minute = 300;
+    opts.token_store = Some(store.clone());
+    let c = client_with(&server, opts);
+    c.get_action("a1").await.unwrap();
+    assert_eq!(
+        token_requests(&server).await,
+        1,
+        "a new token, with the full budget"
+    );
+    // The next process gets the new token with the one request this one made.
+    c.get_action("a1").await.unwrap();
+    c.save_token_usage();
+    assert_eq!(store.saves().last().unwrap().0, "token-1");
+    assert_eq!(store.recent.lock().unwrap().len(), 2);
+
+    // Lightly used (30 of a burst of 60): taken over, and its use counts in the new process.
+    *store.recent.lock().unwrap() = vec![SystemTime::now() - Duration::from_secs(1); 30];
+    let mut opts = options(Arc::new(ManualClock::new()));
+    opts.rate_per_minute = 300;
+    opts.token_store = Some(store.clone());
+    let c = client_with(&server, opts);
+    c.get_action("a1").await.unwrap();
+    assert_eq!(token_requests(&server).await, 1, "the kept token was used");
+    c.save_token_usage();
+    assert_eq!(store.recent.lock().unwrap().len(), 31);
 }
