@@ -16,8 +16,8 @@
 //!
 //! **Rate budget.** The platform limits requests per token, so the file also lists when the
 //! token's requests of the last minute started (in clear: times are not secret). The next
-//! command starts its rate limiter from them, or takes a new token when the kept one has used
-//! more than half a burst in the last minute (see `genesys_client::auth`).
+//! command starts its rate limiter from them, or takes a new token when less than half a burst
+//! is left of the kept one's (see `genesys_client::auth`).
 //!
 //! **When.** A kept token is used only with at least two minutes to live
 //! ([`genesys_client::auth::STORED_TOKEN_MIN_LIFE`]); a 401 discards it and the request is

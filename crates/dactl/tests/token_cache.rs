@@ -173,8 +173,8 @@ fn a_bad_setting_is_refused_before_any_request() {
 #[test]
 fn a_kept_token_busy_in_the_last_minute_is_replaced() {
     let h = Harness::new();
-    // --rate 60: a burst of 12, so a kept token that made more than 6 requests in the last
-    // minute is not taken over; each listing makes 2 (the actions and the drafts).
+    // --rate 60: a burst of 12, one permit a second; a kept token with fewer than 6 left of
+    // its burst is not taken over. Each listing makes 2 requests (the actions and the drafts).
     for _ in 0..8 {
         assert_code(&h.cmd().args(["--rate", "60", "list"]).output().unwrap(), 0);
     }
@@ -182,7 +182,7 @@ fn a_kept_token_busy_in_the_last_minute_is_replaced() {
     let logins = journal.iter().filter(|e| e.path == "/oauth/token").count();
     let api = journal.len() - logins;
     assert_eq!(api, 16, "two requests per listing");
-    // 1 + 3 takeovers (2, 4, 6 requests used) + a new token, + 3 takeovers = 2 logins.
+    // A login, 3 takeovers (10, 8, 6 left), a new token (4 left), 3 takeovers: 2 logins.
     assert_eq!(
         logins, 2,
         "a new token once the kept one had spent half a burst"

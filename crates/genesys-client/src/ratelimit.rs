@@ -135,6 +135,40 @@ impl RateLimiter {
         }
     }
 
+    /// Permits that could start at once now: what is left of the burst, and of the window.
+    pub(crate) fn immediate_capacity(&self) -> u32 {
+        let Some(interval) = self.interval.filter(|i| !i.is_zero()) else {
+            return u32::MAX;
+        };
+        let st = self.lock();
+        let now = self.clock.now();
+        let ahead = st
+            .tat
+            .filter(|t| *t > now)
+            .map_or(Duration::ZERO, |t| t - now);
+        let burst_left = match self.tolerance.checked_sub(ahead) {
+            Some(room) => (room.as_nanos() / interval.as_nanos()) as u32 + 1,
+            None => 0,
+        };
+        let in_window = st
+            .recent
+            .iter()
+            .filter(|s| now.saturating_duration_since(**s) < WINDOW)
+            .count();
+        burst_left.min(self.per_window.saturating_sub(in_window) as u32)
+    }
+
+    /// A limiter with the same rate, burst and clock, and nothing granted yet.
+    pub(crate) fn fresh_like(&self) -> RateLimiter {
+        RateLimiter {
+            clock: self.clock.clone(),
+            interval: self.interval,
+            tolerance: self.tolerance,
+            per_window: self.per_window,
+            state: Mutex::new(State::default()),
+        }
+    }
+
     /// Start times of the permits in the sliding window, oldest first.
     pub(crate) fn recent_starts(&self) -> Vec<Instant> {
         self.lock().recent.iter().copied().collect()
@@ -339,6 +373,21 @@ mod tests {
         // And against the window: never more than 60 starts in any 61 s.
         let starts = l.recent_starts();
         assert_eq!(starts.len(), 21);
+    }
+
+    #[tokio::test]
+    async fn immediate_capacity_is_what_is_left_of_the_burst() {
+        let clock = Arc::new(ManualClock::new());
+        let l = RateLimiter::new(60, clock.clone());
+        assert_eq!(l.immediate_capacity(), 12);
+        l.seed(&[Duration::from_secs(1); 10]);
+        assert_eq!(l.immediate_capacity(), 3);
+        // Ten evenly spread over the last ten seconds leave the burst whole.
+        let spread = l.fresh_like();
+        let ages: Vec<Duration> = (1..=10).map(Duration::from_secs).collect();
+        spread.seed(&ages);
+        assert_eq!(spread.immediate_capacity(), 12);
+        assert_eq!(RateLimiter::new(0, clock).immediate_capacity(), u32::MAX);
     }
 
     #[tokio::test]

@@ -266,10 +266,16 @@ impl Inner {
             .filter_map(|t| now_wall.duration_since(*t).ok())
             .filter(|age| *age < crate::ratelimit::WINDOW)
             .collect();
-        if ages.len() > self.limiter.burst() as usize / 2 {
+        let left = {
+            let probe = self.limiter.fresh_like();
+            probe.seed(&ages);
+            probe.immediate_capacity()
+        };
+        if left < self.limiter.burst() / 2 {
             tracing::debug!(
                 used = ages.len(),
-                "the kept access token was busy in the last minute; a new one has the full budget"
+                left,
+                "the kept access token has spent most of its burst; a new one has the full budget"
             );
             return None;
         }

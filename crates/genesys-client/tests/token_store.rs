@@ -231,9 +231,10 @@ async fn a_token_busy_in_the_last_minute_is_replaced_and_usage_is_handed_on() {
     mount_tokens(&server, 3600).await;
     mount_action_for(&server, "kept-token").await;
     mount_action_for(&server, "token-1").await;
-    // 300/min: a burst of 60; the kept token was used 31 times a second ago (over half).
+    // 300/min: a burst of 60, one permit per 0.2 s. The kept token started 40 requests a
+    // second ago: 25 are left of its burst, less than half.
     let store = MemoryStore::holding("kept-token", Duration::from_secs(3600));
-    *store.recent.lock().unwrap() = vec![SystemTime::now() - Duration::from_secs(1); 31];
+    *store.recent.lock().unwrap() = vec![SystemTime::now() - Duration::from_secs(1); 40];
     let mut opts = options(Arc::new(ManualClock::new()));
     opts.rate_per_minute = 300;
     opts.token_store = Some(store.clone());
@@ -250,7 +251,7 @@ async fn a_token_busy_in_the_last_minute_is_replaced_and_usage_is_handed_on() {
     assert_eq!(store.saves().last().unwrap().0, "token-1");
     assert_eq!(store.recent.lock().unwrap().len(), 2);
 
-    // Lightly used (30 of a burst of 60): taken over, and its use counts in the new process.
+    // 30 a second ago leave 35: taken over, and its use counts in the new process.
     *store.recent.lock().unwrap() = vec![SystemTime::now() - Duration::from_secs(1); 30];
     let mut opts = options(Arc::new(ManualClock::new()));
     opts.rate_per_minute = 300;
