@@ -16,8 +16,8 @@
 //!
 //! **Rate budget.** The platform limits requests per token, so the file also lists when the
 //! token's requests of the last minute started (in clear: times are not secret). The next
-//! command starts its rate limiter from them, or takes a new token when less than half a burst
-//! is left of the kept one's (see `genesys_client::auth`).
+//! command starts its rate limiter from them, or takes a new token when less than half a burst,
+//! or half the minute's budget, is left of the kept one's (see `genesys_client::auth`).
 //!
 //! **When.** A kept token is used only with at least two minutes to live
 //! ([`genesys_client::auth::STORED_TOKEN_MIN_LIFE`]); a 401 discards it and the request is
@@ -44,8 +44,8 @@ pub const TOKEN_CACHE_VAR: &str = "DACTL_TOKEN_CACHE";
 
 /// Label of the file format, the HKDF salt and the start of the authenticated data.
 const LABEL: &[u8] = b"dactl token cache v1";
-/// Files larger than this are not token files.
-const MAX_FILE_BYTES: u64 = 64 * 1024;
+/// Files larger than this are not token files (a minute of requests at 60,000/min fits).
+const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
 /// How a command uses the cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -22,7 +22,7 @@
 //! round trip. The platform limits requests per token, so the token travels with the start
 //! times of its requests in the last minute: a process that takes it over starts its rate
 //! limiter from them, and takes a new token (a full budget, for one round trip) instead when
-//! less than half a burst is left of the kept one's. The store is consulted once per
+//! less than half a burst, or less than half the minute's budget, is left of the kept one's. The store is consulted once per
 //! process; a 401 on the token the store holds
 //! discards it (and the request is re-sent once with a fresh token, as above), while a 401 on an
 //! older token of a bulk run's workers leaves the fresh one kept. How the store keeps the

@@ -136,9 +136,16 @@ impl RateLimiter {
     }
 
     /// Permits that could start at once now: what is left of the burst, and of the window.
+    #[cfg(test)]
     pub(crate) fn immediate_capacity(&self) -> u32 {
+        let (burst, window) = self.headroom();
+        burst.min(window)
+    }
+
+    /// What is left now of the burst, and of the sliding window's budget.
+    pub(crate) fn headroom(&self) -> (u32, u32) {
         let Some(interval) = self.interval.filter(|i| !i.is_zero()) else {
-            return u32::MAX;
+            return (u32::MAX, u32::MAX);
         };
         let st = self.lock();
         let now = self.clock.now();
@@ -155,7 +162,12 @@ impl RateLimiter {
             .iter()
             .filter(|s| now.saturating_duration_since(**s) < WINDOW)
             .count();
-        burst_left.min(self.per_window.saturating_sub(in_window) as u32)
+        (burst_left, self.per_window.saturating_sub(in_window) as u32)
+    }
+
+    /// Most permits per window (the rate).
+    pub(crate) fn per_window(&self) -> u32 {
+        self.per_window as u32
     }
 
     /// A limiter with the same rate, burst and clock, and nothing granted yet.
@@ -387,6 +399,13 @@ mod tests {
         let ages: Vec<Duration> = (1..=10).map(Duration::from_secs).collect();
         spread.seed(&ages);
         assert_eq!(spread.immediate_capacity(), 12);
+        assert_eq!(spread.headroom(), (12, 50));
+        // A minute's worth spread over the last minute: the burst is back, the window spent.
+        let busy = l.fresh_like();
+        let ages: Vec<Duration> = (1..=59).map(Duration::from_secs).collect();
+        busy.seed(&ages);
+        assert_eq!(busy.headroom(), (12, 1));
+        assert_eq!(busy.immediate_capacity(), 1);
         assert_eq!(RateLimiter::new(0, clock).immediate_capacity(), u32::MAX);
     }
 

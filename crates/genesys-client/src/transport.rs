@@ -266,16 +266,17 @@ impl Inner {
             .filter_map(|t| now_wall.duration_since(*t).ok())
             .filter(|age| *age < crate::ratelimit::WINDOW)
             .collect();
-        let left = {
+        let (burst_left, window_left) = {
             let probe = self.limiter.fresh_like();
             probe.seed(&ages);
-            probe.immediate_capacity()
+            probe.headroom()
         };
-        if left < self.limiter.burst() / 2 {
+        if burst_left < self.limiter.burst() / 2 || window_left < self.limiter.per_window() / 2 {
             tracing::debug!(
                 used = ages.len(),
-                left,
-                "the kept access token has spent most of its burst; a new one has the full budget"
+                burst_left,
+                window_left,
+                "the kept access token has spent much of its budget; a new one has all of it"
             );
             return None;
         }

@@ -262,3 +262,27 @@ async fn a_token_busy_in_the_last_minute_is_replaced_and_usage_is_handed_on() {
     c.save_token_usage();
     assert_eq!(store.recent.lock().unwrap().len(), 31);
 }
+
+#[tokio::test]
+async fn a_token_with_most_of_its_minute_spent_is_replaced() {
+    let server = MockServer::start().await;
+    mount_tokens(&server, 3600).await;
+    mount_action_for(&server, "token-1").await;
+    // 300/min. The kept token started 200 requests spread over the last 50 s: its burst has
+    // refilled, but only 100 of the minute's 300 are left.
+    let store = MemoryStore::holding("kept-token", Duration::from_secs(3600));
+    let now = SystemTime::now();
+    *store.recent.lock().unwrap() = (0..200)
+        .map(|i| now - Duration::from_millis(50_000 - i * 250))
+        .collect();
+    let mut opts = options(Arc::new(ManualClock::new()));
+    opts.rate_per_minute = 300;
+    opts.token_store = Some(store.clone());
+    let c = client_with(&server, opts);
+    c.get_action("a1").await.unwrap();
+    assert_eq!(
+        token_requests(&server).await,
+        1,
+        "a new token, with a whole minute's budget"
+    );
+}
