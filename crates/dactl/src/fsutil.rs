@@ -35,6 +35,16 @@ fn private_options() -> OpenOptions {
 
 /// Write a whole file atomically (temp file, fsync, rename), mode 0600.
 pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomically(path, bytes, true)
+}
+
+/// Write a whole file atomically (temp file, rename), mode 0600, without waiting for the disk:
+/// for advisory files whose loss costs nothing (the kept token, the versions seen).
+pub fn write_private_unsynced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomically(path, bytes, false)
+}
+
+fn write_atomically(path: &Path, bytes: &[u8], sync: bool) -> io::Result<()> {
     if let Some(parent) = path.parent() {
         private_dir(parent)?;
     }
@@ -42,25 +52,27 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     {
         let mut f = private_options().write(true).create_new(true).open(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
+        if sync {
+            f.sync_all()?;
+        }
     }
     fs::rename(&tmp, path)?;
     Ok(())
 }
 
-/// Write a whole file atomically (temp file, rename), mode 0600, without waiting for the disk:
-/// for advisory files whose loss costs nothing (see `seen`).
-pub fn write_private_unsynced(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    if let Some(parent) = path.parent() {
-        private_dir(parent)?;
+/// A file name that stands for `parts` (hosts, client ids) without showing them: 32 hex digits
+/// of the SHA-256 of the parts, each prefixed with its length.
+pub fn hashed_name(parts: &[&[u8]]) -> String {
+    let mut key = Vec::new();
+    for part in parts {
+        key.extend_from_slice(&(part.len() as u64).to_be_bytes());
+        key.extend_from_slice(part);
     }
-    let tmp = path.with_extension(format!("tmp.{}.{}", std::process::id(), fastrand::u32(..)));
-    {
-        let mut f = private_options().write(true).create_new(true).open(&tmp)?;
-        f.write_all(bytes)?;
-    }
-    fs::rename(&tmp, path)?;
-    Ok(())
+    let digest = ring::digest::digest(&ring::digest::SHA256, &key);
+    digest.as_ref()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Open a file for appending (created 0600 if absent).

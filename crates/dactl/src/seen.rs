@@ -60,16 +60,7 @@ pub struct Seen {
 impl Seen {
     /// Load what earlier commands saw (nothing when the file is missing or unreadable).
     pub fn load(home: &Path, api_base: &str, client_id: &str) -> Seen {
-        let mut key = Vec::new();
-        for part in [api_base.as_bytes(), client_id.as_bytes()] {
-            key.extend_from_slice(&(part.len() as u64).to_be_bytes());
-            key.extend_from_slice(part);
-        }
-        let digest = ring::digest::digest(&ring::digest::SHA256, &key);
-        let name: String = digest.as_ref()[..16]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let name = crate::fsutil::hashed_name(&[api_base.as_bytes(), client_id.as_bytes()]);
         let path = home.join("seen").join(format!("{name}.json"));
         let earlier = std::fs::metadata(&path)
             .ok()

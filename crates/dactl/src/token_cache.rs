@@ -33,8 +33,8 @@ use std::time::{Duration, SystemTime};
 use base64::Engine as _;
 use genesys_client::{Credentials, Environment, Secret, StoredToken, TokenStore};
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, CHACHA20_POLY1305, NONCE_LEN};
+use ring::hkdf;
 use ring::rand::{SecureRandom, SystemRandom};
-use ring::{digest, hkdf};
 
 use crate::error::Failure;
 use crate::settings::EnvVars;
@@ -145,11 +145,11 @@ impl FileTokenStore {
             context.extend_from_slice(&(part.len() as u64).to_be_bytes());
             context.extend_from_slice(part);
         }
-        let name = digest::digest(&digest::SHA256, &[LABEL, &context].concat());
-        let name: String = name.as_ref()[..16]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let name = crate::fsutil::hashed_name(&[
+            env.login_base.as_bytes(),
+            env.api_base.as_bytes(),
+            creds.client_id.as_bytes(),
+        ]);
         FileTokenStore {
             path: dir(home).join(format!("{name}.json")),
             key: derive_key(&creds.client_secret, &context),

@@ -68,7 +68,17 @@ impl TokenStore for MemoryStore {
 }
 
 fn client_with_store(server: &MockServer, store: Arc<MemoryStore>) -> genesys_client::Client {
+    client_with_rate(server, store, 0)
+}
+
+/// A client with the store and a rate limit of `rate` requests/min (0 = none).
+fn client_with_rate(
+    server: &MockServer,
+    store: Arc<MemoryStore>,
+    rate: u32,
+) -> genesys_client::Client {
     let mut opts = options(Arc::new(ManualClock::new()));
+    opts.rate_per_minute = rate;
     opts.token_store = Some(store);
     client_with(server, opts)
 }
@@ -235,10 +245,7 @@ async fn a_token_busy_in_the_last_minute_is_replaced_and_usage_is_handed_on() {
     // second ago: 25 are left of its burst, less than half.
     let store = MemoryStore::holding("kept-token", Duration::from_secs(3600));
     *store.recent.lock().unwrap() = vec![SystemTime::now() - Duration::from_secs(1); 40];
-    let mut opts = options(Arc::new(ManualClock::new()));
-    opts.rate_per_minute = 300;
-    opts.token_store = Some(store.clone());
-    let c = client_with(&server, opts);
+    let c = client_with_rate(&server, store.clone(), 300);
     c.get_action("a1").await.unwrap();
     assert_eq!(
         token_requests(&server).await,
@@ -253,10 +260,7 @@ async fn a_token_busy_in_the_last_minute_is_replaced_and_usage_is_handed_on() {
 
     // 30 a second ago leave 35: taken over, and its use counts in the new process.
     *store.recent.lock().unwrap() = vec![SystemTime::now() - Duration::from_secs(1); 30];
-    let mut opts = options(Arc::new(ManualClock::new()));
-    opts.rate_per_minute = 300;
-    opts.token_store = Some(store.clone());
-    let c = client_with(&server, opts);
+    let c = client_with_rate(&server, store.clone(), 300);
     c.get_action("a1").await.unwrap();
     assert_eq!(token_requests(&server).await, 1, "the kept token was used");
     c.save_token_usage();
@@ -275,10 +279,7 @@ async fn a_token_with_most_of_its_minute_spent_is_replaced() {
     *store.recent.lock().unwrap() = (0..200)
         .map(|i| now - Duration::from_millis(50_000 - i * 250))
         .collect();
-    let mut opts = options(Arc::new(ManualClock::new()));
-    opts.rate_per_minute = 300;
-    opts.token_store = Some(store.clone());
-    let c = client_with(&server, opts);
+    let c = client_with_rate(&server, store.clone(), 300);
     c.get_action("a1").await.unwrap();
     assert_eq!(
         token_requests(&server).await,
