@@ -103,19 +103,18 @@ impl App {
             };
             let (loaded, texts) = tokio::join!(listing, prefetch_templates(client, &seen_id));
             let (selected, drafts) = loaded?;
-            if let [one] = selected.as_slice() {
-                if one.id == seen_id && writes(one) {
-                    if let Some(pre) = with_prefetched(one, seen.version, texts) {
-                        tracing::debug!(id = %one.id, version = seen.version, "templates read with the action: its version is the one an earlier command saw");
-                        return Ok((vec![pre], drafts));
-                    }
-                    tracing::debug!(id = %one.id, "the action changed since an earlier command saw it; templates read after its version");
+            let seen_one = match selected.as_slice() {
+                [one] if one.id == seen_id => Some(one),
+                _ => None,
+            };
+            if let Some(one) = seen_one.filter(|a| writes(a)) {
+                if let Some(pre) = with_prefetched(one, seen.version, texts) {
+                    tracing::debug!(id = %one.id, version = seen.version, "templates read with the action: its version is the one an earlier command saw");
+                    return Ok((vec![pre], drafts));
                 }
-                if one.id == seen_id || by_id {
-                    return Ok((selected, drafts));
-                }
+                tracing::debug!(id = %one.id, "the action changed since an earlier command saw it; templates read after its version");
             }
-            if by_id {
+            if seen_one.is_some() || by_id {
                 return Ok((selected, drafts));
             }
             // Named, and the name now leads elsewhere: the general path below.

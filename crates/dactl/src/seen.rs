@@ -62,14 +62,7 @@ impl Seen {
     pub fn load(home: &Path, api_base: &str, client_id: &str) -> Seen {
         let name = crate::fsutil::hashed_name(&[api_base.as_bytes(), client_id.as_bytes()]);
         let path = home.join("seen").join(format!("{name}.json"));
-        let earlier = std::fs::metadata(&path)
-            .ok()
-            .filter(|m| m.len() <= MAX_FILE_BYTES)
-            .and_then(|_| std::fs::read(&path).ok())
-            .and_then(|b| serde_json::from_slice::<SeenFile>(&b).ok())
-            .filter(|f| f.format == 1)
-            .map(|f| f.actions)
-            .unwrap_or_default();
+        let earlier = Seen::load_path(&path);
         Seen {
             path,
             earlier,
@@ -148,9 +141,12 @@ impl Seen {
         }
     }
 
+    /// The entries of a seen file; none when it is missing, too large or unreadable.
     fn load_path(path: &Path) -> BTreeMap<String, SeenAction> {
-        std::fs::read(path)
+        std::fs::metadata(path)
             .ok()
+            .filter(|m| m.len() <= MAX_FILE_BYTES)
+            .and_then(|_| std::fs::read(path).ok())
             .and_then(|b| serde_json::from_slice::<SeenFile>(&b).ok())
             .filter(|f| f.format == 1)
             .map(|f| f.actions)

@@ -376,3 +376,24 @@ fn an_edit_between_the_template_read_and_the_action_read_is_not_lost() {
         "the concurrent edit survived"
     );
 }
+
+#[test]
+fn a_get_then_a_change_by_name_takes_three_round_trips() {
+    // The README's flow: look at the action, then change it. `get` notes the version it saw.
+    let h = harness();
+    assert_code(&h.run(&["get", "Create Case"]), 0);
+    h.emu.clear_journal();
+    assert_code(&h.run(&["timeout", "set", "17s", "Create Case"]), 0);
+    let journal = h.journal();
+    let r = rounds(&journal);
+    assert_eq!(round_trips(&journal), 3, "{r:#?}");
+    assert_eq!(
+        r[0].len(),
+        4,
+        "listing, drafts and both templates at once: {r:#?}"
+    );
+    assert_eq!(
+        h.action_by_name("Create Case")["config"]["timeoutSeconds"],
+        17
+    );
+}
