@@ -28,6 +28,12 @@
 //! older token of a bulk run's workers leaves the fresh one kept. How the store keeps the
 //! token is its business: dactl's keeps it encrypted with a key derived from the client secret.
 //!
+//! **A pool of tokens.** With [`ClientOptions::tokens`](crate::ClientOptions::tokens) above 1
+//! each token of the pool (see the `pool` module) has a cache of its own, with all of the above:
+//! single flight, refresh, the 401 rule, and a place in the store (slot `i`,
+//! [`TokenStore::load_slot`]) with its own request history. Slot 0 is the one token of a
+//! one-token client.
+//!
 //! Secrets live in [`Secret`], which has no `Display` and whose `Debug` prints `Secret(***)`.
 //! The only code that exposes a secret builds the token request's `Authorization` header;
 //! header values holding the secret or the token are marked sensitive.
@@ -209,6 +215,28 @@ pub trait TokenStore: Send + Sync + std::fmt::Debug {
     fn save(&self, token: &StoredToken);
     /// Forget the saved token: the server refused it.
     fn discard(&self);
+    /// The token saved earlier for slot `slot` of a token pool
+    /// ([`ClientOptions::tokens`](crate::ClientOptions::tokens)); slot 0 is the token of
+    /// [`TokenStore::load`]. A store that keeps one token keeps none for the other slots.
+    fn load_slot(&self, slot: usize) -> Option<StoredToken> {
+        if slot == 0 {
+            self.load()
+        } else {
+            None
+        }
+    }
+    /// Keep `token` as slot `slot`'s (slot 0: [`TokenStore::save`]).
+    fn save_slot(&self, slot: usize, token: &StoredToken) {
+        if slot == 0 {
+            self.save(token);
+        }
+    }
+    /// Forget slot `slot`'s token (slot 0: [`TokenStore::discard`]).
+    fn discard_slot(&self, slot: usize) {
+        if slot == 0 {
+            self.discard();
+        }
+    }
 }
 
 /// A cached access token.

@@ -46,6 +46,9 @@ const ACCEPT_JSON: &str = "application/json";
 const ACCEPT_TEMPLATE: &str = "text/plain, application/json";
 const ACTIONS: &str = "/api/v2/integrations/actions";
 
+/// The most access tokens a client keeps at once ([`ClientOptions::tokens`]).
+pub const MAX_TOKENS: u32 = 10;
+
 /// Settings of a [`Client`].
 #[derive(Clone, Debug)]
 pub struct ClientOptions {
@@ -56,8 +59,14 @@ pub struct ClientOptions {
     /// Overall timeout of one attempt (90 s; must exceed 60 s: test executions run up to the
     /// action timeout).
     pub request_timeout: Duration,
-    /// Requests per minute shared by every request of this client (300); 0 = unlimited.
+    /// Requests per minute per access token (300): with one token, shared by every request of
+    /// this client; 0 = unlimited.
     pub rate_per_minute: u32,
+    /// Access tokens shared by the requests (1, at most [`MAX_TOKENS`]), each with its own
+    /// limiter at `rate_per_minute`, taken lazily; falls back to one shared limiter at
+    /// `rate_per_minute` when 429s show that the platform counts per client (see
+    /// [`RequestStats::per_client_limit`]).
+    pub tokens: u32,
     /// Requests that may start at once before the spacing applies; `None` = twelve seconds'
     /// worth of the rate, at most 100 (see the `ratelimit` module).
     pub rate_burst: Option<u32>,
@@ -83,6 +92,7 @@ impl Default for ClientOptions {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(90),
             rate_per_minute: 300,
+            tokens: 1,
             rate_burst: None,
             page_size: 100,
             list_concurrency: 8,
@@ -140,6 +150,12 @@ pub struct RequestStats {
     /// Sum of the times those took, from sending to the whole body read: divided by
     /// `answered`, the mean round trip a caller can size its concurrency from.
     pub answered_elapsed: Duration,
+    /// Access tokens the client has taken (at most [`ClientOptions::tokens`]).
+    pub tokens_taken: u32,
+    /// Whether 429s that came while every token was under its own limit showed that the
+    /// platform counts the limit per OAuth client, so that the token pool fell back to one
+    /// shared limiter at the rate (never with one token).
+    pub per_client_limit: bool,
 }
 
 impl RequestStats {
@@ -166,6 +182,7 @@ impl std::fmt::Debug for Client {
             .field("credential_source", &self.inner.creds.source)
             .field("user_agent", &self.inner.opts.user_agent)
             .field("rate_per_minute", &self.inner.opts.rate_per_minute)
+            .field("tokens", &self.inner.opts.tokens)
             .finish_non_exhaustive()
     }
 }
@@ -203,7 +220,7 @@ impl Client {
     /// Ensure a valid token (single flight; refreshed before expiry). Lets a caller overlap
     /// login with other work.
     pub async fn authenticate(&self) -> Result<(), Error> {
-        self.inner.token().await.map(|_| ())
+        self.inner.token(0).await.map(|_| ())
     }
 
     /// Hand the access token, with the start times of its requests in the last minute, to the
@@ -216,11 +233,15 @@ impl Client {
 
     /// Counters since creation (benchmarks report requests per action from these).
     pub fn stats(&self) -> RequestStats {
-        self.inner
+        let mut stats = self
+            .inner
             .stats
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .clone()
+            .clone();
+        stats.tokens_taken = self.inner.pool.ready() as u32;
+        stats.per_client_limit = self.inner.pool.per_client();
+        stats
     }
 
     /// Decode a 2xx JSON response into `T`, naming the JSON path on failure.

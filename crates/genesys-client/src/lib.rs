@@ -8,8 +8,10 @@
 //! - [`auth`]: client-credentials login with a process-wide, single-flight token cache that
 //!   refreshes before expiry and once on a 401, and a [`Secret`] type that never prints;
 //! - the transport: one `reqwest::Client`, no redirects, a response size cap,
-//!   `ININ-Correlation-ID` on every response and error, a client-wide [`ratelimit`]er with a
-//!   shared 429 pause, and the pure [`retry`] policy, all timed by an injected [`Clock`];
+//!   `ININ-Correlation-ID` on every response and error, a [`ratelimit`]er per access token
+//!   with a shared 429 pause (one token by default; a pool of up to [`MAX_TOKENS`] that falls
+//!   back to one shared limiter when the platform counts per client), and the pure [`retry`]
+//!   policy, all timed by an injected [`Clock`];
 //! - [`models`]: lossless wire models (unknown fields survive a read-modify-write);
 //! - [`paging`]: complete listings (echoed page size, concurrent pages, dedupe, `total` check);
 //! - [`Client`]: the integrations-actions endpoints plus a raw JSON escape hatch;
@@ -31,6 +33,7 @@ pub mod error;
 pub mod execution;
 pub mod models;
 pub mod paging;
+mod pool;
 pub mod ratelimit;
 pub mod region;
 pub mod retry;
@@ -38,7 +41,7 @@ mod transport;
 
 pub use architect::{Consumers, Dependency, FlowFilter, DATA_ACTION};
 pub use auth::{Credentials, Secret, StoredToken, TokenStore};
-pub use client::{Client, ClientOptions, ListQuery, RequestStats, Response};
+pub use client::{Client, ClientOptions, ListQuery, RequestStats, Response, MAX_TOKENS};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, ErrorKind};
 pub use execution::{TestExecutionResult, TimedTest};

@@ -165,6 +165,11 @@ impl RateLimiter {
         (burst_left, self.per_window.saturating_sub(in_window) as u32)
     }
 
+    /// The present, by this limiter's clock.
+    pub(crate) fn now(&self) -> Instant {
+        self.clock.now()
+    }
+
     /// Most permits per window (the rate).
     pub(crate) fn per_window(&self) -> u32 {
         self.per_window as u32
@@ -179,6 +184,40 @@ impl RateLimiter {
             per_window: self.per_window,
             state: Mutex::new(State::default()),
         }
+    }
+
+    /// How long a permit asked for now would wait (the slot, the window and any 429 pause),
+    /// without taking it: the token pool sends a request with the token that waits least.
+    pub(crate) fn next_wait(&self) -> Duration {
+        let st = self.lock();
+        let now = self.clock.now();
+        let mut start = now;
+        if self.interval.is_some() {
+            let slot = match st.tat {
+                Some(tat) if tat > now => tat,
+                _ => now,
+            };
+            start = now.max(slot.checked_sub(self.tolerance).unwrap_or(now));
+            if st.recent.len() >= self.per_window {
+                if let Some(oldest) = st.recent.front() {
+                    start = start.max(*oldest + WINDOW);
+                }
+            }
+        }
+        if let Some(until) = st.paused_until {
+            start = start.max(until);
+        }
+        start.saturating_duration_since(now)
+    }
+
+    /// Permits started within the last `window` (60 s: the platform's minute).
+    pub(crate) fn started_within(&self, window: Duration) -> usize {
+        let st = self.lock();
+        let now = self.clock.now();
+        st.recent
+            .iter()
+            .filter(|s| now.saturating_duration_since(**s) < window)
+            .count()
     }
 
     /// Start times of the permits in the sliding window, oldest first.

@@ -4,14 +4,16 @@
 //! One call of [`Inner::execute`] sends one logical request and returns its 2xx response or
 //! one [`Error`]. Each attempt goes through these steps:
 //!
-//! 1. take a permit from the client-wide [`RateLimiter`] (which also waits out a 429 pause);
-//! 2. get the cached token (single flight, see [`crate::auth`]);
+//! 1. take a permit from the client's token [`Pool`] (one token's [`RateLimiter`] with the
+//!    default one token; it also waits out a 429 pause);
+//! 2. get that permit's cached token (single flight, see [`crate::auth`]);
 //! 3. send with the one shared `reqwest::Client` (connect and overall timeouts, no redirects);
 //! 4. refuse any 3xx (the `Location` host is named, the token is never re-sent there), read
 //!    the body in chunks up to `max_body_bytes`, keep `ININ-Correlation-ID`;
 //! 5. on a 401, invalidate that token and re-send once; on another non-2xx decode the
 //!    `ErrorBody` and ask the pure [`RetryPolicy`](crate::RetryPolicy) whether to retry. A 429
-//!    pauses the whole client for `Retry-After`; other retries sleep through the clock.
+//!    pauses the token's limiter for `Retry-After` (the whole client with one token; the pool
+//!    decides with several, see [`crate::pool`]); other retries sleep through the clock.
 //!
 //! Every attempt is logged with `tracing::debug!` (method, path, status, correlation id,
 //! attempt, elapsed). Headers are never logged; the `Authorization` values are marked
@@ -26,10 +28,11 @@ use reqwest::header::{
 };
 use reqwest::Method;
 
-use crate::auth::{self, CachedToken, Credentials, TokenCache, TokenError, TokenResponse};
+use crate::auth::{self, CachedToken, Credentials, TokenError, TokenResponse};
 use crate::client::{ClientOptions, RequestStats};
 use crate::error::Error;
 use crate::models::ErrorBody;
+use crate::pool::{Permit, Pool};
 use crate::ratelimit::RateLimiter;
 use crate::region::Environment;
 use crate::retry::{Decision, Outcome};
@@ -69,8 +72,8 @@ pub(crate) struct Inner {
     pub(crate) creds: Credentials,
     pub(crate) opts: ClientOptions,
     pub(crate) http: reqwest::Client,
-    pub(crate) limiter: RateLimiter,
-    pub(crate) tokens: TokenCache,
+    /// The access tokens and their limiters (one of each unless `opts.tokens` > 1).
+    pub(crate) pool: Pool,
     pub(crate) stats: Mutex<RequestStats>,
 }
 
@@ -217,48 +220,62 @@ impl Inner {
             .and_then(|v| crate::retry::parse_retry_after(&v, SystemTime::now()))
     }
 
-    /// A valid token (single flight; refreshed before expiry).
-    pub(crate) async fn token(&self) -> Result<CachedToken, Error> {
-        let mut slot = self.tokens.slot.lock().await;
+    /// A valid token of pool slot `index` (single flight; refreshed before expiry).
+    pub(crate) async fn token(&self, index: usize) -> Result<CachedToken, Error> {
+        let tokens = &self.pool.slots[index].tokens;
+        let mut slot = tokens.slot.lock().await;
         if let Some(t) = slot.as_ref() {
             if self.opts.clock.now() < t.refresh_at {
                 return Ok(t.clone());
             }
         }
         *slot = None;
-        if let Some(stored) = self.stored_token() {
-            self.tokens
+        if let Some(stored) = self.stored_token(index) {
+            tokens
                 .stored_generation
                 .store(stored.generation, std::sync::atomic::Ordering::Relaxed);
             *slot = Some(stored.clone());
+            self.pool.mark_ready(index);
             return Ok(stored);
         }
-        let fresh = self.fetch_token().await?;
+        let fresh = match self.fetch_token(index).await {
+            Ok(t) => t,
+            Err(e) => {
+                self.pool.mark_failed(index);
+                return Err(e);
+            }
+        };
         if let Some(store) = &self.opts.token_store {
-            store.save(&auth::StoredToken {
-                access_token: fresh.secret.clone(),
-                expires_at: fresh.expires_at,
-                recent: Vec::new(),
-            });
-            self.tokens
+            store.save_slot(
+                index,
+                &auth::StoredToken {
+                    access_token: fresh.secret.clone(),
+                    expires_at: fresh.expires_at,
+                    recent: Vec::new(),
+                },
+            );
+            tokens
                 .stored_generation
                 .store(fresh.generation, std::sync::atomic::Ordering::Relaxed);
         }
         *slot = Some(fresh.clone());
+        self.pool.mark_ready(index);
         Ok(fresh)
     }
 
-    /// The token kept by an earlier process, the first time this process needs one.
-    fn stored_token(&self) -> Option<CachedToken> {
+    /// The token kept by an earlier process for pool slot `index`, the first time this process
+    /// needs one there.
+    fn stored_token(&self, index: usize) -> Option<CachedToken> {
         let store = self.opts.token_store.as_ref()?;
-        if self
-            .tokens
+        let tokens = &self.pool.slots[index].tokens;
+        let limiter = &self.pool.slots[index].limiter;
+        if tokens
             .store_consulted
             .swap(true, std::sync::atomic::Ordering::Relaxed)
         {
             return None;
         }
-        let stored = store.load()?;
+        let stored = store.load_slot(index)?;
         let now_wall = SystemTime::now();
         let ages: Vec<Duration> = stored
             .recent
@@ -267,11 +284,11 @@ impl Inner {
             .filter(|age| *age < crate::ratelimit::WINDOW)
             .collect();
         let (burst_left, window_left) = {
-            let probe = self.limiter.fresh_like();
+            let probe = limiter.fresh_like();
             probe.seed(&ages);
             probe.headroom()
         };
-        if burst_left < self.limiter.burst() / 2 || window_left < self.limiter.per_window() / 2 {
+        if burst_left < limiter.burst() / 2 || window_left < limiter.per_window() / 2 {
             tracing::debug!(
                 used = ages.len(),
                 burst_left,
@@ -284,11 +301,11 @@ impl Inner {
             &stored,
             self.opts.clock.now(),
             now_wall,
-            self.tokens.generation(),
+            tokens.generation(),
         );
         match &token {
             Some(t) => {
-                self.limiter.seed(&ages);
+                limiter.seed(&ages);
                 tracing::debug!(
                     valid_for_s = t
                         .refresh_at
@@ -303,41 +320,49 @@ impl Inner {
         token
     }
 
-    /// Hand the current token, with the start times of its requests in the last minute, to
-    /// the token store (when it is the token the store holds).
+    /// Hand every token of the pool, with the start times of its requests in the last minute,
+    /// to the token store (each where it is the token the store holds for its slot).
     pub(crate) fn save_token_usage(&self) {
         let Some(store) = &self.opts.token_store else {
             return;
         };
-        let Ok(slot) = self.tokens.slot.try_lock() else {
-            return;
-        };
-        let Some(t) = slot.as_ref() else { return };
-        let kept = self
-            .tokens
-            .stored_generation
-            .load(std::sync::atomic::Ordering::Relaxed);
-        if t.generation != kept {
-            return;
+        for (index, pooled) in self.pool.slots.iter().enumerate() {
+            let Ok(slot) = pooled.tokens.slot.try_lock() else {
+                continue;
+            };
+            let Some(t) = slot.as_ref() else { continue };
+            let kept = pooled
+                .tokens
+                .stored_generation
+                .load(std::sync::atomic::Ordering::Relaxed);
+            if t.generation != kept {
+                continue;
+            }
+            let now = self.opts.clock.now();
+            let now_wall = SystemTime::now();
+            let recent = self
+                .pool
+                .usage_limiter(index)
+                .recent_starts()
+                .into_iter()
+                .filter(|s| *s <= now && now.duration_since(*s) < crate::ratelimit::WINDOW)
+                .map(|s| now_wall - now.duration_since(s))
+                .collect();
+            store.save_slot(
+                index,
+                &auth::StoredToken {
+                    access_token: t.secret.clone(),
+                    expires_at: t.expires_at,
+                    recent,
+                },
+            );
         }
-        let now = self.opts.clock.now();
-        let now_wall = SystemTime::now();
-        let recent = self
-            .limiter
-            .recent_starts()
-            .into_iter()
-            .filter(|s| *s <= now && now.duration_since(*s) < crate::ratelimit::WINDOW)
-            .map(|s| now_wall - now.duration_since(s))
-            .collect();
-        store.save(&auth::StoredToken {
-            access_token: t.secret.clone(),
-            expires_at: t.expires_at,
-            recent,
-        });
     }
 
-    /// `POST {login_base}/oauth/token` with the client-credentials grant.
-    async fn fetch_token(&self) -> Result<CachedToken, Error> {
+    /// `POST {login_base}/oauth/token` with the client-credentials grant, for pool slot
+    /// `index`. A 429 is waited out (its `Retry-After`, within the ceiling) by this request
+    /// alone: the pool's other tokens keep sending.
+    async fn fetch_token(&self, index: usize) -> Result<CachedToken, Error> {
         const PATH: &str = "/oauth/token";
         let method = Method::POST;
         let url = format!("{}{PATH}", self.env.login_base);
@@ -380,7 +405,7 @@ impl Inner {
                 Ok(resp) => {
                     tracing::debug!(method = %method, path = PATH, status = resp.status, correlation_id = resp.correlation_id.as_deref().unwrap_or("-"), attempt, elapsed_ms = elapsed.as_millis() as u64, "token request");
                     if (200..300).contains(&resp.status) {
-                        return self.parse_token(&resp);
+                        return self.parse_token(&resp, index);
                     }
                     if matches!(resp.status, 400 | 401 | 403) {
                         let detail = serde_json::from_slice::<TokenError>(&resp.body)
@@ -441,7 +466,7 @@ impl Inner {
         }
     }
 
-    fn parse_token(&self, resp: &RawResponse) -> Result<CachedToken, Error> {
+    fn parse_token(&self, resp: &RawResponse, index: usize) -> Result<CachedToken, Error> {
         const PATH: &str = "/oauth/token";
         let de = &mut serde_json::Deserializer::from_slice(&resp.body);
         let token: TokenResponse =
@@ -489,7 +514,7 @@ impl Inner {
             .and_then(auth::ExpiresIn::seconds)
             .map(Duration::from_secs)
             .unwrap_or(auth::DEFAULT_TOKEN_LIFETIME);
-        let generation = self.tokens.generation();
+        let generation = self.pool.slots[index].tokens.generation();
         Ok(CachedToken {
             header,
             refresh_at: auth::refresh_at(self.opts.clock.now(), lifetime),
@@ -519,8 +544,8 @@ impl Inner {
         let mut attempt = 1u32;
         let mut refreshed = false;
         loop {
-            self.limiter.acquire().await;
-            let token = self.token().await?;
+            let permit: Permit = self.pool.acquire().await;
+            let token = self.token(permit.slot).await?;
             let mut headers = HeaderMap::new();
             headers.insert(AUTHORIZATION, token.header.clone());
             headers.insert(ACCEPT, HeaderValue::from_static(accept));
@@ -555,10 +580,10 @@ impl Inner {
                         .clone()
                         .or_else(|| body.as_ref().and_then(|b| b.context_id.clone()));
                     if resp.status == 401 {
+                        let tokens = &self.pool.slots[permit.slot].tokens;
                         // A refused token must not be handed to the next process either.
                         if let Some(store) = &self.opts.token_store {
-                            let kept = self
-                                .tokens
+                            let kept = tokens
                                 .stored_generation
                                 .compare_exchange(
                                     token.generation,
@@ -568,12 +593,12 @@ impl Inner {
                                 )
                                 .is_ok();
                             if kept {
-                                store.discard();
+                                store.discard_slot(permit.slot);
                             }
                         }
                         if !refreshed {
                             refreshed = true;
-                            self.tokens.invalidate(token.generation).await;
+                            tokens.invalidate(token.generation).await;
                             self.stats().retries += 1;
                             continue;
                         }
@@ -619,8 +644,9 @@ impl Inner {
                 Decision::RetryAfter(d) => {
                     self.stats().retries += 1;
                     if matches!(outcome, Outcome::Status { status: 429, .. }) {
-                        // Every request of this client waits; ours waits in acquire().
-                        self.limiter.pause_for(d);
+                        // Every request that uses this token's budget waits (with one token:
+                        // every request of the client); ours waits in acquire().
+                        self.pool.on_429(permit, d);
                     } else {
                         clock.sleep(d).await;
                     }
@@ -670,19 +696,18 @@ pub(crate) fn build_inner(
         message: format!("cannot build the HTTP client: {}", transport_message(e)),
         hint: None,
     })?;
-    let limiter = RateLimiter::with_burst(
-        opts.rate_per_minute,
-        opts.rate_burst
-            .unwrap_or_else(|| crate::ratelimit::burst_for(opts.rate_per_minute)),
-        opts.clock.clone(),
-    );
+    let burst = opts
+        .rate_burst
+        .unwrap_or_else(|| crate::ratelimit::burst_for(opts.rate_per_minute));
+    let pool = Pool::new(opts.tokens.clamp(1, crate::client::MAX_TOKENS) as usize, || {
+        RateLimiter::with_burst(opts.rate_per_minute, burst, opts.clock.clone())
+    });
     Ok(Arc::new(Inner {
         env,
         creds,
         opts,
         http,
-        limiter,
-        tokens: TokenCache::new(),
+        pool,
         stats: Mutex::new(RequestStats {
             by_method: BTreeMap::new(),
             ..RequestStats::default()
