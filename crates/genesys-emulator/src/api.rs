@@ -7,7 +7,8 @@
 //! 3. the fault plan decides (`Status` and `Drop` answer at once, `ExpireToken` expires the
 //!    request's token, `ConcurrentEdit` is applied after authentication, latency rules sleep);
 //! 4. the configured latency;
-//! 5. `/api/…` requests: bearer token check (401), then the per-token rate limit (429);
+//! 5. `/api/…` requests: bearer token check (401), then the rate limit (429), per token or
+//!    per client as the org's realism setting says;
 //! 6. the handler; error responses get their `ErrorBody`;
 //! 7. the journal entry.
 //!
@@ -249,7 +250,17 @@ async fn pipeline(State(emu): State<Emulator>, req: Request, next: Next) -> Resp
             let mut refused = None;
             if path.starts_with("/api/") {
                 let limit = emu.config().rate_limit_per_minute;
-                match emu.tokens().check(token.as_deref(), limit, Instant::now()) {
+                let scope_of = |org: usize| {
+                    emu.inner
+                        .orgs
+                        .get(org)
+                        .map(|o| o.realism().rate_limit_scope)
+                        .unwrap_or_default()
+                };
+                match emu
+                    .tokens()
+                    .check(token.as_deref(), limit, Instant::now(), scope_of)
+                {
                     Check::Ok { org: o, client_id } => {
                         org = o;
                         entry.client_id = Some(client_id);

@@ -9,9 +9,15 @@
 //! Request `limit + 1` inside a window is refused with 429 and `Retry-After` = the whole
 //! seconds (rounded up) until the window closes. A fixed window is the pessimistic choice: a
 //! client that bursts waits for the full window, so its handling of long waits gets exercised.
+//!
+//! Whether the platform counts per token or per OAuth client is unknown (genesys-api.md U19),
+//! so it is a realism setting of each org ([`RateLimitScope`]): `token` (the default) keeps one
+//! window per token, `client` one per client id of the org, shared by all its tokens.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
+
+use crate::realism::RateLimitScope;
 
 /// Length of the rate-limit window.
 pub(crate) const WINDOW: Duration = Duration::from_secs(60);
@@ -23,8 +29,34 @@ pub(crate) struct TokenInfo {
     pub org: usize,
     pub client_id: String,
     pub expires_at: Instant,
-    window_start: Option<Instant>,
-    window_count: u32,
+    window: Window,
+}
+
+/// A fixed window opened by the first request in it.
+#[derive(Clone, Debug, Default)]
+struct Window {
+    start: Option<Instant>,
+    count: u32,
+}
+
+impl Window {
+    /// Count one request against `limit`; `Err(seconds)` to wait when the window is full.
+    fn hit(&mut self, limit: u32, now: Instant) -> Result<(), u64> {
+        match self.start.filter(|s| now.duration_since(*s) < WINDOW) {
+            None => {
+                self.start = Some(now);
+                self.count = 1;
+            }
+            Some(start) => {
+                if self.count >= limit {
+                    let left = WINDOW.saturating_sub(now.duration_since(start));
+                    return Err(ceil_secs(left).max(1));
+                }
+                self.count += 1;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Outcome of checking a bearer token.
@@ -39,6 +71,8 @@ pub(crate) enum Check {
 #[derive(Debug, Default)]
 pub(crate) struct Tokens {
     map: HashMap<String, TokenInfo>,
+    /// The windows of the orgs whose limit counts per client, by org and client id.
+    clients: HashMap<(usize, String), Window>,
 }
 
 pub(crate) fn random_token() -> String {
@@ -62,8 +96,7 @@ impl Tokens {
                 org,
                 client_id: client_id.to_owned(),
                 expires_at: now + ttl,
-                window_start: None,
-                window_count: 0,
+                window: Window::default(),
             },
         );
         token
@@ -86,8 +119,15 @@ impl Tokens {
         }
     }
 
-    /// Validates a token and counts the request against its rate limit.
-    pub fn check(&mut self, token: Option<&str>, limit: Option<u32>, now: Instant) -> Check {
+    /// Validates a token and counts the request against its rate limit, per token or per
+    /// client as `scope_of` says for the token's org.
+    pub fn check(
+        &mut self,
+        token: Option<&str>,
+        limit: Option<u32>,
+        now: Instant,
+        scope_of: impl Fn(usize) -> RateLimitScope,
+    ) -> Check {
         let Some(info) = token.and_then(|t| self.map.get_mut(t)) else {
             return Check::Unauthorized;
         };
@@ -95,23 +135,15 @@ impl Tokens {
             return Check::Unauthorized;
         }
         if let Some(limit) = limit {
-            let open = info
-                .window_start
-                .filter(|start| now.duration_since(*start) < WINDOW);
-            match open {
-                None => {
-                    info.window_start = Some(now);
-                    info.window_count = 1;
-                }
-                Some(start) => {
-                    if info.window_count >= limit {
-                        let left = WINDOW.saturating_sub(now.duration_since(start));
-                        return Check::RateLimited {
-                            retry_after: ceil_secs(left).max(1),
-                        };
-                    }
-                    info.window_count += 1;
-                }
+            let window = match scope_of(info.org) {
+                RateLimitScope::Token => &mut info.window,
+                RateLimitScope::Client => self
+                    .clients
+                    .entry((info.org, info.client_id.clone()))
+                    .or_default(),
+            };
+            if let Err(retry_after) = window.hit(limit, now) {
+                return Check::RateLimited { retry_after };
             }
         }
         Check::Ok {
@@ -130,35 +162,101 @@ pub(crate) fn ceil_secs(d: Duration) -> u64 {
 mod tests {
     use super::*;
 
+    fn per_token(_: usize) -> RateLimitScope {
+        RateLimitScope::Token
+    }
+
+    #[test]
+    fn the_limit_counts_per_token_or_per_client() {
+        let t0 = Instant::now();
+        for (scope, second_token_refused) in [
+            (RateLimitScope::Token, false),
+            (RateLimitScope::Client, true),
+        ] {
+            let mut tokens = Tokens::default();
+            let a = tokens.issue(0, "c", Duration::from_secs(100), t0);
+            let b = tokens.issue(0, "c", Duration::from_secs(100), t0);
+            let other_org = tokens.issue(1, "c", Duration::from_secs(100), t0);
+            let other_client = tokens.issue(0, "d", Duration::from_secs(100), t0);
+            let at = |s: u64| t0 + Duration::from_secs(s);
+            let scope_of = |_: usize| scope;
+            assert!(matches!(
+                tokens.check(Some(&a), Some(2), at(0), scope_of),
+                Check::Ok { .. }
+            ));
+            assert!(matches!(
+                tokens.check(Some(&a), Some(2), at(1), scope_of),
+                Check::Ok { .. }
+            ));
+            // Token `a` spent the limit: its third request waits for its window either way.
+            assert!(matches!(
+                tokens.check(Some(&a), Some(2), at(2), scope_of),
+                Check::RateLimited { retry_after: 58 }
+            ));
+            // Another token of the same client: its own window, or the client's full one.
+            let second = tokens.check(Some(&b), Some(2), at(10), scope_of);
+            match second {
+                Check::RateLimited { retry_after } => {
+                    assert!(second_token_refused);
+                    assert_eq!(retry_after, 50);
+                }
+                Check::Ok { .. } => assert!(!second_token_refused),
+                Check::Unauthorized => panic!("unauthorized"),
+            }
+            // Other clients and other orgs never share the window.
+            assert!(matches!(
+                tokens.check(Some(&other_client), Some(2), at(10), scope_of),
+                Check::Ok { .. }
+            ));
+            assert!(matches!(
+                tokens.check(Some(&other_org), Some(2), at(10), scope_of),
+                Check::Ok { .. }
+            ));
+            // A minute after it opened the client's window has room again.
+            assert!(matches!(
+                tokens.check(Some(&b), Some(2), at(61), scope_of),
+                Check::Ok { .. }
+            ));
+        }
+    }
+
     #[test]
     fn expiry_and_rate_limit() {
         let mut tokens = Tokens::default();
         let t0 = Instant::now();
         let tok = tokens.issue(0, "c", Duration::from_secs(100), t0);
         assert!(matches!(
-            tokens.check(Some(&tok), Some(2), t0),
+            tokens.check(Some(&tok), Some(2), t0, per_token),
             Check::Ok { .. }
         ));
         assert!(matches!(
-            tokens.check(Some(&tok), Some(2), t0),
+            tokens.check(Some(&tok), Some(2), t0, per_token),
             Check::Ok { .. }
         ));
-        match tokens.check(Some(&tok), Some(2), t0 + Duration::from_millis(10_500)) {
+        match tokens.check(
+            Some(&tok),
+            Some(2),
+            t0 + Duration::from_millis(10_500),
+            per_token,
+        ) {
             Check::RateLimited { retry_after } => assert_eq!(retry_after, 50),
             other => panic!("{other:?}"),
         }
         assert!(matches!(
-            tokens.check(Some(&tok), Some(2), t0 + Duration::from_secs(60)),
+            tokens.check(Some(&tok), Some(2), t0 + Duration::from_secs(60), per_token),
             Check::Ok { .. }
         ));
         assert!(matches!(
-            tokens.check(Some(&tok), None, t0 + Duration::from_secs(100)),
+            tokens.check(Some(&tok), None, t0 + Duration::from_secs(100), per_token),
             Check::Unauthorized
         ));
         assert!(matches!(
-            tokens.check(Some("nope"), None, t0),
+            tokens.check(Some("nope"), None, t0, per_token),
             Check::Unauthorized
         ));
-        assert!(matches!(tokens.check(None, None, t0), Check::Unauthorized));
+        assert!(matches!(
+            tokens.check(None, None, t0, per_token),
+            Check::Unauthorized
+        ));
     }
 }

@@ -34,9 +34,13 @@ pub struct ServeArgs {
     /// Latency added to every API request, in milliseconds.
     #[arg(long, default_value_t = 0)]
     pub latency: u64,
-    /// Requests per minute per token (0 or absent: unlimited).
+    /// Requests per minute per token (0 or absent: unlimited); see --rate-limit-scope.
     #[arg(long)]
     pub rate_limit: Option<u32>,
+    /// Whose requests the rate limit counts together: each access token's (`token`) or all
+    /// tokens of the OAuth client (`client`); the platform does not say (realism setting).
+    #[arg(long, value_enum, default_value_t = crate::realism::RateLimitScope::Token, value_name = "SCOPE")]
+    pub rate_limit_scope: crate::realism::RateLimitScope,
     /// Access-token lifetime in seconds.
     #[arg(long, default_value_t = 86_400)]
     pub token_ttl: u64,
@@ -70,6 +74,7 @@ impl Default for ServeArgs {
             seed: 42,
             latency: 0,
             rate_limit: None,
+            rate_limit_scope: crate::realism::RateLimitScope::Token,
             token_ttl: 86_400,
             faults: None,
             max_page_size: crate::DEFAULT_MAX_PAGE_SIZE,
@@ -115,6 +120,9 @@ impl ServeArgs {
             faults,
             execution_time_scale: self.time_scale,
             execution_jitter: self.jitter,
+            realism: crate::realism::Realism {
+                rate_limit_scope: self.rate_limit_scope,
+            },
         })
     }
 }
@@ -159,6 +167,21 @@ mod tests {
         assert_eq!(c.token_ttl, Duration::from_secs(60));
         assert_eq!(c.orgs[0].client_id, "a");
         assert_eq!(c.execution_time_scale, 0.5);
+        assert_eq!(
+            c.realism.rate_limit_scope,
+            crate::realism::RateLimitScope::Token
+        );
+        let scoped = Cli::try_parse_from(["x", "--rate-limit-scope", "client"]).expect("parse");
+        assert_eq!(
+            scoped
+                .serve
+                .to_config()
+                .expect("config")
+                .realism
+                .rate_limit_scope,
+            crate::realism::RateLimitScope::Client
+        );
+        assert!(Cli::try_parse_from(["x", "--rate-limit-scope", "org"]).is_err());
         let d = Cli::try_parse_from(["x", "--rate-limit", "0"]).expect("parse");
         let c = d.serve.to_config().expect("config");
         assert_eq!(c.rate_limit_per_minute, None);
