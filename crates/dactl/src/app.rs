@@ -62,6 +62,10 @@ pub async fn run(
     stop: Arc<AtomicBool>,
     command_line: String,
 ) -> anyhow::Result<Exit> {
+    if let Some(n) = cli.global.tokens {
+        // Bad input is refused before anything else (no request is sent).
+        settings::check_tokens(n, "`--tokens`")?;
+    }
     let home = settings::resolve_home(&env)?;
     let color =
         term.stdout_tty && !cli.global.no_color && env.raw("NO_COLOR").is_none_or(str::is_empty);
@@ -268,14 +272,19 @@ impl App {
     }
 
     pub(crate) async fn session(&self) -> anyhow::Result<Session> {
-        let (_, target) = self.resolve_settings()?;
+        let (res, target) = self.resolve_settings()?;
         crate::net::http_timeout(&self.env)?;
         let keep = if crate::token_cache::enabled(&self.env)? {
             crate::token_cache::Keep::ReadWrite
         } else {
             crate::token_cache::Keep::Off
         };
-        Session::open(&target, &self.home, self.client_options(), keep).await
+        let flag = self.global.tokens.and_then(|n| u32::try_from(n).ok());
+        let opts = ClientOptions {
+            tokens: settings::tokens(flag, &res),
+            ..self.client_options()
+        };
+        Session::open(&target, &self.home, opts, keep).await
     }
 
     pub(crate) fn say(&self, msg: &str) {
@@ -837,6 +846,13 @@ impl App {
                 String::new()
             }
         ));
+        if let Some(note) = summary
+            .token_pool
+            .as_ref()
+            .and_then(|p| p.fallback_note(Some(self.global.rate)))
+        {
+            self.warn(&note);
+        }
         if summary.changed > 0 {
             self.say(&format!("undo with: dactl undo {run_id}"));
         }
@@ -1029,9 +1045,13 @@ impl App {
                 state,
             });
         }
+        let pool = runs::TokenPool::of_journal(&events);
         if self.format == Format::Json {
-            let doc = json!({"run_id": plan.run_id, "created_at": plan.created_at, "command": plan.command,
+            let mut doc = json!({"run_id": plan.run_id, "created_at": plan.created_at, "command": plan.command,
                 "operation": plan.operation, "target": plan.target, "actions": records});
+            if let Some(p) = &pool {
+                doc["token_pool"] = json!(p);
+            }
             output::emit(&format!("{}\n", serde_json::to_string_pretty(&doc)?))?;
         } else {
             if self.format == Format::Table {
@@ -1039,6 +1059,9 @@ impl App {
                     "run {} ({}), {}: {}",
                     plan.run_id, plan.created_at, plan.target, plan.command
                 ));
+            }
+            if let Some(note) = pool.as_ref().and_then(|p| p.fallback_note(None)) {
+                self.say(&format!("note: {note}"));
             }
             output::emit(&output::render(self.format, self.style, &t, &records)?)?;
         }

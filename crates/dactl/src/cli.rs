@@ -83,6 +83,12 @@ pub struct GlobalArgs {
     /// 300/min per client-credentials token by default)
     #[arg(long, global = true, default_value_t = 300, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub rate: u32,
+    /// Access tokens shared out among the workers, 1-10 (default 1, or the profile's `tokens`).
+    /// Each has its own `--rate`: where the platform counts its limit per token, N tokens send
+    /// N × `--rate`; where it counts per OAuth client, the first 429s show it and the run falls
+    /// back to one shared `--rate`
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(i64))]
+    pub tokens: Option<i64>,
     /// No colour (also with NO_COLOR or when stdout is not a terminal)
     #[arg(long, global = true)]
     pub no_color: bool,

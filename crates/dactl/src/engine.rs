@@ -307,6 +307,7 @@ pub async fn execute(
     let outcomes: Vec<Outcome> = outcomes.into_iter().flatten().collect();
     let mut summary = Summary {
         interrupted: ctx.stop.load(Ordering::SeqCst),
+        token_pool: crate::runs::TokenPool::of(&ctx.client),
         ..Summary::default()
     };
     for o in &outcomes {

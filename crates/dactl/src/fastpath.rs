@@ -38,7 +38,8 @@
 //! [`HEADROOM`] for the spread of latencies. Without `--concurrency`, a run takes that (from the
 //! latency the listing just measured), and never fewer than the default 4 nor more than 64:
 //! 4 at 3,000/min and 20 ms, 8 at 3,000/min and 150 ms, 4 at the default 300/min up to a
-//! 0.8 s round trip. A given `--concurrency` is always used as given.
+//! 0.8 s round trip. With `--tokens N` the rate is the pool's total, `N × R`. A given
+//! `--concurrency` is always used as given.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -220,7 +221,8 @@ pub(crate) fn auto_concurrency(rate_per_minute: u32, latency: Duration) -> usize
 
 impl App {
     /// Workers for a bulk run: `--concurrency` when given, else [`auto_concurrency`] from the
-    /// rate and the latency measured so far (the default 4 when nothing was measured).
+    /// pool's total rate (`--rate` per token × `--tokens`) and the latency measured so far (the
+    /// default 4 when nothing was measured).
     pub(crate) fn bulk_concurrency(&self, client: &Client) -> usize {
         if self.global.concurrency_given {
             return usize::from(self.global.concurrency);
@@ -228,18 +230,23 @@ impl App {
         let Some(latency) = client.stats().mean_latency() else {
             return usize::from(self.global.concurrency);
         };
-        let n =
-            auto_concurrency(self.global.rate, latency).max(usize::from(self.global.concurrency));
+        let rate = pool_rate(self.global.rate, client.options().tokens);
+        let n = auto_concurrency(rate, latency).max(usize::from(self.global.concurrency));
         if n > usize::from(self.global.concurrency) {
             tracing::info!(
                 workers = n,
                 latency_ms = latency.as_millis() as u64,
-                rate = self.global.rate,
+                rate,
                 "more workers to keep the rate busy"
             );
         }
         n
     }
+}
+
+/// The rate a pool of `tokens` access tokens may reach, each at `rate_per_minute`.
+pub(crate) fn pool_rate(rate_per_minute: u32, tokens: u32) -> u32 {
+    rate_per_minute.saturating_mul(tokens.max(1))
 }
 
 #[cfg(test)]
@@ -292,5 +299,17 @@ mod tests {
         assert_eq!(auto_concurrency(300, ms(1000)), 6);
         assert_eq!(auto_concurrency(100_000, ms(300)), MAX_CONCURRENCY);
         assert_eq!(auto_concurrency(1, Duration::ZERO), DEFAULT_CONCURRENCY);
+    }
+
+    #[test]
+    fn a_pool_of_tokens_is_sized_from_its_total_rate() {
+        let ms = Duration::from_millis;
+        assert_eq!(pool_rate(300, 1), 300);
+        assert_eq!(pool_rate(300, 4), 1200);
+        assert_eq!(pool_rate(100_000, 10), 1_000_000);
+        // One token at 300/min needs 4 workers at a 1 s round trip... 6, and four tokens 21.
+        assert_eq!(auto_concurrency(pool_rate(300, 1), ms(1000)), 6);
+        // 6.67 actions/s × 2.005 s × 1.5 = 20.05.
+        assert_eq!(auto_concurrency(pool_rate(300, 4), ms(1000)), 21);
     }
 }

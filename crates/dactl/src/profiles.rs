@@ -14,6 +14,8 @@
 //! # client_secret_keyring = true       (OS keyring, service `dactl`, account `prod`;
 //! #                                     needs a dactl built with `--features keyring`)
 //! # client_secret = "…"                (accepted for parity with gc, with a warning)
+//! tokens = 4                           # optional: access tokens shared by the workers
+//!                                      # (1-10, like `--tokens`; default 1)
 //! ```
 //!
 //! The file is checked strictly: an unknown key, a wrong type, two endpoints or two secret
@@ -46,6 +48,7 @@ pub const PROFILE_KEYS: &[&str] = &[
     "client_secret_file",
     "client_secret_keyring",
     "client_secret",
+    "tokens",
 ];
 
 /// The keyring service under which profile secrets are stored (the account is the profile name).
@@ -161,6 +164,8 @@ pub struct Profile {
     pub client_id: Option<String>,
     /// Secret source, if set.
     pub secret: Option<SecretRef>,
+    /// Access tokens shared by the workers (`tokens`, 1-10; dactl's config only).
+    pub tokens: Option<u32>,
     /// Problems worth a warning (a secret in a readable file, ...).
     pub warnings: Vec<String>,
 }
@@ -435,6 +440,21 @@ fn parse_dactl_profile(
         .hint("keep exactly one of `client_secret_env`, `client_secret_file`, `client_secret_keyring`, `client_secret`"));
     }
     let secret = sources.pop();
+    let tokens = match t.get("tokens") {
+        None => None,
+        Some(toml::Value::Integer(n)) => Some(crate::settings::check_tokens(
+            *n,
+            &format!("`{}`: `{}`", path.display(), key("tokens")),
+        )?),
+        Some(v) => {
+            return Err(bad_key(
+                path,
+                &key("tokens"),
+                &format!("must be an integer, not {}", toml_type(v)),
+            )
+            .hint(crate::settings::TOKENS_HINT))
+        }
+    };
     match (&client_id, &secret) {
         (Some(_), None) => {
             return Err(Failure::usage(format!(
@@ -459,6 +479,7 @@ fn parse_dactl_profile(
         endpoint,
         client_id,
         secret,
+        tokens,
         warnings,
     })
 }
@@ -515,6 +536,7 @@ pub fn parse_gc(file: &ConfigFile) -> Result<Vec<Profile>, Failure> {
             endpoint,
             client_id,
             secret,
+            tokens: None,
             warnings,
         });
     }
@@ -880,6 +902,7 @@ region = "ap_northeast_1"
             endpoint: None,
             client_id: Some("a".into()),
             secret: None,
+            tokens: None,
             warnings: vec![],
         };
         let (s, w) = read_secret(&p, &SecretRef::File(sf.clone()), &env(&[])).unwrap();
@@ -905,6 +928,7 @@ region = "ap_northeast_1"
             endpoint: None,
             client_id: Some("a".into()),
             secret: None,
+            tokens: None,
             warnings: vec![],
         };
         let e = read_secret(
@@ -931,6 +955,7 @@ region = "ap_northeast_1"
             endpoint: None,
             client_id: Some("a".into()),
             secret: None,
+            tokens: None,
             warnings: vec![],
         };
         let r = SecretRef::Keyring {

@@ -284,6 +284,70 @@ pub struct Summary {
     pub not_started: u64,
     /// Whether Ctrl-C stopped the run.
     pub interrupted: bool,
+    /// How the access tokens of `--tokens` above 1 fared (absent with one token).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_pool: Option<TokenPool>,
+}
+
+/// How a run with several access tokens (`--tokens`) met the platform's rate limit.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenPool {
+    /// `--tokens`: the most tokens the run could take.
+    pub tokens: u32,
+    /// Tokens it took (lazily, as its workers needed them).
+    pub taken: u32,
+    /// The platform counted the limit per OAuth client, not per token: 429s came while every
+    /// token was under its own limit, and the tokens fell back to one shared `--rate`.
+    pub per_client: bool,
+    /// 429 responses received (each waited out and re-sent).
+    pub rate_limited: u64,
+}
+
+impl TokenPool {
+    /// The note of a run whose client has more than one token, from the client's counters.
+    pub fn of(client: &genesys_client::Client) -> Option<TokenPool> {
+        let tokens = client.options().tokens;
+        if tokens <= 1 {
+            return None;
+        }
+        let stats = client.stats();
+        Some(TokenPool {
+            tokens,
+            taken: stats.tokens_taken,
+            per_client: stats.per_client_limit,
+            rate_limited: stats.rate_limited,
+        })
+    }
+
+    /// The sentence that says the pool fell back, for the run's last lines and `runs show`.
+    pub fn fallback_note(&self, rate: Option<u32>) -> Option<String> {
+        if !self.per_client {
+            return None;
+        }
+        let rate = rate.map_or("`--rate`".to_string(), |r| format!("{r} requests/min"));
+        Some(format!(
+            "the platform counted the rate limit per OAuth client, not per access token: the {} tokens fell back to one shared limit of {rate} after {} × 429 (each waited out and re-sent); more tokens bring nothing here",
+            self.taken.max(2),
+            self.rate_limited
+        ))
+    }
+
+    /// The notes of every attempt of a run (its `end` lines), combined: per client if any
+    /// attempt found so, 429s added up.
+    pub fn of_journal(events: &[Event]) -> Option<TokenPool> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::End { summary, .. } => summary.token_pool.clone(),
+                _ => None,
+            })
+            .reduce(|a, b| TokenPool {
+                tokens: a.tokens.max(b.tokens),
+                taken: a.taken.max(b.taken),
+                per_client: a.per_client || b.per_client,
+                rate_limited: a.rate_limited + b.rate_limited,
+            })
+    }
 }
 
 /// The current time as RFC 3339 (UTC, seconds).

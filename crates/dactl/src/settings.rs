@@ -11,6 +11,7 @@
 //! |---|---|---|---|---|
 //! | endpoint | `--base-url`, then `--region` | `GENESYSCLOUD_REGION` | `base_url` or `region` (gc: `environment`) | `us-east-1` |
 //! | credentials (id and secret, always as a pair) | – | `GENESYSCLOUD_OAUTHCLIENT_ID`/`_SECRET`, or `GENESYS_CLIENT_ID`/`_SECRET` | `client_id` + secret source | none: an error |
+//! | access tokens ([`tokens`]) | `--tokens` | – | `tokens` | 1 |
 //!
 //! The profile layer is the profile named by `--profile`, else by `DACTL_PROFILE`, else the
 //! profile called `default` when one exists (dactl's config first, then gc's). A profile named
@@ -61,6 +62,30 @@ impl EnvVars {
             Some(v) => Ok(Some(v)),
         }
     }
+}
+
+/// The most access tokens `--tokens` (or a profile's `tokens`) may ask for.
+pub const MAX_TOKENS: u32 = genesys_client::MAX_TOKENS;
+
+/// The hint of a bad `--tokens` or `tokens`.
+pub const TOKENS_HINT: &str = "give a whole number from 1 to 10: each token may send `--rate` requests a minute; more than 1 pays only where the platform counts its limit per token (see `dactl --help`)";
+
+/// Check a number of access tokens from `what` (a flag or a profile key): 1 to [`MAX_TOKENS`].
+pub fn check_tokens(n: i64, what: &str) -> Result<u32, Failure> {
+    match u32::try_from(n) {
+        Ok(v) if (1..=MAX_TOKENS).contains(&v) => Ok(v),
+        _ => Err(Failure::usage(format!(
+            "{what} must be from 1 to {MAX_TOKENS} access tokens, not `{n}`"
+        ))
+        .hint(TOKENS_HINT)),
+    }
+}
+
+/// The access tokens shared by the workers: `--tokens` (already checked), else the profile's
+/// `tokens`, else 1 (flag > profile > default; no environment variable).
+pub fn tokens(flag: Option<u32>, res: &Resolution) -> u32 {
+    flag.or_else(|| res.profile.as_ref().and_then(|(p, _)| p.tokens))
+        .unwrap_or(1)
 }
 
 /// Where dactl keeps its state: `DACTL_HOME`, else `$XDG_DATA_HOME/dactl`, else

@@ -19,6 +19,11 @@
 //! command starts its rate limiter from them, or takes a new token when less than half a burst,
 //! or half the minute's budget, is left of the kept one's (see `genesys_client::auth`).
 //!
+//! **A pool of tokens.** With `--tokens N` each token of the pool is kept the same way, with its
+//! own request history: the first in the file above (so `--tokens 1` keeps exactly what it
+//! always kept), token `i` of the pool (from 1) beside it as `<name>.<i>.json`. Each is taken
+//! over by the next command for the same place in its pool.
+//!
 //! **When.** A kept token is used only with at least two minutes to live
 //! ([`genesys_client::auth::STORED_TOKEN_MIN_LIFE`]); a 401 discards it and the request is
 //! re-sent once with a new token. `auth check` always logs in anew (it tests the credentials)
@@ -158,9 +163,22 @@ impl FileTokenStore {
         }
     }
 
-    /// The file this store reads and writes.
+    /// The file this store reads and writes (the first token of a pool).
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The file of token `slot` of a pool (0: [`FileTokenStore::path`]).
+    pub fn slot_path(&self, slot: usize) -> PathBuf {
+        if slot == 0 {
+            return self.path.clone();
+        }
+        let stem = self
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        self.path.with_file_name(format!("{stem}.{slot}.json"))
     }
 
     fn aad(&self, expires_at: u64) -> Vec<u8> {
@@ -210,8 +228,8 @@ impl FileTokenStore {
         String::from_utf8(plain.to_vec()).map_err(|_| "not text")
     }
 
-    fn read_file(&self) -> Result<Option<TokenFile>, &'static str> {
-        let meta = match std::fs::metadata(&self.path) {
+    fn read_file(&self, path: &Path) -> Result<Option<TokenFile>, &'static str> {
+        let meta = match std::fs::metadata(path) {
             Ok(m) => m,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(_) => return Err("cannot read it"),
@@ -219,7 +237,7 @@ impl FileTokenStore {
         if meta.len() > MAX_FILE_BYTES {
             return Err("too large");
         }
-        let bytes = std::fs::read(&self.path).map_err(|_| "cannot read it")?;
+        let bytes = std::fs::read(path).map_err(|_| "cannot read it")?;
         serde_json::from_slice(&bytes)
             .map(Some)
             .map_err(|_| "not a token file")
@@ -245,14 +263,27 @@ fn unix_seconds(t: SystemTime) -> u64 {
 
 impl TokenStore for FileTokenStore {
     fn load(&self) -> Option<StoredToken> {
+        self.load_slot(0)
+    }
+
+    fn save(&self, token: &StoredToken) {
+        self.save_slot(0, token);
+    }
+
+    fn discard(&self) {
+        self.discard_slot(0);
+    }
+
+    fn load_slot(&self, slot: usize) -> Option<StoredToken> {
         if !self.read {
             return None;
         }
-        let file = match self.read_file() {
+        let path = self.slot_path(slot);
+        let file = match self.read_file(&path) {
             Ok(Some(f)) => f,
             Ok(None) => return None,
             Err(why) => {
-                tracing::debug!(path = %self.path.display(), why, "kept token not used");
+                tracing::debug!(path = %path.display(), why, "kept token not used");
                 return None;
             }
         };
@@ -267,13 +298,14 @@ impl TokenStore for FileTokenStore {
                     .collect(),
             }),
             Err(why) => {
-                tracing::debug!(path = %self.path.display(), why, "kept token not used");
+                tracing::debug!(path = %path.display(), why, "kept token not used");
                 None
             }
         }
     }
 
-    fn save(&self, token: &StoredToken) {
+    fn save_slot(&self, slot: usize, token: &StoredToken) {
+        let path = self.slot_path(slot);
         let recent_ms = token
             .recent
             .iter()
@@ -290,19 +322,20 @@ impl TokenStore for FileTokenStore {
         };
         let result = serde_json::to_vec(&file)
             .map_err(std::io::Error::other)
-            .and_then(|bytes| crate::fsutil::write_private_unsynced(&self.path, &bytes));
+            .and_then(|bytes| crate::fsutil::write_private_unsynced(&path, &bytes));
         match result {
-            Ok(()) => tracing::debug!(path = %self.path.display(), "access token kept, encrypted"),
-            Err(e) => tracing::debug!(path = %self.path.display(), error = %e, "token not kept"),
+            Ok(()) => tracing::debug!(path = %path.display(), "access token kept, encrypted"),
+            Err(e) => tracing::debug!(path = %path.display(), error = %e, "token not kept"),
         }
     }
 
-    fn discard(&self) {
-        match std::fs::remove_file(&self.path) {
-            Ok(()) => tracing::debug!(path = %self.path.display(), "kept token discarded"),
+    fn discard_slot(&self, slot: usize) {
+        let path = self.slot_path(slot);
+        match std::fs::remove_file(&path) {
+            Ok(()) => tracing::debug!(path = %path.display(), "kept token discarded"),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => {
-                tracing::debug!(path = %self.path.display(), error = %e, "kept token not discarded")
+                tracing::debug!(path = %path.display(), error = %e, "kept token not discarded")
             }
         }
     }
@@ -408,6 +441,33 @@ mod tests {
         assert!(!store.path().exists());
         store.discard();
         assert!(store.load().is_none());
+    }
+
+    #[test]
+    fn each_token_of_a_pool_has_its_own_file_with_its_history() {
+        let home = tempfile::tempdir().unwrap();
+        let store = FileTokenStore::new(home.path(), &env(), &creds("s"), true);
+        assert_eq!(store.slot_path(0), store.path());
+        assert_ne!(store.slot_path(1), store.path());
+        assert_eq!(store.slot_path(1).parent(), store.path().parent());
+        let mut second = kept(3600);
+        second.access_token = Secret::new("tok-second-of-the-pool");
+        second.recent = vec![SystemTime::UNIX_EPOCH + Duration::from_millis(1_800_000_000_999)];
+        store.save(&kept(3600));
+        store.save_slot(3, &second);
+        assert_eq!(store.load().unwrap().access_token.expose(), TOKEN);
+        let back = store.load_slot(3).unwrap();
+        assert_eq!(back.access_token.expose(), "tok-second-of-the-pool");
+        assert_eq!(back.recent, second.recent);
+        assert!(store.load_slot(2).is_none());
+        let text = std::fs::read_to_string(store.slot_path(3)).unwrap();
+        assert!(!text.contains("tok-second"), "{text}");
+        // Discarding one token of the pool leaves the others.
+        store.discard_slot(3);
+        assert!(store.load_slot(3).is_none());
+        assert!(store.load().is_some());
+        store.save_slot(1, &second);
+        assert_eq!(forget_all(home.path()).unwrap(), 2);
     }
 
     #[test]

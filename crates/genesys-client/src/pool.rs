@@ -433,7 +433,11 @@ mod tests {
         }
         // Never more than 60 in any minute again: the 31 + 40 permits spread past the first
         // minute (61 s window).
-        assert!(clock.elapsed() >= Duration::from_secs(61), "{:?}", clock.elapsed());
+        assert!(
+            clock.elapsed() >= Duration::from_secs(61),
+            "{:?}",
+            clock.elapsed()
+        );
         assert!(clock.elapsed() > start);
         assert_eq!(p.usage_limiter(0).recent_starts().len(), 60);
     }

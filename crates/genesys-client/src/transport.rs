@@ -699,9 +699,10 @@ pub(crate) fn build_inner(
     let burst = opts
         .rate_burst
         .unwrap_or_else(|| crate::ratelimit::burst_for(opts.rate_per_minute));
-    let pool = Pool::new(opts.tokens.clamp(1, crate::client::MAX_TOKENS) as usize, || {
-        RateLimiter::with_burst(opts.rate_per_minute, burst, opts.clock.clone())
-    });
+    let pool = Pool::new(
+        opts.tokens.clamp(1, crate::client::MAX_TOKENS) as usize,
+        || RateLimiter::with_burst(opts.rate_per_minute, burst, opts.clock.clone()),
+    );
     Ok(Arc::new(Inner {
         env,
         creds,

@@ -182,7 +182,10 @@ async fn a_429_from_the_token_endpoint_is_waited_out() {
     let stats = c.stats();
     assert_eq!(stats.tokens_taken, 2);
     assert_eq!(stats.token_requests, 3);
-    assert_eq!(stats.rate_limited, 0, "the token endpoint's 429 is not the API's");
+    assert_eq!(
+        stats.rate_limited, 0,
+        "the token endpoint's 429 is not the API's"
+    );
     assert!(!stats.per_client_limit);
     let used: Vec<String> = requests_to(&server, ACTION_PATH)
         .await
