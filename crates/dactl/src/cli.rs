@@ -79,8 +79,8 @@ pub struct GlobalArgs {
     /// value source; a default 4 may be raised, a given value never is).
     #[arg(skip)]
     pub concurrency_given: bool,
-    /// Request rate limit, in requests per minute, shared by all workers (the platform allows
-    /// 300/min per client-credentials token by default)
+    /// Request rate limit, in requests per minute per access token, shared by all workers (the
+    /// platform allows 300/min per client-credentials token by default)
     #[arg(long, global = true, default_value_t = 300, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub rate: u32,
     /// Access tokens shared out among the workers, 1-10 (default 1, or the profile's `tokens`).
