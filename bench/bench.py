@@ -12,7 +12,15 @@ two tools' runs interleaved so that they share the machine's noise):
    (emulator: 20 ms added latency and a 3,000/min limit; dactl --rate 3000, default
    concurrency and verification): requests per changed action, achieved rate as a
    percentage of the limit, the busiest 60 s window, 429s, failures, wall time, peak RSS;
-4. startup: `dactl --version` and `dactl runs list` (no network).
+4. a bulk change of 1,000 actions with `--tokens 4` at 300 requests/min per token, against an
+   emulator whose limit (300/min, 20 ms latency) counts per access token and against one whose
+   limit counts per OAuth client (genesys-api.md U19): requests per changed action, achieved
+   rate (of 1,200/min and of 300/min), 429s, tokens taken, whether the pool fell back to one
+   shared limiter, failures, wall time, peak RSS;
+5. startup: `dactl --version` and `dactl runs list` (no network).
+
+With `--only` naming some cases, the sections of bench/RESULTS.md that they produce replace
+those of the same title and the others are kept.
 
 Every run is checked, not only timed: after each write the emulator's stored action must
 equal the one before in every field but the timeout (templates included) and show the new
@@ -301,7 +309,9 @@ def per_10s(api):
     return buckets
 
 
-def case_bulk(args, emu, runs, label="bulk", extra=()):
+def case_bulk(args, emu, runs, label="bulk", extra=(), rate=3000, limit=3000):
+    """`limit` is the rate the achieved rate is a percentage of (the pool's total, or the
+    client's limit)."""
     home = tempfile.mkdtemp(prefix="dactl-bench-")
     env = base_env(home)
     rows = []
@@ -309,7 +319,7 @@ def case_bulk(args, emu, runs, label="bulk", extra=()):
         emu.admin("POST", "/__emulator/reset")
         before, ids = prepare_bulk_state(emu)
         emu.clear_journal()
-        cmd = [args.dactl, "--base-url", emu.url, "--rate", "3000", "-v", "-o", "json",
+        cmd = [args.dactl, "--base-url", emu.url, "--rate", str(rate), "-v", "-o", "json",
                "timeout", "set", f"{TARGET_BULK}s", "--name", "* (S0*", "--yes", *extra]
         m = measure(cmd, env)
         journal = emu.journal()
@@ -322,22 +332,27 @@ def case_bulk(args, emu, runs, label="bulk", extra=()):
         bad = [aid for aid in ids
                if check_write(find_action(before, aid), after[aid], TARGET_BULK)]
         span = (api[-1]["received_us"] - api[0]["received_us"]) / 1e6 if len(api) > 1 else 0
+        # The rate the platform took: requests it answered (a 429 was not processed).
+        taken = [e for e in api if e["status"] != 429]
+        pool = summary.get("token_pool") or {}
         row = {
             "wall": m.wall, "rss": m.rss_kb, "exit": m.code,
             "changed": summary.get("changed", 0), "failed": summary.get("failed", 0),
             "requests": len(api), "per_action": len(api) / max(summary.get("changed", 0), 1),
-            "rate_pct": 100 * len(api) / span * 60 / 3000 if span else 0,
+            "rate_pct": 100 * len(taken) / span * 60 / limit if span else 0,
             "per_10s": per_10s(api),
             "workers": workers(m.err),
-            "busiest": busiest_window(api),
+            "busiest": busiest_window(taken),
             "r429": sum(1 for e in api if e["status"] == 429),
             "wrong": len(bad),
+            "tokens": sum(1 for e in journal if e["path"] == "/oauth/token" and e["status"] == 200),
+            "per_client": 1 if pool.get("per_client") else 0,
         }
         rows.append(row)
         print(f"  {label}: run {i + 1}/{runs}: {row['wall']:.1f} s, "
               f"{row['changed']} changed, {row['failed']} failed, {row['per_action']:.3f} req/action, "
-              f"{row['rate_pct']:.1f} % of the limit, {row['rss'] / 1024:.1f} MiB",
-              file=sys.stderr, flush=True)
+              f"{row['rate_pct']:.1f} % of the limit, {row['r429']} × 429, "
+              f"{row['rss'] / 1024:.1f} MiB", file=sys.stderr, flush=True)
     return {k: median([r[k] for r in rows]) for k in rows[0] if k != "per_10s"}, rows
 
 
@@ -404,7 +419,7 @@ def verdict(ok):
     return "met" if ok else "**not met**"
 
 
-def report(args, single, listing, bulk, far, startup):
+def report(args, single, listing, bulk, far, startup, pool_token=None, pool_client=None):
     lines = []
     add = lines.append
     add("# Benchmark results")
@@ -412,7 +427,7 @@ def report(args, single, listing, bulk, far, startup):
     add(f"Run {datetime.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')} with "
         f"`bench/run.sh` ({args.runs} measured runs per figure, medians; one action: the median "
         f"of {args.single_sets} sets of {args.runs}; bulk: {args.bulk_runs} "
-        f"runs, {args.far_runs} at 150 ms).")
+        f"runs, {args.far_runs} at 150 ms; `--tokens 4`: {args.pool_runs} run per case).")
     add(f"Machine: {machine()}. The machine is shared with other work; figures are medians of "
         "interleaved runs.")
     add("")
@@ -532,6 +547,70 @@ def report(args, single, listing, bulk, far, startup):
             f"{r['wall']:.1f} s, {r['per_action']:.3f} req/action, {r['rate_pct']:.1f} %, "
             f"{fmt_mib(r['rss'])}, {r['workers']} workers" for r in rows) + ".")
         add("")
+    if pool_token or pool_client:
+        add("## Bulk change of 1,000 actions with `--tokens 4`, 300 requests/min per token")
+        add("")
+        add("Emulator: `--latency 20 --rate-limit 300 --actions 1000`, every generated action "
+            "given both templates, with `--rate-limit-scope token` (the limit counts per access "
+            "token) or `--rate-limit-scope client` (it counts per OAuth client: whether the "
+            "platform does either is not published, genesys-api.md U19). Command: `dactl --rate "
+            "300 --tokens 4 timeout set 47s --name '* (S0*' --yes` (the run picks its workers "
+            "from the pool's total rate; default `--verify canary`). The achieved rate counts "
+            "the requests the emulator took (not those it answered with 429), first to last "
+            "request.")
+        add("")
+        add("| figure | limit per token | target | | limit per client | target | |")
+        add("|---|---|---|---|---|---|---|")
+        t = pool_token[0] if pool_token else None
+        c = pool_client[0] if pool_client else None
+
+        def both(label, fmt, t_target, t_ok, c_target, c_ok):
+            tv = fmt(t) if t else "not run"
+            cv = fmt(c) if c else "not run"
+            tv_ok = verdict(t_ok(t)) if t and t_ok else ""
+            cv_ok = verdict(c_ok(c)) if c and c_ok else ""
+            add(f"| {label} | {tv} | {t_target} | {tv_ok} | {cv} | {c_target} | {cv_ok} |")
+
+        both("requests per changed action",
+             lambda b: f"{b['per_action']:.3f} ({b['requests']:.0f} requests, {b['changed']:.0f} changed)",
+             "≤ 3.1", lambda b: b["per_action"] <= 3.1, "≤ 3.1", lambda b: b["per_action"] <= 3.1)
+        both("achieved rate, first to last request",
+             lambda b: f"{b['rate_pct']:.1f} % of {'1,200' if b is t else '300'}/min",
+             "≥ 90 % of 1,200/min", lambda b: b["rate_pct"] >= 90,
+             "≥ 80 % of 300/min", lambda b: b["rate_pct"] >= 80)
+        both("429 responses, whole run", lambda b: f"{b['r429']:.0f}",
+             "0", lambda b: b["r429"] == 0, "≤ 30", lambda b: b["r429"] <= 30)
+        both("tokens taken", lambda b: f"{b['tokens']:.0f}", "", None, "", None)
+        both("fell back to one shared limiter", lambda b: "yes" if b["per_client"] else "no",
+             "", None, "", None)
+        both("busiest 60 s window (requests taken)", lambda b: f"{b['busiest']:.0f}",
+             "≤ 1,200", lambda b: b["busiest"] <= 1200, "≤ 300", lambda b: b["busiest"] <= 300)
+        both("workers", lambda b: f"{b['workers']:.0f}", "", None, "", None)
+        both("failures", lambda b: f"{b['failed']:.0f} (and {b['wrong']:.0f} actions not exactly "
+             "as intended)", "0", lambda b: b["failed"] == 0 and b["wrong"] == 0,
+             "0", lambda b: b["failed"] == 0 and b["wrong"] == 0)
+        both("wall time", lambda b: fmt_s(b["wall"]), "", None, "", None)
+        both("peak RSS", lambda b: fmt_mib(b["rss"]), "≤ 50 MiB", lambda b: b["rss"] <= 50 * 1024,
+             "≤ 50 MiB", lambda b: b["rss"] <= 50 * 1024)
+        add("")
+        for name, res in (("Limit per token", pool_token), ("Limit per client", pool_client)):
+            if not res:
+                continue
+            rows = res[1]
+            add(f"{name}, requests started per 10 s in the first run: "
+                + ", ".join(str(n) for n in rows[0]["per_10s"]) + ". Every run: " + "; ".join(
+                    f"{r['wall']:.1f} s, {r['per_action']:.3f} req/action, {r['rate_pct']:.1f} % "
+                    f"of its limit, {r['r429']} × 429, {r['tokens']} tokens, "
+                    f"{fmt_mib(r['rss'])}" for r in rows) + ".")
+            add("")
+        add("Where the limit counts per token the pool sends with four tokens, each paced at "
+            "300/min by its own limiter, and takes them as its workers need them. Where it "
+            "counts per client the first 429 comes while every token is under its own limit; "
+            "the pool then falls back to one limiter at 300/min seeded with every token's last "
+            "minute, so the requests in flight at that moment are the only ones refused (each "
+            "waited out and re-sent) and the rest of the run goes at the client's limit "
+            "(`crates/genesys-client/src/pool.rs`).")
+        add("")
     if startup:
         add("## Startup (no network)")
         add("")
@@ -543,6 +622,35 @@ def report(args, single, listing, bulk, far, startup):
     return "\n".join(lines)
 
 
+def merge_sections(old, new):
+    """`old` with the `## ` sections of `new` put in place of those with the same title (new
+    ones before the startup section), and `new`'s run line added to the header."""
+    def split(text):
+        parts = text.split("\n## ")
+        head, sections = parts[0], parts[1:]
+        return head, [("## " + p).rstrip("\n") for p in sections]
+
+    old_head, old_secs = split(old)
+    new_head, new_secs = split(new)
+    title = lambda sec: sec.splitlines()[0]
+    titles = {title(x): x for x in new_secs}
+    out, used = [], set()
+    for sec in old_secs:
+        if title(sec) in titles:
+            out.append(titles[title(sec)])
+            used.add(title(sec))
+        else:
+            out.append(sec)
+    fresh = [x for x in new_secs if title(x) not in used]
+    at = next((i for i, x in enumerate(out) if title(x).startswith("## Startup")), len(out))
+    out[at:at] = fresh
+    run_line = next((l for l in new_head.splitlines() if l.startswith("Run ")), "")
+    names = ", ".join(f"“{title(x)[3:]}”" for x in new_secs)
+    head = old_head.rstrip("\n") + "\n" + f"Sections {names}: {run_line[0].lower() + run_line[1:]}" \
+        if run_line and names else old_head.rstrip("\n")
+    return head + "\n\n" + "\n\n".join(out) + "\n"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dactl", required=True, help="the release binary")
@@ -552,8 +660,11 @@ def main():
     ap.add_argument("--bulk-runs", type=int, default=5, help="bulk runs, about a minute each (5)")
     ap.add_argument("--far-runs", type=int, default=3,
                     help="runs of the bulk case at 150 ms latency (3; 0 skips it)")
-    ap.add_argument("--only", default="single,list,bulk,bulk150,startup",
-                    help="comma-separated cases: single, list, bulk, bulk150, startup")
+    ap.add_argument("--pool-runs", type=int, default=1,
+                    help="runs of each --tokens case (1; the per-client one takes ~10 min)")
+    ap.add_argument("--only", default="single,list,bulk,bulk150,pool,poolclient,startup",
+                    help="comma-separated cases: single, list, bulk, bulk150, pool (--tokens 4, "
+                    "limit per token), poolclient (--tokens 4, limit per client), startup")
     ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
     args = ap.parse_args()
     if args.runs < 1 or args.bulk_runs < 1 or args.single_sets < 1:
@@ -601,14 +712,36 @@ def main():
             bulk = result
         else:
             far = result
+    pool_token = pool_client = None
+    for case, scope, limit in (("pool", "token", 1200), ("poolclient", "client", 300)):
+        if case not in only or args.pool_runs < 1:
+            continue
+        print(f"{case}: emulator with {BULK_ACTIONS} actions, 20 ms latency, 300/min per "
+              f"{scope}; dactl --tokens 4", file=sys.stderr)
+        emu = Emulator(args.dactl, "--latency", "20", "--rate-limit", "300",
+                       "--rate-limit-scope", scope, "--actions", str(BULK_ACTIONS))
+        try:
+            result = case_bulk(args, emu, args.pool_runs, case, ("--tokens", "4"),
+                               rate=300, limit=limit)
+        finally:
+            emu.stop()
+        if case == "pool":
+            pool_token = result
+        else:
+            pool_client = result
     if "startup" in only:
         startup = case_startup(args, python)
-    text = report(args, single, listing, bulk, far, startup)
+    text = report(args, single, listing, bulk, far, startup, pool_token, pool_client)
     os.makedirs(os.path.join(HERE, "out"), exist_ok=True)
     with open(os.path.join(HERE, "out", "results.json"), "w") as f:
         json.dump({"single": single, "list": listing, "bulk": bulk, "bulk150": far,
+                   "pool": pool_token, "poolclient": pool_client,
                    "startup": startup}, f, indent=1, default=str)
     print(text)
+    everything = {"single", "list", "bulk", "bulk150", "pool", "poolclient", "startup"}
+    if not everything <= only and os.path.exists(args.out):
+        with open(args.out) as f:
+            text = merge_sections(f.read(), text).rstrip("\n")
     with open(args.out, "w") as f:
         f.write(text + "\n")
     print(f"\nwritten to {os.path.relpath(args.out, ROOT)}", file=sys.stderr)
