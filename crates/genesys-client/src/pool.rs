@@ -18,9 +18,11 @@
 //!   least (lowest slot first among equals). Only when every ready slot would make it wait, and
 //!   no slot is being opened, does it open the next slot: it fetches that slot's token (from the
 //!   [`TokenStore`](crate::TokenStore) first, as slot 0 does) and sends with it. A command that
-//!   stays within one token's burst never takes a second token. A slot whose token cannot be
-//!   fetched is closed again and may be opened later; a 429 from the token endpoint is waited
-//!   out by the request that opens the slot, while the others keep using the ready slots.
+//!   stays within one token's burst never takes a second token. A 429 from the token endpoint
+//!   is waited out by the request that opens the slot, while the others keep using the ready
+//!   slots. A slot other than 0 whose token cannot be fetched at all (retries exhausted) is
+//!   given up for the process and the request goes on with the others: an extra token never
+//!   fails a request that one token would have served.
 //! - *Per token.* A 429 on a slot pauses that slot only (its `Retry-After`): the token's own
 //!   minute is spent, the others' are not.
 //! - *Per client.* The limiters keep every token under its own limit, so a 429 on a token that
@@ -54,6 +56,8 @@ const CLOSED: u8 = 0;
 const OPENING: u8 = 1;
 /// A slot with a token.
 const READY: u8 = 2;
+/// A slot whose token could not be fetched: not used again by this process.
+const GIVEN_UP: u8 = 3;
 
 /// One access token and its limiter.
 pub(crate) struct Slot {
@@ -132,11 +136,12 @@ impl Pool {
         }
     }
 
-    /// Slot `slot`'s token could not be fetched: it may be opened again later.
+    /// Slot `slot`'s token could not be fetched. Slot 0 is asked again by the next request
+    /// (as a one-token client would); any other is given up: the pool goes on without it.
     pub(crate) fn mark_failed(&self, slot: usize) {
         if let Some(s) = self.slots.get(slot) {
             if slot > 0 {
-                s.state.store(CLOSED, Ordering::SeqCst);
+                s.state.store(GIVEN_UP, Ordering::SeqCst);
             }
         }
     }
@@ -167,11 +172,12 @@ impl Pool {
                     }
                 }
                 OPENING => opening = true,
-                _ => {
+                CLOSED => {
                     if closed.is_none() {
                         closed = Some(i);
                     }
                 }
+                _ => {}
             }
         }
         match (best, closed) {
@@ -364,8 +370,11 @@ mod tests {
         assert_eq!(opening.slot, 1);
         assert_eq!(p.acquire().await.slot, 0);
         p.mark_failed(1);
-        // Its token could not be fetched: the next request opens it again.
-        assert_eq!(take(&p).await.slot, 1);
+        // Its token could not be fetched at all: the pool goes on without it.
+        assert_eq!(take(&p).await.slot, 2);
+        for _ in 0..40 {
+            assert_ne!(take(&p).await.slot, 1);
+        }
     }
 
     #[tokio::test]

@@ -545,7 +545,15 @@ impl Inner {
         let mut refreshed = false;
         loop {
             let permit: Permit = self.pool.acquire().await;
-            let token = self.token(permit.slot).await?;
+            let token = match self.token(permit.slot).await {
+                Ok(t) => t,
+                Err(e) if permit.slot > 0 => {
+                    // An extra token of the pool could not be had: go on with the others.
+                    tracing::debug!(token = permit.slot + 1, error = %e, "the pool goes on without this token");
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             let mut headers = HeaderMap::new();
             headers.insert(AUTHORIZATION, token.header.clone());
             headers.insert(ACCEPT, HeaderValue::from_static(accept));

@@ -215,3 +215,39 @@ async fn one_token_by_default_and_a_short_command_takes_one_token_of_a_pool() {
     assert_eq!(c.stats().tokens_taken, 1);
     assert_eq!(genesys_client::ClientOptions::default().tokens, 1);
 }
+
+#[tokio::test]
+async fn an_extra_token_that_cannot_be_had_fails_no_request() {
+    let server = MockServer::start().await;
+    // The first token is issued; every later token request fails (503, retries exhausted).
+    let seen = Arc::new(AtomicUsize::new(0));
+    let s = seen.clone();
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .respond_with(move |_: &Request| {
+            if s.fetch_add(1, Ordering::SeqCst) == 0 {
+                return ResponseTemplate::new(200).set_body_json(json!({
+                    "access_token": "token-1", "token_type": "bearer", "expires_in": 3600
+                }));
+            }
+            ResponseTemplate::new(503)
+        })
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(ACTION_PATH))
+        .respond_with(ResponseTemplate::new(200).set_body_json(action_json("a1")))
+        .mount(&server)
+        .await;
+    let clock = Arc::new(ManualClock::new());
+    let c = pooled_client(&server, clock.clone(), 3, 60);
+    for _ in 0..30 {
+        c.get_action("a1").await.unwrap();
+    }
+    let stats = c.stats();
+    assert_eq!(stats.tokens_taken, 1);
+    // Each extra token was tried once (with its retries), then given up.
+    let asked = token_requests(&server).await;
+    assert_eq!(asked, 1 + 2 * 6, "{asked}");
+    assert_eq!(requests_to(&server, ACTION_PATH).await.len(), 30);
+}
