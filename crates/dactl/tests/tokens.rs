@@ -297,3 +297,39 @@ fn per_client_limit_on_the_emulator_the_pool_falls_back_within_a_bounded_number_
     assert!(generated_timeouts(&h).iter().all(|(_, t)| *t == 47));
     assert!(started.elapsed() < Duration::from_secs(150));
 }
+
+#[test]
+fn a_429_from_the_token_endpoint_is_waited_out_by_a_pooled_run() {
+    let h = Harness::with_config(org(30, Some(120), RateLimitScope::Token));
+    // The second token request (the pool's second token) is refused once for a second.
+    h.emu.set_faults(vec![FaultRule {
+        name: Some("token-429".into()),
+        method: Some("POST".into()),
+        path: "/oauth/token".into(),
+        trigger: Trigger::Nth { n: 2 },
+        action: FaultAction::Status {
+            status: 429,
+            retry_after: Some(1),
+            code: Some("too.many.requests.retry.after".into()),
+            message: None,
+        },
+        times: Some(1),
+    }]);
+    let o = h.run(&[
+        "--rate", "120", "--tokens", "4", "-o", "json", "timeout", "set", "47s", "--name",
+        GENERATED, "--yes",
+    ]);
+    assert_code(&o, 0);
+    let s = summary(&o);
+    assert_eq!(s["changed"], 30, "{s}");
+    assert_eq!(s["failed"], 0);
+    let refused: Vec<_> = h
+        .journal()
+        .into_iter()
+        .filter(|e| e.path == "/oauth/token" && e.status == 429)
+        .collect();
+    assert_eq!(refused.len(), 1);
+    assert!(token_requests(&h) >= 2, "the token was had after the wait");
+    assert_eq!(s["token_pool"]["per_client"], false, "{s}");
+    assert_eq!(api_429s(&h), 0);
+}
