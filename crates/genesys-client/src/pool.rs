@@ -172,11 +172,7 @@ impl Pool {
                     }
                 }
                 OPENING => opening = true,
-                CLOSED => {
-                    if closed.is_none() {
-                        closed = Some(i);
-                    }
-                }
+                CLOSED if closed.is_none() => closed = Some(i),
                 _ => {}
             }
         }

@@ -53,17 +53,17 @@ mod tests {
     #[test]
     fn defaults_and_strict_parsing() {
         assert_eq!(Realism::default().rate_limit_scope, RateLimitScope::Token);
-        assert_eq!(Realism::from_json("{}").unwrap(), Realism::default());
+        assert_eq!(Realism::from_json("{}").expect("parse"), Realism::default());
         assert_eq!(
             Realism::from_json(r#"{"rate_limit_scope":"client"}"#)
-                .unwrap()
+                .expect("parse")
                 .rate_limit_scope,
             RateLimitScope::Client
         );
         assert!(Realism::from_json(r#"{"rate_limit_scope":"org"}"#).is_err());
         assert!(Realism::from_json(r#"{"rate_limit_scop":"client"}"#).is_err());
         assert_eq!(
-            serde_json::to_value(Realism::default()).unwrap(),
+            serde_json::to_value(Realism::default()).expect("json"),
             serde_json::json!({"rate_limit_scope": "token"})
         );
     }
