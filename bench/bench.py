@@ -622,9 +622,10 @@ def report(args, single, listing, bulk, far, startup, pool_token=None, pool_clie
     return "\n".join(lines)
 
 
-def merge_sections(old, new):
+def merge_sections(old, new, when):
     """`old` with the `## ` sections of `new` put in place of those with the same title (new
-    ones before the startup section), and `new`'s run line added to the header."""
+    ones before the startup section), and a line saying `when` they were run added to the
+    header."""
     def split(text):
         parts = text.split("\n## ")
         head, sections = parts[0], parts[1:]
@@ -644,10 +645,10 @@ def merge_sections(old, new):
     fresh = [x for x in new_secs if title(x) not in used]
     at = next((i for i, x in enumerate(out) if title(x).startswith("## Startup")), len(out))
     out[at:at] = fresh
-    run_line = next((l for l in new_head.splitlines() if l.startswith("Run ")), "")
     names = ", ".join(f"“{title(x)[3:]}”" for x in new_secs)
-    head = old_head.rstrip("\n") + "\n" + f"Sections {names}: {run_line[0].lower() + run_line[1:]}" \
-        if run_line and names else old_head.rstrip("\n")
+    head = old_head.rstrip("\n")
+    if names:
+        head += f"\n{names}: {when}"
     return head + "\n\n" + "\n\n".join(out) + "\n"
 
 
@@ -741,7 +742,10 @@ def main():
     everything = {"single", "list", "bulk", "bulk150", "pool", "poolclient", "startup"}
     if not everything <= only and os.path.exists(args.out):
         with open(args.out) as f:
-            text = merge_sections(f.read(), text).rstrip("\n")
+            when = (f"run {datetime.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')} "
+                    f"with `bench/run.sh --only {args.only}` ({args.pool_runs} run of each "
+                    "`--tokens` case).")
+            text = merge_sections(f.read(), text, when).rstrip("\n")
     with open(args.out, "w") as f:
         f.write(text + "\n")
     print(f"\nwritten to {os.path.relpath(args.out, ROOT)}", file=sys.stderr)
