@@ -648,7 +648,9 @@ def merge_sections(old, new, when):
     names = ", ".join(f"“{title(x)[3:]}”" for x in new_secs)
     head = old_head.rstrip("\n")
     if names:
-        head += f"\n{names}: {when}"
+        # The line of an earlier partial run of the same sections is replaced.
+        kept = [l for l in head.splitlines() if not l.startswith(f"{names}:")]
+        head = "\n".join(kept) + f"\n{names}: {when}"
     return head + "\n\n" + "\n\n".join(out) + "\n"
 
 
