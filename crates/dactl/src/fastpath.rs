@@ -70,6 +70,8 @@ impl App {
     ) -> anyhow::Result<(Vec<Action>, HashSet<String>)> {
         let q = sel.server_query();
         let client = &session.client;
+        // Alongside the first read: the integrations that tell function actions apart.
+        session.integrations.start(client);
         let writes = |a: &Action| {
             !dry_run && actions::kind(a).refusal().is_none() && explicit_timeout(a) != target
         };
