@@ -344,7 +344,9 @@ impl App {
         sel: &Selectors,
     ) -> anyhow::Result<(Vec<Action>, HashSet<String>)> {
         let client = &session.client;
-        // Alongside the actions: the integrations that tell function data actions apart.
+        // Alongside the actions: the integrations that tell function data actions apart
+        // (started once the token is there, so that refused credentials are tried once).
+        client.authenticate().await?;
         session.integrations.start(client);
         let q = sel.server_query();
         let dq = ListQuery {

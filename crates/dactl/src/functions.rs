@@ -185,7 +185,9 @@ fn function_ids(list: Vec<Integration>) -> HashSet<String> {
 }
 
 impl IntegrationsPrefetch {
-    /// Start the listing in the background, unless it was started already.
+    /// Start the listing in the background, unless it was started already. Call it once the
+    /// client has its token: a task started before would fetch a token of its own when the
+    /// caller's attempt fails, and try refused credentials twice.
     pub fn start(&self, client: &Client) {
         let Ok(mut state) = self.state.try_lock() else {
             return;
