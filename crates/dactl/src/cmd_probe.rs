@@ -530,7 +530,7 @@ fn too_tight_advice(r: &ProbeRecord) -> String {
             "the function's own timeout of {f} s is too tight for this backend; raising the action's timeout does not help (dactl does not change function settings)"
         ),
         _ => format!(
-            "the timeout of {effective} s is too tight for this backend at times; raise it (e.g. `dactl timeout set 60s {}`) and probe again",
+            "the timeout of {effective} s is too tight for this backend; raise it (e.g. `dactl timeout set 60s {}`) and probe again",
             r.action_id
         ),
     }
