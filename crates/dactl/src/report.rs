@@ -409,7 +409,7 @@ fn action_rows(out: &mut String, actions: &[&ReportAction]) {
             esc(a.kind.as_str()),
             esc(&match a.function_timeout {
                 Some(f) if f < a.timeout.unwrap_or(DEFAULT_TIMEOUT) =>
-                    format!("{} (function stops at {f})", describe(a.timeout)),
+                    format!("{} (function stops at {f} s)", describe(a.timeout)),
                 _ => describe(a.timeout),
             }),
             esc(&a.id)
