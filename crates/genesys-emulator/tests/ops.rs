@@ -396,6 +396,41 @@ async fn admin_endpoints_on_loopback() {
     )
     .await;
     missing.assert_error(404, "not.found");
+
+    // Realism settings, per org, as data.
+    let r = into_resp(http.get(admin("/realism")).send().await.expect("send")).await;
+    assert_eq!(r.json(), json!({"test_timeout": "body"}));
+    let r = into_resp(
+        http.put(admin("/realism"))
+            .json(&json!({"test_timeout": "http408"}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        env.emu.realism(None).map(|r| r.test_timeout),
+        Some(genesys_emulator::TestTimeout::Http408)
+    );
+    let bad = into_resp(
+        http.put(admin("/realism"))
+            .json(&json!({"test_timeout": "http500"}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    bad.assert_error(400, "bad.request");
+    let nobody = into_resp(
+        http.put(admin("/realism?clientId=nobody"))
+            .json(&json!({}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    nobody.assert_error(404, "not.found");
 }
 
 #[tokio::test]
