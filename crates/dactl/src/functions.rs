@@ -129,7 +129,13 @@ impl Functions {
             };
             r.kind = self.kind(a);
             r.function_timeout_seconds = self.function_timeout(a);
-            r.effective_timeout_seconds = Some(self.effective(a, r.new_timeout));
+            // What will stop the action after the run: a skipped action keeps its timeout.
+            let after = if r.verdict == crate::runs::Verdict::Skip {
+                r.old_timeout
+            } else {
+                r.new_timeout
+            };
+            r.effective_timeout_seconds = Some(self.effective(a, after));
             let note = r
                 .function_timeout_seconds
                 .filter(|_| r.verdict == crate::runs::Verdict::Change)
