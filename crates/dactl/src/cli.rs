@@ -12,8 +12,8 @@ Examples:
   dactl --sandbox list                              try everything on the built-in sandbox org
   dactl auth check                                  can these credentials read and change actions?
   dactl list --category Orders                      actions, their timeouts, kind and draft flag
-  dactl timeout set 45s --name 'Salesforce*' --dry-run
-  dactl timeout set 45s --name 'Salesforce*' --yes  canary first, then the rest at the rate limit
+  dactl timeout set 45s --name 'Get Queue*' --dry-run
+  dactl timeout set 45s --name 'Get Queue*' --yes   canary first, then the rest at the rate limit
   dactl undo last --yes                             put back what the last run changed
   dactl plan -f timeouts.toml --detailed-exitcode   timeouts as code; exit 2 when the org drifted
 
@@ -103,7 +103,7 @@ pub struct SelectorArgs {
     /// An action id (repeatable)
     #[arg(long = "id", value_name = "ID")]
     pub ids: Vec<String>,
-    /// Action name glob, case-insensitive: `Salesforce*`, `*Lookup?`
+    /// Action name glob, case-insensitive: `Get*`, `*Order Status`
     #[arg(long, value_name = "GLOB")]
     pub name: Option<String>,
     /// Category name (exact, case-insensitive)
@@ -127,12 +127,15 @@ pub enum Command {
     /// List actions with their effective timeout, kind and draft flag
     #[command(after_help = "\
 A timeout shown as `60s (default)` is unset: the platform default applies. KIND is `regular`,
-`function`, `builtin` (read-only) or `custom-auth` (a timeout is invalid on it). DRAFT `yes`
-means an unpublished draft exists; publishing it later would bring its own timeout back.
+`function`, `builtin` (read-only) or `custom-auth` (a timeout is invalid on it); a function data
+action is one of an integration of type `function-data-actions`. EFFECTIVE is what stops the
+action: its timeout, and for a function data action at most its function's own (1-15 s,
+`10 (function)`). DRAFT `yes` means an unpublished draft exists; publishing it later would
+bring its own timeout back.
 
 Examples:
   dactl list
-  dactl list --name 'Salesforce*' --category CRM
+  dactl list --name 'Get*' --category Orders
   dactl list --all -o csv > timeouts.csv
   dactl list -o json | jq '.[] | select(.timeout_seconds == null) | .name'")]
     List {
@@ -358,9 +361,12 @@ pub enum AuthCommand {
     /// Get a token, list one action (view permission) and probe the edit permission; changes nothing
     #[command(after_help = "\
 The edit permission is probed with GET /api/v2/integrations/actions/{id}/draft/validation, a
-read that the API guards with integrations:action:edit: 403 means the permission is missing, any
-other answer means it is granted. Nothing is written. A missing permission is named, with a
-hint, and the exit code is 4.
+read that the API guards with integrations:action:edit, on an action with an open draft when
+there is one: 403 means missing, 200 granted; any other answer is `unknown`. Optional rows
+follow for integrations:action:execute (probe), architect:dependencyTracking:view (flows),
+integrations:integration:view and integrations:actionFunction:view (function data actions).
+Nothing is written. A missing required permission is named, with a hint, and the exit code is
+4; a missing optional one is named with what it disables.
 
 Examples:
   dactl auth check
@@ -481,8 +487,8 @@ action asks for confirmation on a terminal and needs --yes elsewhere.
 Examples:
   dactl timeout set 45s \"Lookup Order Status\"
   dactl timeout set 20 --category Orders --dry-run
-  dactl timeout set 1m --name 'Salesforce*' --yes --also-draft
-  dactl list --name 'Zendesk*' -o json | jq -r '.[].id' | dactl timeout set 30s --from-file - --yes")]
+  dactl timeout set 1m --name 'Get Queue*' --yes --also-draft
+  dactl list --name 'Search*' -o json | jq -r '.[].id' | dactl timeout set 30s --from-file - --yes")]
     Set {
         /// New timeout, 1 to 60 seconds
         duration: String,

@@ -11,7 +11,9 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use genesys_emulator::{Config, FaultAction, FaultRule, RateLimitScope, Realism, Trigger};
+use genesys_emulator::{
+    Config, FaultAction, FaultRule, OrgCredentials, RateLimitScope, Realism, Trigger,
+};
 use serde_json::Value;
 
 const GENERATED: &str = "* (S0*";
@@ -20,9 +22,13 @@ fn org(actions: usize, rate: Option<u32>, scope: RateLimitScope) -> Config {
     Config {
         synthetic_actions: actions,
         rate_limit_per_minute: rate,
-        realism: Realism {
-            rate_limit_scope: scope,
-        },
+        orgs: vec![OrgCredentials {
+            realism: Realism {
+                rate_limit_scope: scope,
+                ..Realism::default()
+            },
+            ..OrgCredentials::default()
+        }],
         ..Config::default()
     }
 }

@@ -10,8 +10,8 @@
 //! | `DELETE /__emulator/requests` | clear the journal (204) |
 //! | `GET /__emulator/state[?clientId=ID]` | an org's state document (default org without `clientId`) |
 //! | `PUT /__emulator/state` | load a state document into the default org (204) |
-//! | `GET /__emulator/realism[?clientId=ID]` | an org's realism settings (see [`crate::realism`]) |
-//! | `PUT /__emulator/realism[?clientId=ID]` | replace them (omitted keys take their default) |
+//! | `GET /__emulator/realism[?clientId=ID]` | an org's realism settings (see `realism`) |
+//! | `PUT /__emulator/realism[?clientId=ID]` | replace them (`{"test_timeout": "http504", "rate_limit_scope": "client"}`; omitted keys take their default) |
 //!
 //! They need no token and are not journaled; a peer that is not on loopback gets 403 (the
 //! request pipeline checks the `ConnectInfo` peer before routing here).
@@ -57,16 +57,16 @@ fn no_such_org(id: Option<&str>) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "not.found",
-        format!("no org has client id [{}]", id.unwrap_or_default()),
+        format!("no org has client id [{}]", id.unwrap_or("")),
     )
 }
 
 async fn get_realism(State(emu): State<Emulator>, RawQuery(q): RawQuery) -> ApiResult<Json<Value>> {
     let id = client_id_param(q.as_deref());
-    let realism = emu
+    let r = emu
         .realism(id.as_deref())
         .ok_or_else(|| no_such_org(id.as_deref()))?;
-    Ok(Json(serde_json::to_value(realism).unwrap_or(Value::Null)))
+    Ok(Json(serde_json::to_value(r).unwrap_or(Value::Null)))
 }
 
 async fn put_realism(
@@ -74,15 +74,13 @@ async fn put_realism(
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let id = client_id_param(q.as_deref());
-    let text = std::str::from_utf8(&body)
-        .map_err(|_| ApiError::bad_request("the body must be UTF-8 JSON"))?;
-    let realism = crate::realism::Realism::from_json(text)
+    let r: crate::Realism = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid realism settings: {e}")))?;
-    if !emu.set_realism(id.as_deref(), realism.clone()) {
+    let id = client_id_param(q.as_deref());
+    if !emu.set_realism(id.as_deref(), r) {
         return Err(no_such_org(id.as_deref()));
     }
-    Ok(Json(serde_json::to_value(realism).unwrap_or(Value::Null)))
+    Ok(Json(serde_json::to_value(r).unwrap_or(Value::Null)))
 }
 
 async fn get_faults(State(emu): State<Emulator>) -> Json<Value> {

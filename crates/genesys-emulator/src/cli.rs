@@ -38,9 +38,9 @@ pub struct ServeArgs {
     #[arg(long)]
     pub rate_limit: Option<u32>,
     /// Whose requests the rate limit counts together: each access token's (`token`) or all
-    /// tokens of the OAuth client (`client`); the platform does not say (realism setting).
-    #[arg(long, value_enum, default_value_t = crate::realism::RateLimitScope::Token, value_name = "SCOPE")]
-    pub rate_limit_scope: crate::realism::RateLimitScope,
+    /// tokens of the OAuth client (`client`); the platform does not say (U19).
+    #[arg(long, value_enum, default_value_t = crate::RateLimitScope::Token, value_name = "SCOPE")]
+    pub rate_limit_scope: crate::RateLimitScope,
     /// Access-token lifetime in seconds.
     #[arg(long, default_value_t = 86_400)]
     pub token_ttl: u64,
@@ -60,6 +60,10 @@ pub struct ServeArgs {
     /// `integrations:action:view`); absent: every permission. Others get the platform's 403.
     #[arg(long = "permission", value_name = "PERM")]
     pub permissions: Vec<String>,
+    /// How a test execution whose remote call timed out is answered: `body` (HTTP 200, the
+    /// timeout in the result), `http504` or `http408` (the platform does not say; U18).
+    #[arg(long, default_value = "body", value_name = "HOW")]
+    pub test_timeout: crate::TestTimeout,
 }
 
 impl Default for ServeArgs {
@@ -74,13 +78,14 @@ impl Default for ServeArgs {
             seed: 42,
             latency: 0,
             rate_limit: None,
-            rate_limit_scope: crate::realism::RateLimitScope::Token,
+            rate_limit_scope: crate::RateLimitScope::Token,
             token_ttl: 86_400,
             faults: None,
             max_page_size: crate::DEFAULT_MAX_PAGE_SIZE,
             time_scale: 1.0,
             jitter: 0.0,
             permissions: Vec::new(),
+            test_timeout: crate::TestTimeout::default(),
         }
     }
 }
@@ -116,13 +121,14 @@ impl ServeArgs {
                 client_secret: self.client_secret.clone(),
                 name: DEFAULT_ORG_NAME.to_owned(),
                 permissions: (!self.permissions.is_empty()).then(|| self.permissions.clone()),
+                realism: crate::Realism {
+                    test_timeout: self.test_timeout,
+                    rate_limit_scope: self.rate_limit_scope,
+                },
             }],
             faults,
             execution_time_scale: self.time_scale,
             execution_jitter: self.jitter,
-            realism: crate::realism::Realism {
-                rate_limit_scope: self.rate_limit_scope,
-            },
         })
     }
 }
@@ -167,19 +173,20 @@ mod tests {
         assert_eq!(c.token_ttl, Duration::from_secs(60));
         assert_eq!(c.orgs[0].client_id, "a");
         assert_eq!(c.execution_time_scale, 0.5);
+        assert_eq!(c.orgs[0].realism.test_timeout, crate::TestTimeout::Body);
+        let t = Cli::try_parse_from(["x", "--test-timeout", "http504"]).expect("parse");
+        let c = t.serve.to_config().expect("config");
+        assert_eq!(c.orgs[0].realism.test_timeout, crate::TestTimeout::Http504);
+        assert!(Cli::try_parse_from(["x", "--test-timeout", "http500"]).is_err());
         assert_eq!(
-            c.realism.rate_limit_scope,
-            crate::realism::RateLimitScope::Token
+            c.orgs[0].realism.rate_limit_scope,
+            crate::RateLimitScope::Token
         );
-        let scoped = Cli::try_parse_from(["x", "--rate-limit-scope", "client"]).expect("parse");
+        let s = Cli::try_parse_from(["x", "--rate-limit-scope", "client"]).expect("parse");
+        let sc = s.serve.to_config().expect("config");
         assert_eq!(
-            scoped
-                .serve
-                .to_config()
-                .expect("config")
-                .realism
-                .rate_limit_scope,
-            crate::realism::RateLimitScope::Client
+            sc.orgs[0].realism.rate_limit_scope,
+            crate::RateLimitScope::Client
         );
         assert!(Cli::try_parse_from(["x", "--rate-limit-scope", "org"]).is_err());
         let d = Cli::try_parse_from(["x", "--rate-limit", "0"]).expect("parse");

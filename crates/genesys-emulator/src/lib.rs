@@ -29,6 +29,7 @@ mod auth;
 pub mod cli;
 mod error;
 mod faults;
+mod integrations;
 mod jitter;
 mod ops;
 mod perms;
@@ -50,7 +51,7 @@ pub use crate::faults::{
     load_faults, parse_faults_json, parse_faults_toml, path_matches, EditField, FaultAction,
     FaultRule, Trigger,
 };
-pub use crate::realism::{RateLimitScope, Realism};
+pub use crate::realism::{RateLimitScope, Realism, TestTimeout};
 pub use crate::server::Running;
 
 use crate::auth::Tokens;
@@ -77,7 +78,7 @@ pub struct Config {
     pub synthetic_actions: usize,
     /// Added to every API request (not to admin endpoints).
     pub latency: Duration,
-    /// Requests per minute per token (or per client, see [`Realism::rate_limit_scope`]);
+    /// Requests per minute per token (or per client: [`Realism::rate_limit_scope`]);
     /// `None` = unlimited.
     pub rate_limit_per_minute: Option<u32>,
     /// Lifetime of an access token (86,400 s).
@@ -93,9 +94,6 @@ pub struct Config {
     /// Run-to-run variation of test/execute latency: σ of a log-normal factor (0 = exact;
     /// see the `jitter` module).
     pub execution_jitter: f64,
-    /// Every org's realism settings at start (see [`realism`]; each org's can be changed later
-    /// with [`Emulator::set_realism`] or the admin endpoint).
-    pub realism: Realism,
 }
 
 impl Default for Config {
@@ -111,7 +109,6 @@ impl Default for Config {
             faults: Vec::new(),
             execution_time_scale: 1.0,
             execution_jitter: 0.0,
-            realism: Realism::default(),
         }
     }
 }
@@ -126,6 +123,8 @@ pub struct OrgCredentials {
     /// only those listed (`*` matches a segment), so that tests can simulate a client missing
     /// `integrations:action:edit` and get the platform's 403 `missing.permissions`.
     pub permissions: Option<Vec<String>>,
+    /// How this org answers where the platform's contract is silent (see [`Realism`]).
+    pub realism: Realism,
 }
 
 impl Default for OrgCredentials {
@@ -135,6 +134,7 @@ impl Default for OrgCredentials {
             client_secret: DEFAULT_CLIENT_SECRET.to_owned(),
             name: DEFAULT_ORG_NAME.to_owned(),
             permissions: None,
+            realism: Realism::default(),
         }
     }
 }
@@ -172,22 +172,21 @@ pub(crate) struct Org {
     seeded: OrgData,
     /// Architect's dependency index (which flows use which action), built from the seed.
     pub flows: architect::FlowIndex,
-    /// How this org's platform answers where the contract is silent.
-    pub realism: RwLock<Realism>,
+    /// The realism settings in force (from [`OrgCredentials::realism`], changeable at run time).
+    realism: RwLock<Realism>,
 }
 
 impl Org {
+    /// The realism settings in force.
+    pub fn realism(&self) -> Realism {
+        *self.realism.read().unwrap_or_else(|e| e.into_inner())
+    }
+
     pub fn read(&self) -> RwLockReadGuard<'_, OrgData> {
         self.data.read().unwrap_or_else(|e| e.into_inner())
     }
     pub fn write(&self) -> RwLockWriteGuard<'_, OrgData> {
         self.data.write().unwrap_or_else(|e| e.into_inner())
-    }
-    pub fn realism(&self) -> Realism {
-        self.realism
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
     }
 }
 
@@ -236,7 +235,7 @@ impl Emulator {
                 data: RwLock::new(seeded.clone()),
                 seeded: seeded.clone(),
                 flows: flows.clone(),
-                realism: RwLock::new(config.realism.clone()),
+                realism: RwLock::new(creds.realism),
             })
             .collect();
         let faults = FaultPlan::new(config.faults.clone());
@@ -302,16 +301,37 @@ impl Emulator {
         Ok(())
     }
 
-    /// Back to the seeded state (every org); clears the journal and the faults, and puts every
-    /// org's realism settings back to the configuration's. Tokens stay valid.
+    /// Back to the seeded state (every org); clears the journal and the faults. Tokens stay valid.
     pub fn reset(&self) {
         for org in &self.inner.orgs {
             *org.write() = org.seeded.clone();
-            *org.realism.write().unwrap_or_else(|e| e.into_inner()) =
-                self.inner.config.realism.clone();
         }
         self.clear_journal();
         self.set_faults(Vec::new());
+    }
+
+    /// The realism settings of the org of `client_id` (the default org for `None`).
+    pub fn realism(&self, client_id: Option<&str>) -> Option<Realism> {
+        self.org_by_client(client_id).map(Org::realism)
+    }
+
+    /// Replaces the realism settings of the org of `client_id` (the default org for `None`);
+    /// false when there is no such org.
+    pub fn set_realism(&self, client_id: Option<&str>, realism: Realism) -> bool {
+        match self.org_by_client(client_id) {
+            Some(org) => {
+                *org.realism.write().unwrap_or_else(|e| e.into_inner()) = realism;
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn org_by_client(&self, client_id: Option<&str>) -> Option<&Org> {
+        match client_id {
+            None => self.inner.orgs.first(),
+            Some(id) => self.inner.orgs.iter().find(|o| o.creds.client_id == id),
+        }
     }
 
     /// Every API request received, in order (not the admin endpoints).
@@ -332,31 +352,6 @@ impl Emulator {
     /// The current fault rules.
     pub fn faults(&self) -> Vec<FaultRule> {
         lock(&self.inner.faults).rules()
-    }
-
-    /// The realism settings of the org of `client_id` (the default org for `None`); `None` when
-    /// no org has that client id.
-    pub fn realism(&self, client_id: Option<&str>) -> Option<Realism> {
-        self.org_by_client(client_id).map(Org::realism)
-    }
-
-    /// Replace the realism settings of the org of `client_id` (the default org for `None`);
-    /// false when no org has that client id.
-    pub fn set_realism(&self, client_id: Option<&str>, realism: Realism) -> bool {
-        match self.org_by_client(client_id) {
-            Some(org) => {
-                *org.realism.write().unwrap_or_else(|e| e.into_inner()) = realism;
-                true
-            }
-            None => false,
-        }
-    }
-
-    fn org_by_client(&self, client_id: Option<&str>) -> Option<&Org> {
-        match client_id {
-            None => self.inner.orgs.first(),
-            Some(id) => self.inner.orgs.iter().find(|o| o.creds.client_id == id),
-        }
     }
 
     /// Every access token the emulator has issued (expired ones included, until they are

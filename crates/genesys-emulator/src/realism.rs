@@ -1,49 +1,87 @@
-//! Realism settings: how the emulator answers where the platform's contract is silent
-//! (genesys-api.md §7), as data, per org.
+//! Realism settings: for each answer the platform may give where its contract is silent, which
+//! one an org of the emulator gives (genesys-api.md §7). They are data, like the faults: set
+//! per org in [`OrgCredentials::realism`](crate::OrgCredentials), with a flag of `serve`, or at
+//! run time through `PUT /__emulator/realism[?clientId=ID]`.
 //!
-//! [`Config::realism`](crate::Config::realism) is every org's setting at start; an org's own
-//! can be read and replaced at run time with the admin endpoint `/__emulator/realism`
-//! (`?clientId=ID` picks the org; the default org without it), so that one emulator can serve a
-//! test under the default and under the pessimistic answer. Each field has the answer the
-//! emulator gave before it existed as its default; unknown keys are refused, and omitted keys
-//! keep their default. Serialized form (JSON, or TOML through the same names):
+//! | setting | values | default | open question |
+//! |---|---|---|---|
+//! | `test_timeout` | `body`, `http504`, `http408` | `body` | U18: how `/test` reports that the remote call ran past the timeout |
+//! | `rate_limit_scope` | `token`, `client` | `token` | U19: whether the limit of `--rate-limit` requests a minute counts per access token or per OAuth client |
 //!
-//! ```json
-//! {"rate_limit_scope": "client"}
-//! ```
+//! `body` answers a timed-out test with HTTP 200 and a failed `TestExecutionResult` whose
+//! `error` is a 504 `request.timeout` `ErrorBody`; `http504` answers the test call itself with
+//! HTTP 504 `request.timeout`; `http408` with HTTP 408 `client.timeout`. A client must treat
+//! all three as a timed-out execution.
 //!
-//! | field | unknown | values |
-//! |---|---|---|
-//! | `rate_limit_scope` | U19: does the limit of `--rate-limit` requests a minute count per access token or per OAuth client? | `token` (default): each token has its own window; `client`: every token of the client shares one |
+//! `token` gives each access token its own window of the rate limit; `client` one window for all
+//! the tokens of an OAuth client, so that more tokens bring no more requests. A client with a
+//! pool of tokens must gain under the first and lose nothing under the second.
 
 use serde::{Deserialize, Serialize};
 
-/// The realism settings of one org (see the module documentation).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Realism {
-    /// Whose requests the rate limit counts together (U19).
-    pub rate_limit_scope: RateLimitScope,
+/// How a test execution whose remote call timed out is answered (U18).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TestTimeout {
+    /// HTTP 200, `success: false`, the timeout in the result's `error`.
+    #[default]
+    Body,
+    /// HTTP 504 `request.timeout` for the test call.
+    Http504,
+    /// HTTP 408 `client.timeout` for the test call.
+    Http408,
 }
 
-/// Whose requests the rate limit counts together (genesys-api.md U19: the limit is named
+impl TestTimeout {
+    /// Every value, in the order of the table above.
+    pub const ALL: [TestTimeout; 3] = [
+        TestTimeout::Body,
+        TestTimeout::Http504,
+        TestTimeout::Http408,
+    ];
+
+    /// The setting's name on the command line and in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TestTimeout::Body => "body",
+            TestTimeout::Http504 => "http504",
+            TestTimeout::Http408 => "http408",
+        }
+    }
+}
+
+impl std::str::FromStr for TestTimeout {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        TestTimeout::ALL
+            .into_iter()
+            .find(|t| t.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| format!("`{s}` is not one of body, http504, http408"))
+    }
+}
+
+/// Whose requests the rate limit counts together (U19: the limit is named
 /// `client.credentials.token.rate.per.minute`, and whether it counts per token or per OAuth
 /// client is not published).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum RateLimitScope {
-    /// Each access token has its own window (the emulator's behaviour before the setting).
+    /// Each access token has its own window.
     #[default]
     Token,
     /// Every token of one OAuth client shares one window: more tokens bring no more requests.
     Client,
 }
 
-impl Realism {
-    /// Parse a JSON document of realism settings.
-    pub fn from_json(text: &str) -> Result<Realism, String> {
-        serde_json::from_str(text).map_err(|e| e.to_string())
-    }
+/// The realism settings of one org.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Realism {
+    /// How a timed-out test execution is answered.
+    pub test_timeout: TestTimeout,
+    /// Whose requests the rate limit counts together (U19).
+    pub rate_limit_scope: RateLimitScope,
 }
 
 #[cfg(test)]
@@ -51,20 +89,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn defaults_and_strict_parsing() {
-        assert_eq!(Realism::default().rate_limit_scope, RateLimitScope::Token);
-        assert_eq!(Realism::from_json("{}").expect("parse"), Realism::default());
+    fn names_round_trip() {
+        for t in TestTimeout::ALL {
+            assert_eq!(t.as_str().parse::<TestTimeout>(), Ok(t));
+            assert_eq!(
+                serde_json::to_value(t).expect("json"),
+                serde_json::json!(t.as_str())
+            );
+        }
+        assert!("http500".parse::<TestTimeout>().is_err());
+        let r: Realism = serde_json::from_str(r#"{"test_timeout": "http408"}"#).expect("json");
+        assert_eq!(r.test_timeout, TestTimeout::Http408);
         assert_eq!(
-            Realism::from_json(r#"{"rate_limit_scope":"client"}"#)
-                .expect("parse")
-                .rate_limit_scope,
-            RateLimitScope::Client
+            serde_json::from_str::<Realism>("{}").expect("json"),
+            Realism::default()
         );
-        assert!(Realism::from_json(r#"{"rate_limit_scope":"org"}"#).is_err());
-        assert!(Realism::from_json(r#"{"rate_limit_scop":"client"}"#).is_err());
+        assert!(serde_json::from_str::<Realism>(r#"{"nope": 1}"#).is_err());
+    }
+
+    #[test]
+    fn the_rate_limit_scope_is_token_unless_set() {
+        assert_eq!(Realism::default().rate_limit_scope, RateLimitScope::Token);
+        let r: Realism = serde_json::from_str(r#"{"rate_limit_scope": "client"}"#).expect("json");
+        assert_eq!(r.rate_limit_scope, RateLimitScope::Client);
+        assert_eq!(r.test_timeout, TestTimeout::Body);
+        assert!(serde_json::from_str::<Realism>(r#"{"rate_limit_scope": "org"}"#).is_err());
         assert_eq!(
-            serde_json::to_value(Realism::default()).expect("json"),
-            serde_json::json!({"rate_limit_scope": "token"})
+            serde_json::to_value(Realism::default()).expect("json")["rate_limit_scope"],
+            "token"
         );
     }
 }
