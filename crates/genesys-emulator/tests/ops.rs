@@ -399,7 +399,10 @@ async fn admin_endpoints_on_loopback() {
 
     // Realism settings, per org, as data.
     let r = into_resp(http.get(admin("/realism")).send().await.expect("send")).await;
-    assert_eq!(r.json(), json!({"test_timeout": "body"}));
+    assert_eq!(
+        r.json(),
+        json!({"test_timeout": "body", "rate_limit_scope": "token"})
+    );
     let r = into_resp(
         http.put(admin("/realism"))
             .json(&json!({"test_timeout": "http408"}))
