@@ -61,7 +61,10 @@ pub struct GlobalArgs {
     /// Output format on stdout: a table, one JSON document, CSV with a header, or one JSON
     /// object a line (field names: docs/output.md)
     #[arg(short = 'o', long, global = true, value_enum, value_name = "FORMAT")]
-    pub output: Option<Format>,
+    pub output: Option<OutputArg>,
+    /// Tables show every column and row, however wide (the same as `-o wide`)
+    #[arg(long, global = true)]
+    pub wide: bool,
     /// Do not ask for confirmation (needed for a write of several actions when not on a terminal)
     #[arg(short = 'y', long, global = true)]
     pub yes: bool,
@@ -89,6 +92,33 @@ pub struct GlobalArgs {
     /// No progress bar (it is also hidden when stderr is not a terminal, and by --quiet)
     #[arg(long, global = true)]
     pub no_progress: bool,
+}
+
+/// `-o`: the output formats, plus `wide` (a table with nothing left out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputArg {
+    /// A human table, fitted to the terminal
+    Table,
+    /// A table with every column and row, however wide (the same as `--wide`)
+    Wide,
+    /// One JSON document
+    Json,
+    /// CSV with a header line
+    Csv,
+    /// One JSON object a line
+    Ndjson,
+}
+
+impl OutputArg {
+    /// The format commands render (`wide` is a table).
+    pub fn format(self) -> Format {
+        match self {
+            OutputArg::Table | OutputArg::Wide => Format::Table,
+            OutputArg::Json => Format::Json,
+            OutputArg::Csv => Format::Csv,
+            OutputArg::Ndjson => Format::Ndjson,
+        }
+    }
 }
 
 /// Which actions to act on; combined with AND.

@@ -197,7 +197,10 @@ impl App {
             self.say(&format!("no changes: the org matches `{}`", policy.file));
             return Ok(Exit::Ok);
         }
-        self.say(&format!("apply with: dactl apply -f {}", policy.file));
+        self.say(&format!(
+            "apply with: {}",
+            self.next_step(&["apply", "-f", &file.display().to_string()])
+        ));
         Ok(if detailed_exitcode {
             Exit::Usage
         } else {

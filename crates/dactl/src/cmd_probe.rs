@@ -461,8 +461,8 @@ impl App {
                     }
                     if Some(rec) != r.timeout_seconds {
                         self.say(&format!(
-                            "apply it with: dactl timeout set {rec}s {}",
-                            r.action_id
+                            "apply it with: {}",
+                            self.next_step(&["timeout", "set", &format!("{rec}s"), &r.action_id])
                         ));
                     } else {
                         self.say("the current timeout already matches the recommendation");
