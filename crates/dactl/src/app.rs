@@ -192,7 +192,15 @@ pub async fn run(
             file,
             detailed_exitcode,
             show_flows,
-        } => app.plan_policy(&file, detailed_exitcode, show_flows).await,
+        } => match app.plan_policy(&file, detailed_exitcode, show_flows).await {
+            // Terraform's contract: 2 means changes, so every error is 1 (rendered here, with
+            // the one renderer, since the binary would map it to its own code).
+            Err(e) if detailed_exitcode => {
+                eprint!("{}", crate::error::render(&e));
+                Ok(Exit::Failed)
+            }
+            r => r,
+        },
         Command::Apply {
             file,
             also_draft,
@@ -376,6 +384,11 @@ impl App {
         let sel = self.selectors(Vec::new(), s)?;
         let session = self.session().await?;
         let (actions_, drafts) = self.load(&session, &sel).await?;
+        if actions_.is_empty() && !sel.is_empty() && !sel.all {
+            for h in self.no_match(&session, &sel).await.hints {
+                self.say(&format!("note: {h}"));
+            }
+        }
         session.close()?;
         let mut table = Table::new(&["NAME", "CATEGORY", "TIMEOUT", "KIND", "DRAFT", "ID"]);
         let mut records = Vec::new();
@@ -404,6 +417,25 @@ impl App {
         }
         output::emit(&output::render(self.format, self.style, &table, &records)?)?;
         Ok(Exit::Ok)
+    }
+
+    /// The error for selectors that match nothing, with the nearest categories, names or
+    /// integrations of the org (one more listing: this is the error path).
+    pub(crate) async fn no_match(&self, session: &Session, sel: &Selectors) -> Failure {
+        let q = ListQuery {
+            include_auth_actions: true,
+            ..ListQuery::default()
+        };
+        let mut f = Failure::usage("the selectors match no action");
+        match session.client.list_actions(&q).await {
+            Ok(all) => {
+                for h in selector::no_match_hints(sel, &all) {
+                    f = f.hint(h);
+                }
+            }
+            Err(_) => f = f.hint("`dactl list` shows every action, its category and its id"),
+        }
+        f
     }
 
     async fn get(&self, action: String) -> anyhow::Result<Exit> {
@@ -662,9 +694,7 @@ impl App {
         let session = self.session().await?;
         let (selected, drafts) = self.load_for_change(&session, &sel, new, dry_run).await?;
         if selected.is_empty() {
-            return Err(Failure::usage("the selectors match no action")
-                .hint("`dactl list` with the same selectors shows what they match")
-                .into());
+            return Err(self.no_match(&session, &sel).await.into());
         }
         let mut rows = self.plan_rows(&selected, &drafts, &|_| new, also_draft);
         if show_flows {

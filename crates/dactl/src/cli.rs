@@ -42,8 +42,9 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Global options.
+/// Global options (listed under their own heading in every command's help).
 #[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Profile to use, from dactl's config or the gc CLI's ~/.gc/config.toml (`gc:NAME` picks
     /// gc's); default: `DACTL_PROFILE`, else a profile called `default`
@@ -189,7 +190,8 @@ timeout changed, verifies the result and journals it: `dactl undo RUN` puts it b
         subcommand,
         after_help = "\
 Runs live in $DACTL_HOME/runs/<run-id>/: plan.json, journal.ndjson, backups/ (pre-images, 0600).
-RUN is an id, a unique prefix of one, or `last`."
+RUN is an id, a unique prefix of one, or `last` (for `resume`: the newest run against the target
+that --sandbox/--base-url/--region/--profile and the environment choose)."
     )]
     Runs(RunsCommand),
     /// Undo a run: put back what it changed, where the action is still what the run left
@@ -202,12 +204,13 @@ Examples:
   dactl undo last --dry-run
   dactl undo 20250301T021500123Z-3fa2 --yes")]
     Undo {
-        /// Run id (or a unique prefix, or `last`)
+        /// Run id (or a unique prefix, or `last`: the newest run against this target)
         run: String,
         /// Show what would be restored; write nothing
         #[arg(long)]
         dry_run: bool,
-        /// Restore even where the timeout changed since the run
+        /// Restore even where the timeout changed since the run; also needed to undo an undo
+        /// (which writes back what the undone run had set)
         #[arg(long)]
         force: bool,
     },
@@ -280,7 +283,7 @@ $DACTL_HOME/sandbox/). `dactl sandbox serve` serves it for any client, e.g. the 
         /// The policy file
         #[arg(short = 'f', long = "file", value_name = "POLICY.toml")]
         file: PathBuf,
-        /// Exit 2 when changes are pending and 0 when the org matches (drift checks in CI)
+        /// Exit codes for CI, as Terraform's: 0 the org matches, 1 an error, 2 changes pending
         #[arg(long)]
         detailed_exitcode: bool,
         /// Show how many flows use each action (one request per action)
@@ -457,7 +460,9 @@ macro_rules! policy_help {
         "\
 POLICY.toml: an optional top-level `default = SECONDS` for actions no rule matches (omit it to
 leave them alone), then [[rule]] tables with any of `category`, `name` (glob), `integration`,
-`id` and a `timeout`; the first matching rule wins. Errors name the file and line (exit 2).
+`id`, a `timeout`, and `optional = true` when the rule may match no action (otherwise that is
+an error, with the nearest category or name); the first matching rule wins. Errors name the
+file and line (exit 2).
 Example policy: docs/timeouts.example.toml"
     };
 }
@@ -468,7 +473,7 @@ const PLAN_HELP: &str = concat!(
 
 Examples:
   dactl plan -f timeouts.toml
-  dactl plan -f timeouts.toml --detailed-exitcode    # in CI: 0 no drift, 2 changes pending
+  dactl plan -f timeouts.toml --detailed-exitcode    # in CI: 0 no drift, 1 error, 2 changes
   dactl plan -f timeouts.toml --show-flows -o json"
 );
 

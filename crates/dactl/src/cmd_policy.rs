@@ -4,8 +4,9 @@
 //! Both read the policy and validate it before connecting, then read every action and give
 //! each the timeout of the first rule that matches it (or the `default`). Actions no rule
 //! matches, with no `default`, are left out of the plan entirely. `plan` prints the diff
-//! against the live org and writes nothing; with `--detailed-exitcode` it exits 2 when
-//! changes are pending and 0 when the org already matches, for drift checks in CI. `apply`
+//! against the live org and writes nothing; with `--detailed-exitcode` it follows Terraform's
+//! contract for drift checks in CI: 0 the org matches, 1 an error (of any kind), 2 changes
+//! are pending. `apply`
 //! turns the same plan into a bulk run (`Operation::Policy`, one new timeout per row), so
 //! confirmation, backups, the journal, `runs resume` and `undo` work as for `timeout set`.
 
@@ -76,7 +77,7 @@ impl App {
             },
         )?;
         let (all, drafts) = self.load(session, &sel).await?;
-        for w in policy.unused_rules(&all) {
+        for w in policy.check_matches(&all)? {
             self.say(&format!("warning: {w}"));
         }
         let mut rules = HashMap::new();
@@ -202,7 +203,7 @@ impl App {
             self.next_step(&["apply", "-f", &file.display().to_string()])
         ));
         Ok(if detailed_exitcode {
-            Exit::Usage
+            Exit::Changes
         } else {
             Exit::Ok
         })

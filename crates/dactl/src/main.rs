@@ -26,10 +26,12 @@ fn real_main() -> i32 {
             c
         }
         Err(e) => {
-            let code = if e.use_stderr() {
-                Exit::Usage.code()
-            } else {
-                0
+            // `plan --detailed-exitcode` keeps 2 for "changes present": a usage error is 1.
+            let detailed = std::env::args().any(|a| a == "--detailed-exitcode");
+            let code = match (e.use_stderr(), detailed) {
+                (false, _) => 0,
+                (true, true) => Exit::Failed.code(),
+                (true, false) => Exit::Usage.code(),
             };
             let _ = e.print();
             return code;
