@@ -761,7 +761,7 @@ impl App {
             .iter()
             .filter(|r| r.verdict == Verdict::Change)
             .count();
-        let needs_confirm = changes > 1 && !self.global.yes;
+        let needs_confirm = changes > 1 && !self.global.yes && resume.is_none();
         if dry_run || (needs_confirm && self.format == Format::Table) {
             self.emit_plan(&plan)?;
         }
@@ -770,7 +770,10 @@ impl App {
             .iter()
             .filter(|r| r.warning.is_some() && r.verdict == Verdict::Change)
             .collect();
-        if warned.len() > 3 && warned.iter().all(|r| r.draft) {
+        let summarised = self.summarise(plan.rows.len()) && (dry_run || needs_confirm);
+        if summarised && warned.iter().all(|r| r.draft) {
+            // The summary on stdout has the drafts line already.
+        } else if warned.len() > 3 && warned.iter().all(|r| r.draft) {
             // One line with a count, not one warning per action.
             if let Some(d) = crate::screen::drafts_line(&plan.rows, plan.also_draft) {
                 self.say(&format!("warning: {d}"));

@@ -149,28 +149,34 @@ impl Table {
                 w = widths(&t);
             }
         }
-        let shrinkable: Vec<usize> = t
-            .headers
-            .iter()
-            .enumerate()
-            .filter(|(_, h)| {
-                matches!(
-                    h.as_str(),
-                    "NAME" | "NOTE" | "DETAIL" | "COMMAND" | "CATEGORY" | "STATE" | "VERDICT"
-                )
-            })
-            .map(|(i, _)| i)
-            .collect();
+        // Shortened in this order, each group down to its floor before the next: notes
+        // first, the NAME (what identifies a row) last.
+        let groups: [&[&str]; 3] = [
+            &["NOTE", "DETAIL", "COMMAND", "STATE"],
+            &["VERDICT", "CATEGORY"],
+            &["NAME"],
+        ];
         let floor = |i: usize| t.headers[i].chars().count().max(12);
-        while total(&w) > width {
-            let Some(&i) = shrinkable
+        let mut shrinkable: Vec<usize> = Vec::new();
+        for group in groups {
+            let cols: Vec<usize> = t
+                .headers
                 .iter()
-                .filter(|&&i| w[i] > floor(i))
-                .max_by_key(|&&i| (w[i], std::cmp::Reverse(i)))
-            else {
-                break;
-            };
-            w[i] -= 1;
+                .enumerate()
+                .filter(|(_, h)| group.contains(&h.as_str()))
+                .map(|(i, _)| i)
+                .collect();
+            shrinkable.extend(&cols);
+            while total(&w) > width {
+                let Some(&i) = cols
+                    .iter()
+                    .filter(|&&i| w[i] > floor(i))
+                    .max_by_key(|&&i| (w[i], std::cmp::Reverse(i)))
+                else {
+                    break;
+                };
+                w[i] -= 1;
+            }
         }
         for &i in &shrinkable {
             for r in &mut t.rows {

@@ -291,17 +291,15 @@ impl Policy {
         let Some(first) = unmatched.first() else {
             return Ok(warnings);
         };
-        let labels: Vec<String> = unmatched
-            .iter()
-            .map(|r| format!("rule {} (line {})", r.number, r.line))
-            .collect();
-        let mut f = Failure::usage(format!(
-            "{}:{}: {} {} no action",
-            self.file,
-            first.line,
-            labels.join(", "),
-            if unmatched.len() == 1 { "matches" } else { "match" }
-        ));
+        let mut f = Failure::usage(if unmatched.len() == 1 {
+            format!("{}:{}: rule {} matches no action", self.file, first.line, first.number)
+        } else {
+            let labels: Vec<String> = unmatched
+                .iter()
+                .map(|r| format!("{} (line {})", r.number, r.line))
+                .collect();
+            format!("{}: rules {} match no action", self.file, labels.join(", "))
+        });
         let mut categories: Vec<&str> = actions.iter().filter_map(|a| a.category.as_deref()).collect();
         categories.sort_unstable();
         categories.dedup();
@@ -471,7 +469,7 @@ timeout = "1m"
         let actions = vec![action("1", "x1", "Orders", "i"), action("2", "y", "CRM", "i")];
         let e = p.check_matches(&actions).unwrap_err();
         assert_eq!(e.exit, Exit::Usage);
-        assert_eq!(e.message, "t.toml:1: rule 1 (line 1) matches no action");
+        assert_eq!(e.message, "t.toml:1: rule 1 matches no action");
         assert_eq!(e.hints[0], "rule 1: did you mean `category = \"Orders\"`?");
         assert!(e.hints[1].contains("optional = true"));
     }

@@ -33,21 +33,28 @@ pub fn thousands(n: usize) -> String {
     out
 }
 
-/// `Orders 336, CRM 210, … and 12 more categories` (largest first, at most six named).
-fn by_category<'a>(cats: impl Iterator<Item = Option<&'a str>>) -> String {
+/// `Orders 336, CRM 210, … and 12 more categories` (largest first, at most six named, and
+/// no more than fit in `room` characters).
+fn by_category<'a>(cats: impl Iterator<Item = Option<&'a str>>, room: usize) -> String {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for c in cats {
         *counts.entry(c.unwrap_or("(none)")).or_default() += 1;
     }
     let mut v: Vec<(&str, usize)> = counts.into_iter().collect();
     v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    let mut parts: Vec<String> = v
-        .iter()
-        .take(6)
-        .map(|(c, n)| format!("{c} {}", thousands(*n)))
-        .collect();
-    if v.len() > 6 {
-        parts.push(format!("and {} more categories", v.len() - 6));
+    let mut parts: Vec<String> = Vec::new();
+    let mut used = 0;
+    for (c, n) in v.iter().take(6) {
+        let p = format!("{c} {}", thousands(*n));
+        // Keep room for ", and NN more categories".
+        if !parts.is_empty() && used + p.len() + 2 + 24 > room {
+            break;
+        }
+        used += p.len() + 2;
+        parts.push(p);
+    }
+    if v.len() > parts.len() {
+        parts.push(format!("and {} more categories", v.len() - parts.len()));
     }
     parts.join(", ")
 }
@@ -84,7 +91,7 @@ pub fn drafts_line(rows: &[PlanRow], also_draft: bool) -> Option<String> {
 }
 
 /// The head of a summarised plan (before its first rows): the counts, by category, drafts.
-pub fn plan_head(rows: &[PlanRow], also_draft: bool) -> String {
+pub fn plan_head(rows: &[PlanRow], also_draft: bool, width: usize) -> String {
     let mut out = format!(
         "plan: {} actions: {}\n",
         thousands(rows.len()),
@@ -93,7 +100,10 @@ pub fn plan_head(rows: &[PlanRow], also_draft: bool) -> String {
     let changing = rows.iter().filter(|r| r.verdict == Verdict::Change);
     out.push_str(&format!(
         "to change by category: {}\n",
-        by_category(changing.map(|r| r.category.as_deref()))
+        by_category(
+            changing.map(|r| r.category.as_deref()),
+            width.saturating_sub(23)
+        )
     ));
     if let Some(d) = drafts_line(rows, also_draft) {
         out.push_str(&format!("drafts: {d}\n"));
@@ -120,7 +130,8 @@ pub fn plan_screen_rows(rows: &[PlanRow]) -> Vec<PlanRow> {
 /// A plan summarised to one screen: [`plan_head`], at most [`SCREEN_ROWS`] rows, and where
 /// the whole plan is.
 pub fn summarised_plan(plan: &Plan, style: Style, home: &Path) -> String {
-    let mut out = plan_head(&plan.rows, plan.also_draft);
+    let width = style.width.map(usize::from).unwrap_or(usize::MAX);
+    let mut out = plan_head(&plan.rows, plan.also_draft, width);
     let shown = plan_screen_rows(&plan.rows);
     out.push_str(&App::plan_table(&shown).render(style));
     out.push('\n');

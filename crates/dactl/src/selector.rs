@@ -218,7 +218,19 @@ pub fn no_match_hints(sel: &Selectors, listing: &[Action]) -> Vec<String> {
         let n = only(&|s| s.name = Some(g.clone()));
         if n == 0 {
             let plain: String = g.chars().filter(|c| !"*?[]".contains(*c)).collect();
-            let near = nearest(&plain, listing.iter().map(|a| a.name.as_str()), 3);
+            let mut near = nearest(&plain, listing.iter().map(|a| a.name.as_str()), 3);
+            if near.is_empty() && g.ends_with('*') {
+                // `Lookup Ordr*`: compare with the start of each name.
+                let len = plain.chars().count();
+                let heads: Vec<String> = listing
+                    .iter()
+                    .map(|a| a.name.chars().take(len).collect())
+                    .collect();
+                near = nearest(&plain, heads.iter().map(String::as_str), 3)
+                    .into_iter()
+                    .map(|h| format!("{h}*"))
+                    .collect();
+            }
             if !near.is_empty() {
                 hints.push(format!(
                     "no name matches `{}`; did you mean {}?",
