@@ -923,12 +923,15 @@ impl App {
         self.emit_results(&plan, &outcomes, &summary)?;
         self.say(&format!(
             "run {run_id}: {} changed, {} unchanged, {} skipped, {} failed{}",
-            summary.changed,
-            summary.unchanged,
-            summary.skipped,
-            summary.failed,
+            crate::screen::thousands(summary.changed as usize),
+            crate::screen::thousands(summary.unchanged as usize),
+            crate::screen::thousands(summary.skipped as usize),
+            crate::screen::thousands(summary.failed as usize),
             if summary.not_started > 0 {
-                format!(", {} not started", summary.not_started)
+                format!(
+                    ", {} not started",
+                    crate::screen::thousands(summary.not_started as usize)
+                )
             } else {
                 String::new()
             }

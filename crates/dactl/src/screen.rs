@@ -102,7 +102,7 @@ pub fn plan_head(rows: &[PlanRow], also_draft: bool, width: usize) -> String {
         "to change by category: {}\n",
         by_category(
             changing.map(|r| r.category.as_deref()),
-            width.saturating_sub(23)
+            width.saturating_mul(2).saturating_sub(23)
         )
     ));
     if let Some(d) = drafts_line(rows, also_draft) {
@@ -132,7 +132,13 @@ pub fn plan_screen_rows(rows: &[PlanRow]) -> Vec<PlanRow> {
 pub fn summarised_plan(plan: &Plan, style: Style, home: &Path) -> String {
     let width = style.width.map(usize::from).unwrap_or(usize::MAX);
     let mut out = plan_head(&plan.rows, plan.also_draft, width);
-    let shown = plan_screen_rows(&plan.rows);
+    let mut shown = plan_screen_rows(&plan.rows);
+    for r in &mut shown {
+        // The drafts line above says what a draft means; a row says only that it has one.
+        if r.draft && r.warning.is_some() {
+            r.warning = Some("unpublished draft".to_string());
+        }
+    }
     out.push_str(&App::plan_table(&shown).render(style));
     out.push('\n');
     out.push_str(&format!(

@@ -414,3 +414,31 @@ fn plan_detailed_exitcode_is_terraforms() {
     assert_code(&h.run(&["plan", "-f", "x.toml", "--detailed-exitcode", "--nope"]), 1);
     snap!(&h, "plan_detailed_exitcode", all);
 }
+
+#[test]
+fn undo_last_is_the_newest_run_against_this_target() {
+    let h = Harness::new();
+    let sandbox = |args: &[&str]| {
+        h.cmd_without_url()
+            .arg("--sandbox")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert_code(&sandbox(&["timeout", "set", "31s", "Lookup Order Status"]), 0);
+    // A newer run, against another target (the emulator by URL).
+    assert_code(&h.run(&["timeout", "set", "32s", "Lookup Order Status"]), 0);
+    let o = sandbox(&["undo", "last", "--dry-run", "-o", "json"]);
+    assert_code(&o, 0);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let row = &v["plan"]["rows"][0];
+    assert_eq!(row["old_timeout"], 31, "the sandbox's run, not the newest: {v}");
+    // With no run against a target, `last` says so.
+    let o = h
+        .cmd_without_url()
+        .args(["--base-url", "http://127.0.0.1:9", "undo", "last"])
+        .output()
+        .unwrap();
+    assert_code(&o, 2);
+    assert!(stderr(&o).contains("there is no run against `http://127.0.0.1:9` yet"), "{}", stderr(&o));
+}

@@ -84,6 +84,14 @@ fn ctrl_c_finishes_in_flight_writes_and_resume_completes() {
     // Some actions were left for later; resume finishes them, writing none twice.
     let patched_before = h.journal().iter().filter(|e| e.method == "PATCH").count();
     assert!(patched_before < 40);
+    // Undoing the interrupted run says that `runs resume` finishes it instead.
+    let o = h.run(&["undo", "last", "--dry-run"]);
+    assert_code(&o, 0);
+    assert!(
+        stderr(&o).contains("did not finish") && stderr(&o).contains("runs resume"),
+        "{}",
+        stderr(&o)
+    );
     // The printed next step, run back as printed (a higher rate only keeps the test short).
     let resume = printed_step(&err, "continue with:");
     assert!(resume.contains("--base-url"), "{resume}");
