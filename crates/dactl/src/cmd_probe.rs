@@ -20,7 +20,7 @@ use anyhow::Context;
 use genesys_client::ErrorKind;
 use serde_json::{json, Map, Value};
 
-use crate::actions::{self, describe_timeout, explicit_timeout, Kind};
+use crate::actions::{self, describe_timeout_secs, explicit_timeout, Kind};
 use crate::app::App;
 use crate::cli::SelectorArgs;
 use crate::error::{Exit, Failure};
@@ -380,6 +380,7 @@ impl App {
                 output::emit(&t.to_csv())?;
             }
             Format::Table => {
+                let rough = probe::is_rough(s);
                 let show = |v: Option<f64>| v.map(probe::human_ms).unwrap_or_else(|| "–".into());
                 let mut t = Table::new(&["PROBE", "VALUE"]);
                 let rows = [
@@ -392,16 +393,34 @@ impl App {
                         ),
                     ),
                     ("p50", show(s.p50_ms)),
-                    ("p95", show(s.p95_ms)),
-                    ("p99", show(s.p99_ms)),
+                    (
+                        "p95",
+                        if rough {
+                            format!("– (needs {} executions)", probe::ROUGH_BELOW)
+                        } else {
+                            show(s.p95_ms)
+                        },
+                    ),
+                    (
+                        "p99",
+                        if rough {
+                            format!("– (needs {} executions)", probe::ROUGH_BELOW)
+                        } else {
+                            show(s.p99_ms)
+                        },
+                    ),
                     ("max", show(s.max_ms)),
                     (
                         "current timeout",
-                        format!("{} s", describe_timeout(r.timeout_seconds)),
+                        describe_timeout_secs(r.timeout_seconds),
                     ),
                     (
                         "recommended timeout",
                         match r.recommended_timeout_seconds {
+                            Some(t) if rough => format!(
+                                "{t} s (max × 3, rounded up, within 1..60; rough: {} timed executions)",
+                                s.ok + s.timeouts
+                            ),
                             Some(t) => format!("{t} s (p99 × 3, rounded up, within 1..60)"),
                             None => "none (no successful execution)".into(),
                         },
@@ -444,10 +463,17 @@ impl App {
         }
         if s.timeouts > 0 {
             self.say(&format!(
-                "note: {} of {} executions hit the current timeout of {} s (the platform's timeout response); the backend needs longer at times, so the recommendation is a lower bound",
+                "note: {} of {} executions hit the current timeout of {} (the platform's timeout response); the backend needs longer at times, so the recommendation is a lower bound",
                 s.timeouts,
                 s.executions,
-                describe_timeout(r.timeout_seconds)
+                describe_timeout_secs(r.timeout_seconds)
+            ));
+        }
+        if probe::is_rough(s) && r.recommended_timeout_seconds.is_some() {
+            self.say(&format!(
+                "note: only {} timed executions: the estimate is rough, so the advice is based on the slowest one; `-n {}` or more gives a p99",
+                s.ok + s.timeouts,
+                probe::ROUGH_BELOW
             ));
         }
         if let Some(rec) = r.recommended_timeout_seconds {
