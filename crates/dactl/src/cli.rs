@@ -309,7 +309,7 @@ $DACTL_HOME/sandbox/). `dactl sandbox serve` serves it for any client, e.g. the 
     /// Write a self-contained HTML page about every action's timeout (and stored probes)
     #[command(after_help = REPORT_HELP)]
     Report {
-        /// The page to write
+        /// The page to write; `-` writes it to stdout
         #[arg(long, value_name = "FILE")]
         html: PathBuf,
     },
@@ -489,11 +489,13 @@ Examples:
 
 const REPORT_HELP: &str = "\
 One self-contained page (inline CSS and SVG, no script, no external asset): the distribution of
-timeouts, the actions at the platform default, the outliers, timeouts by category, the results of
-`dactl probe` against this org, and every action. Written with mode 0600.
+timeouts, the actions at the platform default, the timeouts that stand out (too tight, or far
+above what the latency measured by `dactl probe` calls for), timeouts by category, the probe
+results against this org, and every action. Written with mode 0600; `--html -` writes to stdout.
 
 Examples:
   dactl report --html timeouts.html
+  dactl report --html - | gzip > timeouts.html.gz
   dactl --sandbox report --html /tmp/sandbox.html -o json";
 
 /// `timeout` subcommands.
