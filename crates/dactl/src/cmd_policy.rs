@@ -180,6 +180,24 @@ impl App {
             Format::Ndjson => output::ndjson(&records)?,
             Format::Csv => t.to_csv(),
             Format::Table if t.rows.is_empty() => String::new(),
+            Format::Table if self.summarise(t.rows.len()) => {
+                // One screen on a terminal (see `crate::screen`).
+                let shown = Table {
+                    headers: t.headers.clone(),
+                    rows: t.rows[..crate::screen::SCREEN_ROWS].to_vec(),
+                };
+                format!(
+                    "{}{}\n{} of {} rows shown. The whole plan: `-o json` or `-o csv`, or piped to `less`\n",
+                    crate::screen::plan_head(
+                        &p.rows,
+                        false,
+                        self.style.width.map(usize::from).unwrap_or(usize::MAX)
+                    ),
+                    shown.render(self.style),
+                    crate::screen::SCREEN_ROWS,
+                    crate::screen::thousands(t.rows.len())
+                )
+            }
             Format::Table => format!("{}\n", t.render(self.style)),
         };
         output::emit(&text)?;
