@@ -129,13 +129,17 @@ impl App {
             return Err(Failure::usage("no such action").into());
         };
         let sandbox = session.sandbox.is_some();
-        self.confirm_probe(
+        if !self.confirm_probe(
             &action.name,
             &action.id,
             a.count,
             &session.api_base,
             sandbox,
-        )?;
+        )? {
+            // Not an error: nothing failed (exit 1 all the same, as for a declined change).
+            eprintln!("cancelled; nothing was executed");
+            return Ok(Exit::Failed);
+        }
 
         let client = session.client.clone();
         client.authenticate().await?;
@@ -317,9 +321,9 @@ impl App {
         count: u32,
         target: &str,
         sandbox: bool,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<bool> {
         if self.global.yes || sandbox {
-            return Ok(());
+            return Ok(true);
         }
         if self.term.stdin_tty && self.term.stderr_tty {
             eprint!(
@@ -328,10 +332,10 @@ impl App {
             let _ = std::io::stderr().flush();
             let mut line = String::new();
             std::io::stdin().lock().read_line(&mut line)?;
-            if matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
-                return Ok(());
-            }
-            return Err(Failure::new(Exit::Failed, "cancelled; nothing was executed").into());
+            return Ok(matches!(
+                line.trim().to_ascii_lowercase().as_str(),
+                "y" | "yes"
+            ));
         }
         Err(Failure::usage(format!(
             "refusing to run {count} test executions of `{name}` without confirmation"

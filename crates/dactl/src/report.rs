@@ -213,8 +213,9 @@ footer{color:var(--muted);font-size:12px;text-align:center;padding:10px}
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}
 .chart{overflow-x:auto}
 .chart svg{min-width:680px;width:100%;height:auto;display:block}
-table.probes td.action{min-width:260px;overflow-wrap:anywhere}
-table.probes code{white-space:nowrap}
+table.probes th,table.probes td{padding:5px 6px}
+table.probes svg{display:block}
+td code{white-space:nowrap}
 @media (max-width:600px){
 header{padding:16px}
 main{padding:12px 10px 28px}
@@ -222,7 +223,8 @@ section{padding:12px}
 .tiles{grid-template-columns:repeat(2,1fr);gap:8px}
 .tile b{font-size:20px}
 .legend{flex-wrap:wrap;gap:8px}
-table.probes td.action{min-width:200px}
+.scroll table{min-width:560px}
+.scroll td:first-child{min-width:150px}
 }
 "#;
 
@@ -343,12 +345,12 @@ fn distribution_svg(actions: &[ReportAction]) -> String {
 fn probe_svg(p: &ProbeRecord, timeout_ms: f64) -> String {
     let lat = probe::latencies(&p.samples);
     let bins = probe::histogram(&lat, 12);
-    let (w, h) = (240.0_f64, 54.0_f64);
+    let (w, h) = (160.0_f64, 48.0_f64);
     let max = bins.iter().map(|b| b.count).max().unwrap_or(0).max(1);
     let n = bins.len().max(1) as f64;
     let step = w / n;
     let mut s = format!(
-        "<svg viewBox=\"0 0 {w} {h}\" width=\"240\" height=\"54\" role=\"img\" aria-label=\"latency histogram\">"
+        "<svg viewBox=\"0 0 {w} {h}\" width=\"160\" height=\"48\" role=\"img\" aria-label=\"latency histogram\">"
     );
     for (i, b) in bins.iter().enumerate() {
         let bh = f64::from(b.count) / f64::from(max) * (h - 6.0);
