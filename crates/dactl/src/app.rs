@@ -937,7 +937,10 @@ impl App {
             }
         ));
         if summary.changed > 0 {
-            self.say(&format!("undo with: {}", self.next_step(&["undo", &run_id])));
+            self.say(&format!(
+                "undo with: {}",
+                self.next_step(&["undo", &run_id])
+            ));
         }
         if summary.interrupted {
             self.say(&format!(
@@ -969,7 +972,10 @@ impl App {
                 return Ok(outcomes[0].exit.unwrap_or(Exit::Failed));
             }
             if summary.not_started > 0 {
-                self.say(&format!("the canary failed, so no other action was written; fix the cause and run: {}", self.next_step(&["runs", "resume", &run_id])));
+                self.say(&format!(
+                    "the canary failed, so no other action was written; fix the cause and run: {}",
+                    self.next_step(&["runs", "resume", &run_id])
+                ));
             }
             return Ok(Exit::Partial);
         }

@@ -54,9 +54,11 @@ impl App {
         // `-` is stdout, as `--from-file -` is stdin.
         let to_stdout = html.as_os_str() == "-";
         if to_stdout && matches!(self.format, Format::Json | Format::Ndjson) {
-            return Err(Failure::usage("`--html -` writes the page to stdout, so `-o json` has no room there")
-                .hint("write the page to a file (`--html report.html -o json`), or drop `-o`")
-                .into());
+            return Err(Failure::usage(
+                "`--html -` writes the page to stdout, so `-o json` has no room there",
+            )
+            .hint("write the page to a file (`--html report.html -o json`), or drop `-o`")
+            .into());
         }
         if !to_stdout && (html.as_os_str().is_empty() || html.is_dir()) {
             return Err(

@@ -35,6 +35,6 @@ pub mod screen;
 pub mod seen;
 pub mod selector;
 pub mod session;
-pub mod suggest;
 pub mod settings;
+pub mod suggest;
 pub mod token_cache;

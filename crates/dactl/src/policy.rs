@@ -292,7 +292,10 @@ impl Policy {
             return Ok(warnings);
         };
         let mut f = Failure::usage(if unmatched.len() == 1 {
-            format!("{}:{}: rule {} matches no action", self.file, first.line, first.number)
+            format!(
+                "{}:{}: rule {} matches no action",
+                self.file, first.line, first.number
+            )
         } else {
             let labels: Vec<String> = unmatched
                 .iter()
@@ -300,13 +303,20 @@ impl Policy {
                 .collect();
             format!("{}: rules {} match no action", self.file, labels.join(", "))
         });
-        let mut categories: Vec<&str> = actions.iter().filter_map(|a| a.category.as_deref()).collect();
+        let mut categories: Vec<&str> = actions
+            .iter()
+            .filter_map(|a| a.category.as_deref())
+            .collect();
         categories.sort_unstable();
         categories.dedup();
         for r in &unmatched {
             let mut near = Vec::new();
             if let Some(c) = &r.category {
-                if !actions.iter().any(|a| a.category.as_deref().is_some_and(|ac| ac.eq_ignore_ascii_case(c))) {
+                if !actions.iter().any(|a| {
+                    a.category
+                        .as_deref()
+                        .is_some_and(|ac| ac.eq_ignore_ascii_case(c))
+                }) {
                     near = crate::suggest::nearest(c, categories.iter().copied(), 3)
                         .into_iter()
                         .map(|n| format!("category = \"{n}\""))
@@ -315,11 +325,16 @@ impl Policy {
             }
             if near.is_empty() {
                 if let Some(p) = &r.name {
-                    let plain: String = p.as_str().chars().filter(|c| !"*?[]".contains(*c)).collect();
-                    near = crate::suggest::nearest(&plain, actions.iter().map(|a| a.name.as_str()), 3)
-                        .into_iter()
-                        .map(|n| format!("name = \"{n}\""))
+                    let plain: String = p
+                        .as_str()
+                        .chars()
+                        .filter(|c| !"*?[]".contains(*c))
                         .collect();
+                    near =
+                        crate::suggest::nearest(&plain, actions.iter().map(|a| a.name.as_str()), 3)
+                            .into_iter()
+                            .map(|n| format!("name = \"{n}\""))
+                            .collect();
                 }
             }
             if !near.is_empty() {
@@ -461,12 +476,11 @@ timeout = "1m"
 
     #[test]
     fn a_rule_matching_nothing_is_an_error_with_the_nearest_category() {
-        let p = Policy::parse(
-            "t.toml",
-            "[[rule]]\ncategory = \"Order\"\ntimeout = 5\n",
-        )
-        .unwrap();
-        let actions = vec![action("1", "x1", "Orders", "i"), action("2", "y", "CRM", "i")];
+        let p = Policy::parse("t.toml", "[[rule]]\ncategory = \"Order\"\ntimeout = 5\n").unwrap();
+        let actions = vec![
+            action("1", "x1", "Orders", "i"),
+            action("2", "y", "CRM", "i"),
+        ];
         let e = p.check_matches(&actions).unwrap_err();
         assert_eq!(e.exit, Exit::Usage);
         assert_eq!(e.message, "t.toml:1: rule 1 matches no action");

@@ -720,11 +720,11 @@ mod tests {
         actions.push(act("unset", "Unset", None));
         actions.push(act("quick", "Quick at default", None));
         let probes = vec![
-            probe_of("slow", &[9_000.0], 2),       // timed out: too tight
-            probe_of("fast", &[100.0, 120.0], 0),  // recommends 1 s: 40 s is generous
-            probe_of("a5", &[2_000.0], 0),         // recommends 6 s: 8 s is fine
-            probe_of("quick", &[300.0], 0),        // recommends 1 s, at the 60 s default
-            probe_of("gone", &[1.0], 0),           // no such action: ignored
+            probe_of("slow", &[9_000.0], 2),      // timed out: too tight
+            probe_of("fast", &[100.0, 120.0], 0), // recommends 1 s: 40 s is generous
+            probe_of("a5", &[2_000.0], 0),        // recommends 6 s: 8 s is fine
+            probe_of("quick", &[300.0], 0),       // recommends 1 s, at the 60 s default
+            probe_of("gone", &[1.0], 0),          // no such action: ignored
         ];
         let o = outliers(&actions, &probes);
         let kinds: Vec<(&str, &str)> = o.iter().map(|x| (x.id.as_str(), x.kind)).collect();
@@ -777,8 +777,12 @@ mod tests {
             actions,
             probes,
         });
-        let section = &html[html.find("<h2>Outliers").unwrap()..html.find("<h2>Probe results").unwrap()];
-        assert!(section.contains(&format!("{n} too tight")), "the count by kind");
+        let section =
+            &html[html.find("<h2>Outliers").unwrap()..html.find("<h2>Probe results").unwrap()];
+        assert!(
+            section.contains(&format!("{n} too tight")),
+            "the count by kind"
+        );
         assert_eq!(section.matches("<tr><td>").count(), STANDS_OUT_SHOWN);
         assert!(section.contains(&format!("The first {STANDS_OUT_SHOWN} of {n}")));
     }

@@ -25,7 +25,7 @@ pub fn thousands(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -201,7 +201,9 @@ mod tests {
     use super::*;
 
     fn big_plan() -> Plan {
-        let cats = ["Orders", "CRM", "Billing", "Loyalty", "Shipping", "Returns", "Support", "HR"];
+        let cats = [
+            "Orders", "CRM", "Billing", "Loyalty", "Shipping", "Returns", "Support", "HR",
+        ];
         let rows = (0..2000)
             .map(|i| {
                 let verdict = match i {
@@ -255,7 +257,8 @@ mod tests {
             );
             assert!(text.lines().count() <= 40, "{text}");
             assert!(
-                text.lines().all(|l| l.chars().count() <= usize::from(width) || !l.starts_with('│')),
+                text.lines()
+                    .all(|l| l.chars().count() <= usize::from(width) || !l.starts_with('│')),
                 "{text}"
             );
             insta::assert_snapshot!(format!("summarised_plan_{width}"), text);

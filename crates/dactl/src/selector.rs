@@ -199,7 +199,10 @@ pub fn no_match_hints(sel: &Selectors, listing: &[Action]) -> Vec<String> {
         f(&mut one);
         one.select(listing).map(|v| v.len()).unwrap_or(0)
     };
-    let mut categories: Vec<&str> = listing.iter().filter_map(|a| a.category.as_deref()).collect();
+    let mut categories: Vec<&str> = listing
+        .iter()
+        .filter_map(|a| a.category.as_deref())
+        .collect();
     categories.sort_unstable();
     categories.dedup();
     if let Some(c) = &sel.category {
@@ -207,9 +210,16 @@ pub fn no_match_hints(sel: &Selectors, listing: &[Action]) -> Vec<String> {
         if n == 0 {
             let near = nearest(c, categories.iter().copied(), 3);
             hints.push(if near.is_empty() {
-                format!("no category is called `{}`; `dactl list` shows the categories", shorten(c))
+                format!(
+                    "no category is called `{}`; `dactl list` shows the categories",
+                    shorten(c)
+                )
             } else {
-                format!("no category is called `{}`; did you mean {}?", shorten(c), or_list(&near))
+                format!(
+                    "no category is called `{}`; did you mean {}?",
+                    shorten(c),
+                    or_list(&near)
+                )
             });
         }
         alone.push((format!("`--category {}`", shorten(c)), n));
@@ -240,7 +250,10 @@ pub fn no_match_hints(sel: &Selectors, listing: &[Action]) -> Vec<String> {
             } else {
                 let cats = nearest(&plain, categories.iter().copied(), 3);
                 hints.push(if cats.is_empty() {
-                    format!("no name matches `{}`; `dactl list` shows every action", shorten(g))
+                    format!(
+                        "no name matches `{}`; `dactl list` shows every action",
+                        shorten(g)
+                    )
                 } else {
                     format!(
                         "no name matches `{}`; a category is called {}: `--category`",
@@ -375,8 +388,10 @@ impl<'a> Index<'a> {
                     3,
                 );
                 if !near.is_empty() {
-                    f.hints
-                        .insert(0, format!("did you mean {}?", crate::suggest::or_list(&near)));
+                    f.hints.insert(
+                        0,
+                        format!("did you mean {}?", crate::suggest::or_list(&near)),
+                    );
                 }
             }
             return Err(f);

@@ -334,7 +334,10 @@ pub fn resolve(
             "--base-url".to_string(),
         )
     } else if let Some(r) = flags.region.as_deref() {
-        (region_env(r, "the flag `--region`")?, "--region".to_string())
+        (
+            region_env(r, "the flag `--region`")?,
+            "--region".to_string(),
+        )
     } else if let Some(r) = env_region {
         let e = region_env(&r, "the environment variable `GENESYSCLOUD_REGION`")?;
         if let Some(p) = explicit {

@@ -158,6 +158,9 @@ mod tests {
         );
         assert_eq!(nearest("order", known, 3)[0], "Orders");
         assert!(nearest("zzzzzzzz", known, 3).is_empty());
-        assert_eq!(nearest("eu-weest-1", ["eu-west-1", "eu-west-2", "us-east-1"], 1), vec!["eu-west-1".to_string()]);
+        assert_eq!(
+            nearest("eu-weest-1", ["eu-west-1", "eu-west-2", "us-east-1"], 1),
+            vec!["eu-west-1".to_string()]
+        );
     }
 }

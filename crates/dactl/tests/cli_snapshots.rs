@@ -224,7 +224,10 @@ fn every_printed_next_step_runs_back_as_printed() {
     let o = h.run(&["timeout", "set", "33s", "Lookup Order Status"]);
     assert_code(&o, 0);
     let undo = printed_step(&stderr(&o), "undo with:");
-    assert!(undo.starts_with("dactl --base-url http://127.0.0.1:"), "{undo}");
+    assert!(
+        undo.starts_with("dactl --base-url http://127.0.0.1:"),
+        "{undo}"
+    );
     snap!(&h, "next_step_undo", &undo);
     let o = h.run_printed(&format!("{undo} -q"));
     assert_code(&o, 0);
@@ -249,7 +252,10 @@ fn every_printed_next_step_runs_back_as_printed() {
     let o = h.run(&["plan", "-f", policy.to_str().unwrap()]);
     assert_code(&o, 0);
     let apply = printed_step(&stderr(&o), "apply with:");
-    assert!(apply.contains("'"), "a path with a space is quoted: {apply}");
+    assert!(
+        apply.contains("'"),
+        "a path with a space is quoted: {apply}"
+    );
     let o = h.run_printed(&apply);
     assert_code(&o, 0);
     assert_eq!(timeout_of(&h, "Lookup Order Status"), 21);
@@ -345,7 +351,11 @@ fn a_plan_of_2000_actions_is_summarised_at_the_prompt() {
     assert!(err.contains("cancelled; nothing was written"), "{err}");
     assert!(!err.contains("error:"), "declining is not an error: {err}");
     assert!(h.writes().is_empty(), "nothing was written");
-    snap!(&h, "confirm_2000_actions", format!("{out}--- stderr\n{err}"));
+    snap!(
+        &h,
+        "confirm_2000_actions",
+        format!("{out}--- stderr\n{err}")
+    );
 }
 
 #[test]
@@ -362,10 +372,26 @@ fn errors_suggest_what_to_do() {
         all.push_str(&format!("$ dactl {}\n{}\n", args.join(" "), stderr(&o)));
     };
     case(&["timeout", "set", "30s", "Lookup Order Stats"], &[], 2);
-    case(&["timeout", "set", "30s", "--category", "Order", "--yes"], &[], 2);
-    case(&["timeout", "set", "30s", "--name", "Lookup Ordr*", "--yes"], &[], 2);
     case(
-        &["timeout", "set", "30s", "--category", "Orders", "--name", "Get Weather*"],
+        &["timeout", "set", "30s", "--category", "Order", "--yes"],
+        &[],
+        2,
+    );
+    case(
+        &["timeout", "set", "30s", "--name", "Lookup Ordr*", "--yes"],
+        &[],
+        2,
+    );
+    case(
+        &[
+            "timeout",
+            "set",
+            "30s",
+            "--category",
+            "Orders",
+            "--name",
+            "Get Weather*",
+        ],
         &[],
         2,
     );
@@ -403,7 +429,13 @@ fn plan_detailed_exitcode_is_terraforms() {
     std::fs::write(&typo, "[[rule]]\ncategroy = \"Orders\"\ntimeout = 21\n").unwrap();
     let mut all = String::new();
     for (file, code) in [(&same, 0), (&typo, 1), (&changes, 2)] {
-        let o = h.run(&["plan", "-f", file.to_str().unwrap(), "--detailed-exitcode", "-q"]);
+        let o = h.run(&[
+            "plan",
+            "-f",
+            file.to_str().unwrap(),
+            "--detailed-exitcode",
+            "-q",
+        ]);
         assert_code(&o, code);
         all.push_str(&format!("exit {code}\n{}", stderr(&o)));
     }
@@ -411,7 +443,10 @@ fn plan_detailed_exitcode_is_terraforms() {
     assert_code(&h.run(&["plan", "-f", typo.to_str().unwrap()]), 2);
     assert_code(&h.run(&["plan", "-f", changes.to_str().unwrap(), "-q"]), 0);
     // A misspelt flag is an error too: 1.
-    assert_code(&h.run(&["plan", "-f", "x.toml", "--detailed-exitcode", "--nope"]), 1);
+    assert_code(
+        &h.run(&["plan", "-f", "x.toml", "--detailed-exitcode", "--nope"]),
+        1,
+    );
     snap!(&h, "plan_detailed_exitcode", all);
 }
 
@@ -425,14 +460,20 @@ fn undo_last_is_the_newest_run_against_this_target() {
             .output()
             .unwrap()
     };
-    assert_code(&sandbox(&["timeout", "set", "31s", "Lookup Order Status"]), 0);
+    assert_code(
+        &sandbox(&["timeout", "set", "31s", "Lookup Order Status"]),
+        0,
+    );
     // A newer run, against another target (the emulator by URL).
     assert_code(&h.run(&["timeout", "set", "32s", "Lookup Order Status"]), 0);
     let o = sandbox(&["undo", "last", "--dry-run", "-o", "json"]);
     assert_code(&o, 0);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     let row = &v["plan"]["rows"][0];
-    assert_eq!(row["old_timeout"], 31, "the sandbox's run, not the newest: {v}");
+    assert_eq!(
+        row["old_timeout"], 31,
+        "the sandbox's run, not the newest: {v}"
+    );
     // With no run against a target, `last` says so.
     let o = h
         .cmd_without_url()
@@ -440,5 +481,9 @@ fn undo_last_is_the_newest_run_against_this_target() {
         .output()
         .unwrap();
     assert_code(&o, 2);
-    assert!(stderr(&o).contains("there is no run against `http://127.0.0.1:9` yet"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("there is no run against `http://127.0.0.1:9` yet"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -90,7 +90,11 @@ fn probe_times_each_call_and_recommends_p99_times_three() {
         stderr(&o)
     );
     // Four executions give no p99: the output says the advice is rough, from the max.
-    assert!(stderr(&o).contains("only 4 timed executions"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("only 4 timed executions"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -109,7 +113,11 @@ fn a_short_probe_says_it_is_rough_and_shows_the_default_in_seconds() {
     let out = stdout(&o);
     assert!(out.contains("– (needs 20 executions)"), "{out}");
     assert!(out.contains("max × 3"), "{out}");
-    assert!(stderr(&o).contains("the estimate is rough"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the estimate is rough"),
+        "{}",
+        stderr(&o)
+    );
     // An action at the platform default.
     let o = h.run(&[
         "probe",
