@@ -1102,7 +1102,14 @@ impl App {
         for r in &records {
             t.row(vec![
                 r.id.clone(),
-                r.started_at.clone(),
+                // On a terminal `2026-12-02T07:22:30.484Z` reads `2026-12-02 07:22`; CSV and
+                // JSON keep the full time.
+                match (self.format, self.style.width, r.started_at.get(..16)) {
+                    (Format::Table, Some(_), Some(t)) if !self.style.wide => {
+                        t.replacen('T', " ", 1)
+                    }
+                    _ => r.started_at.clone(),
+                },
                 r.status.clone(),
                 r.changed.to_string(),
                 r.failed.to_string(),
@@ -1170,7 +1177,47 @@ impl App {
                     plan.run_id, plan.created_at, plan.target, plan.command
                 ));
             }
-            output::emit(&output::render(self.format, self.style, &t, &records)?)?;
+            if self.summarise(t.rows.len()) {
+                // One screen: counts by state, then the rows not done first.
+                let mut counts: Vec<(String, usize)> = Vec::new();
+                for r in &records {
+                    match counts.iter_mut().find(|(s, _)| *s == r.state) {
+                        Some((_, n)) => *n += 1,
+                        None => counts.push((r.state.clone(), 1)),
+                    }
+                }
+                let mut order: Vec<usize> = (0..t.rows.len()).collect();
+                let rank = |state: &str| match state {
+                    "done" => 3,
+                    "unchanged" | "skipped" | "skip" => 2,
+                    "pending" => 1,
+                    _ => 0, // failed, or a write whose outcome is unknown
+                };
+                order.sort_by_key(|&i| (rank(&records[i].state), i));
+                let shown = Table {
+                    headers: t.headers.clone(),
+                    rows: order
+                        .iter()
+                        .take(crate::screen::SCREEN_ROWS)
+                        .map(|&i| t.rows[i].clone())
+                        .collect(),
+                };
+                let counts: Vec<String> = counts
+                    .iter()
+                    .map(|(s, n)| format!("{} {s}", crate::screen::thousands(*n)))
+                    .collect();
+                output::emit(&format!(
+                    "{} actions: {}\n{}\n{} of {} rows shown: failed first, then pending; every row: {}\n",
+                    crate::screen::thousands(t.rows.len()),
+                    counts.join(", "),
+                    shown.render(self.style),
+                    crate::screen::SCREEN_ROWS,
+                    crate::screen::thousands(t.rows.len()),
+                    self.next_step(&["runs", "show", &plan.run_id, "--wide"])
+                ))?;
+            } else {
+                output::emit(&output::render(self.format, self.style, &t, &records)?)?;
+            }
         }
         Ok(Exit::Ok)
     }

@@ -197,8 +197,11 @@ that --sandbox/--base-url/--region/--profile and the environment choose)."
     /// Undo a run: put back what it changed, where the action is still what the run left
     #[command(after_help = "\
 An action whose timeout changed since the run is reported as `changed since` and left alone
-unless --force. Undo is itself a run (resumable, and undoable). Undoing a `restore` run writes
-back the whole configuration each action had before it.
+unless --force. Undo is itself a run (resumable, and undoable with --force, which re-applies
+the change it put back). Undoing a `restore` run writes back the whole configuration each action
+had before it. RUN `last` is the newest run against this target (--sandbox, --base-url,
+--region, --profile and the environment choose it); an interrupted run is finished with
+`dactl runs resume RUN`, not undone.
 
 Examples:
   dactl undo last --dry-run

@@ -178,6 +178,25 @@ impl Table {
                 w[i] -= 1;
             }
         }
+        // Still too wide at every floor: the command line of `runs list` goes too (`--wide`
+        // and `runs show` have it).
+        if total(&w) > width {
+            if let Some(i) = t.headers.iter().position(|h| h == "COMMAND") {
+                t.headers.remove(i);
+                w.remove(i);
+                for r in &mut t.rows {
+                    if i < r.len() {
+                        r.remove(i);
+                    }
+                }
+                shrinkable.retain(|&c| c != i);
+                for c in &mut shrinkable {
+                    if *c > i {
+                        *c -= 1;
+                    }
+                }
+            }
+        }
         for &i in &shrinkable {
             for r in &mut t.rows {
                 if let Some(c) = r.get_mut(i) {
