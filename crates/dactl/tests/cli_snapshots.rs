@@ -311,6 +311,24 @@ fn tables_fit_80_and_160_columns() {
         );
         snap!(&h, format!("list_{cols}_columns"), out);
     }
+    // Colour on a terminal, never with NO_COLOR or --no-color.
+    let set = |extra: &[&str], no_color: bool| {
+        let mut c = h.cmd();
+        c.env("DACTL_TEST_TTY", "1").env("COLUMNS", "120").env_remove("NO_COLOR");
+        if no_color {
+            c.env("NO_COLOR", "1");
+        }
+        let o = c
+            .args(["timeout", "set", "41s", "Lookup Order Status"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_code(&o, 0);
+        stdout(&o)
+    };
+    assert!(set(&[], false).contains("\u{1b}["), "coloured status");
+    assert!(!set(&["--no-color"], false).contains('\u{1b}'));
+    assert!(!set(&[], true).contains('\u{1b}'));
     // `--wide` keeps the ids at any width.
     let o = h
         .cmd()
