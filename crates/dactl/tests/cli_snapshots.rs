@@ -314,7 +314,9 @@ fn tables_fit_80_and_160_columns() {
     // Colour on a terminal, never with NO_COLOR or --no-color.
     let set = |extra: &[&str], no_color: bool| {
         let mut c = h.cmd();
-        c.env("DACTL_TEST_TTY", "1").env("COLUMNS", "120").env_remove("NO_COLOR");
+        c.env("DACTL_TEST_TTY", "1")
+            .env("COLUMNS", "120")
+            .env_remove("NO_COLOR");
         if no_color {
             c.env("NO_COLOR", "1");
         }
