@@ -622,14 +622,14 @@ impl App {
             && n > crate::screen::SCREEN_ROWS
     }
 
-    pub(crate) fn emit_plan(&self, plan: &Plan) -> anyhow::Result<()> {
+    pub(crate) fn emit_plan(&self, plan: &Plan, dry_run: bool) -> anyhow::Result<()> {
         let s = match self.format {
             Format::Json => format!(
                 "{}\n",
                 serde_json::to_string_pretty(&json!({"plan": plan}))?
             ),
             Format::Table if self.summarise(plan.rows.len()) => {
-                crate::screen::summarised_plan(plan, self.style, &self.home)
+                crate::screen::summarised_plan(plan, self.style, (!dry_run).then_some(&self.home))
             }
             _ => output::render(
                 self.format,
@@ -763,7 +763,7 @@ impl App {
             .count();
         let needs_confirm = changes > 1 && !self.global.yes && resume.is_none();
         if dry_run || (needs_confirm && self.format == Format::Table) {
-            self.emit_plan(&plan)?;
+            self.emit_plan(&plan, dry_run)?;
         }
         let warned: Vec<&PlanRow> = plan
             .rows

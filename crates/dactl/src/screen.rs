@@ -128,8 +128,9 @@ pub fn plan_screen_rows(rows: &[PlanRow]) -> Vec<PlanRow> {
 }
 
 /// A plan summarised to one screen: [`plan_head`], at most [`SCREEN_ROWS`] rows, and where
-/// the whole plan is.
-pub fn summarised_plan(plan: &Plan, style: Style, home: &Path) -> String {
+/// the whole plan is (also in the run folder under `home` once confirmed; `None` for a dry
+/// run, which keeps nothing).
+pub fn summarised_plan(plan: &Plan, style: Style, home: Option<&Path>) -> String {
     let width = style.width.map(usize::from).unwrap_or(usize::MAX);
     let mut out = plan_head(&plan.rows, plan.also_draft, width);
     let mut shown = plan_screen_rows(&plan.rows);
@@ -142,14 +143,20 @@ pub fn summarised_plan(plan: &Plan, style: Style, home: &Path) -> String {
     out.push_str(&App::plan_table(&shown).render(style));
     out.push('\n');
     out.push_str(&format!(
-        "{} of {} rows shown, skipped first, then changes. The whole plan:\n  this command with `--dry-run -o json` (or piped to `less`); once confirmed, {}\n",
+        "{} of {} rows shown, skipped first, then changes. The whole plan:\n  this command with `--dry-run -o json` (or piped to `less`)",
         shown.len(),
         thousands(plan.rows.len()),
-        crate::runs::runs_root(home)
-            .join(&plan.run_id)
-            .join("plan.json")
-            .display()
     ));
+    match home {
+        Some(home) => out.push_str(&format!(
+            "; once confirmed, {}\n",
+            crate::runs::runs_root(home)
+                .join(&plan.run_id)
+                .join("plan.json")
+                .display()
+        )),
+        None => out.push('\n'),
+    }
     out
 }
 
@@ -253,7 +260,7 @@ mod tests {
                     width: Some(width),
                     wide: false,
                 },
-                Path::new("/home/admin/.local/share/dactl"),
+                Some(Path::new("/home/admin/.local/share/dactl")),
             );
             assert!(text.lines().count() <= 40, "{text}");
             assert!(

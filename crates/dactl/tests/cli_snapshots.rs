@@ -376,6 +376,20 @@ fn a_plan_of_2000_actions_is_summarised_at_the_prompt() {
         "confirm_2000_actions",
         format!("{out}--- stderr\n{err}")
     );
+    // A dry run on a terminal is summarised too, and keeps nothing.
+    let o = h
+        .cmd()
+        .env("DACTL_TEST_TTY", "1")
+        .env("COLUMNS", "100")
+        .args(["timeout", "set", "25s", "--all", "--dry-run"])
+        .output()
+        .unwrap();
+    assert_code(&o, 0);
+    assert!(stdout(&o).lines().count() < 40, "{}", stdout(&o));
+    assert!(!stdout(&o).contains("once confirmed"), "{}", stdout(&o));
+    // Piped, every row is there.
+    let o = h.run(&["timeout", "set", "25s", "--all", "--dry-run"]);
+    assert!(stdout(&o).lines().count() > 2000);
 }
 
 #[test]
