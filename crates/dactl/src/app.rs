@@ -230,6 +230,25 @@ impl App {
         }
     }
 
+    /// [`App::client_options`] for a resolved target: the extra CA (`--ca-file`, else the
+    /// profile's `ca_file`), where the endpoint came from, and `DACTL_PRECONNECT`.
+    pub(crate) fn connect_options(&self, res: &settings::Resolution) -> ClientOptions {
+        let ca_file = self.global.ca_file.clone().or_else(|| {
+            res.profile
+                .as_ref()
+                .and_then(|(p, _)| p.ca_file.clone())
+        });
+        if let Some(f) = &ca_file {
+            tracing::info!(file = %f.display(), "extra trusted CA");
+        }
+        ClientOptions {
+            ca_file,
+            endpoint_source: Some(res.endpoint_source.clone()),
+            preconnect: crate::net::preconnect(&self.env),
+            ..self.client_options()
+        }
+    }
+
     /// The connection flags of this command line.
     pub(crate) fn connection_flags(&self) -> ConnectionFlags {
         ConnectionFlags {
@@ -268,14 +287,14 @@ impl App {
     }
 
     pub(crate) async fn session(&self) -> anyhow::Result<Session> {
-        let (_, target) = self.resolve_settings()?;
+        let (res, target) = self.resolve_settings()?;
         crate::net::http_timeout(&self.env)?;
         let keep = if crate::token_cache::enabled(&self.env)? {
             crate::token_cache::Keep::ReadWrite
         } else {
             crate::token_cache::Keep::Off
         };
-        Session::open(&target, &self.home, self.client_options(), keep).await
+        Session::open(&target, &self.home, self.connect_options(&res), keep).await
     }
 
     pub(crate) fn say(&self, msg: &str) {
@@ -1299,18 +1318,31 @@ impl App {
         let addr = a.addr;
         let org = config.orgs.first().cloned();
         let emulator = genesys_emulator::Emulator::new(config);
-        let running = emulator
-            .serve(addr)
+        let default_ca = self.home.join("sandbox").join("ca.pem");
+        let (running, ca_file) = a
+            .start(&emulator, &default_ca)
             .await
-            .with_context(|| format!("cannot listen on {addr}"))?;
+            .with_context(|| format!("cannot serve on {addr}"))?;
         let (id, secret) = org
             .map(|o| (o.client_id, o.client_secret))
             .unwrap_or_default();
-        let rec = json!({"base_url": running.base_url, "client_id": id, "client_secret": secret});
+        let ca_text = ca_file
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        let mut rec = json!({"base_url": running.base_url, "client_id": id, "client_secret": secret});
+        if ca_file.is_some() {
+            rec["ca_file"] = json!(ca_text);
+        }
         match self.format {
             Format::Table => output::emit(&format!(
-                "base URL:      {}\nclient id:     {id}\nclient secret: {secret}\n",
-                running.base_url
+                "base URL:      {}\nclient id:     {id}\nclient secret: {secret}\n{}",
+                running.base_url,
+                if ca_file.is_some() {
+                    format!("CA file:       {ca_text}\n")
+                } else {
+                    String::new()
+                }
             ))?,
             Format::Json => output::emit(&format!("{}\n", serde_json::to_string_pretty(&rec)?))?,
             _ => {
@@ -1319,8 +1351,13 @@ impl App {
                 output::emit(&output::render(self.format, self.style, &t, &[rec])?)?;
             }
         }
+        let trust = if ca_file.is_some() {
+            format!("--ca-file {ca_text} ")
+        } else {
+            String::new()
+        };
         self.say(&format!(
-            "try: GENESYSCLOUD_OAUTHCLIENT_ID={id} GENESYSCLOUD_OAUTHCLIENT_SECRET=… dactl --base-url {} list\nCtrl-C stops the emulator",
+            "try: GENESYSCLOUD_OAUTHCLIENT_ID={id} GENESYSCLOUD_OAUTHCLIENT_SECRET=… dactl {trust}--base-url {} list\nCtrl-C stops the emulator",
             running.base_url
         ));
         while !self.stop.load(std::sync::atomic::Ordering::SeqCst) {

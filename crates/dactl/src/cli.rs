@@ -55,6 +55,11 @@ pub struct GlobalArgs {
     /// API base URL, e.g. `http://127.0.0.1:8080` for an emulator (https required off loopback)
     #[arg(long, global = true, value_name = "URL")]
     pub base_url: Option<String>,
+    /// An extra trusted CA (PEM file), e.g. the CA of a TLS-inspecting corporate proxy; also
+    /// profile key `ca_file`. The OS trust store, `SSL_CERT_FILE` and `SSL_CERT_DIR` are
+    /// always read
+    #[arg(long, global = true, value_name = "PEM")]
+    pub ca_file: Option<std::path::PathBuf>,
     /// Use the built-in sandbox org (an emulator inside dactl; no credentials needed)
     #[arg(long, global = true)]
     pub sandbox: bool,

@@ -27,6 +27,7 @@ pub mod architect;
 pub mod auth;
 pub mod client;
 pub mod clock;
+mod connect;
 pub mod error;
 pub mod execution;
 pub mod models;
@@ -40,7 +41,7 @@ pub use architect::{Consumers, Dependency, FlowFilter, DATA_ACTION};
 pub use auth::{Credentials, Secret, StoredToken, TokenStore};
 pub use client::{Client, ClientOptions, ListQuery, RequestStats, Response};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use error::{Error, ErrorKind};
+pub use error::{ConnectProblem, Error, ErrorKind};
 pub use execution::{TestExecutionResult, TimedTest};
 pub use models::{
     template_file_name, Action, ActionConfig, EntityListing, ErrorBody, RequestConfig,
