@@ -222,9 +222,9 @@ fn connect_hint(problem: &ConnectProblem, proxy: Option<&str>, source: Option<&s
                 )
             }
         },
-        ConnectProblem::ProxyAuth => "give the proxy's credentials in its URL, e.g. \
-             `HTTPS_PROXY=http://USER:PASSWORD@proxy.example:8080` (they are never printed), or \
-             ask the network team which proxy to use"
+        ConnectProblem::ProxyAuth => "the proxy takes its credentials from its URL: check or \
+             add them, e.g. `HTTPS_PROXY=http://USER:PASSWORD@proxy.example:8080` (they are never \
+             printed), or ask the network team which proxy to use"
             .to_string(),
     }
 }
@@ -473,6 +473,37 @@ mod tests {
             last: Box::new(api(503, None)),
         };
         assert_eq!(ex.kind(), ErrorKind::Transient);
+    }
+
+    #[test]
+    fn connection_problems_are_configuration_with_the_fix() {
+        let e = |problem: ConnectProblem, proxy: Option<&str>| Error::Connect {
+            method: "POST".into(),
+            path: "/oauth/token".into(),
+            host: "login.mypurecloud.ie".into(),
+            proxy: proxy.map(str::to_string),
+            endpoint_source: Some("--region".into()),
+            problem,
+        };
+        let cert = e(ConnectProblem::Certificate("it has expired".into()), None);
+        assert_eq!(cert.kind(), ErrorKind::Config);
+        assert!(cert.to_string().contains("`login.mypurecloud.ie`"));
+        assert!(cert.to_string().contains("it has expired"));
+        let hint = cert.hint().unwrap();
+        assert!(hint.contains("SSL_CERT_FILE") && hint.contains("--ca-file"), "{hint}");
+        let dns = e(ConnectProblem::Dns, None);
+        assert_eq!(dns.kind(), ErrorKind::Config);
+        assert!(dns.to_string().contains("`login.mypurecloud.ie` does not resolve"));
+        let hint = dns.hint().unwrap();
+        assert!(hint.contains("comes from --region") && hint.contains("HTTPS_PROXY"), "{hint}");
+        let dns_proxy = e(ConnectProblem::Dns, Some("proxy.corp:8080"));
+        assert!(dns_proxy.to_string().contains("`proxy.corp:8080`"));
+        let auth = e(ConnectProblem::ProxyAuth, Some("proxy.corp:8080"));
+        assert_eq!(auth.kind(), ErrorKind::Config);
+        assert!(auth.to_string().contains("407"));
+        assert!(auth.hint().unwrap().contains("USER:PASSWORD@"));
+        // Never retried: the transport returns it as is, never inside `Exhausted`.
+        assert_eq!(auth.status(), None);
     }
 
     #[test]
