@@ -92,7 +92,10 @@ fn measure(latency: Duration, preconnect: bool, runs: usize, dactl: &Path) -> Ve
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("DACTL_HOME", home.path())
             .env("HOME", home.path())
-            .env("GENESYSCLOUD_OAUTHCLIENT_ID", genesys_emulator::DEFAULT_CLIENT_ID)
+            .env(
+                "GENESYSCLOUD_OAUTHCLIENT_ID",
+                genesys_emulator::DEFAULT_CLIENT_ID,
+            )
             .env(
                 "GENESYSCLOUD_OAUTHCLIENT_SECRET",
                 genesys_emulator::DEFAULT_CLIENT_SECRET,
@@ -121,18 +124,11 @@ fn measure(latency: Duration, preconnect: bool, runs: usize, dactl: &Path) -> Ve
             }
             eprintln!("process wall {:.0} ms", wall.as_secs_f64() * 1000.0);
         }
-        assert!(
-            o.status.success(),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let connects = proxy.connects()[before..].to_vec();
         out.push(Run {
             wall,
-            login_connects: connects
-                .iter()
-                .filter(|c| c.starts_with("login."))
-                .count(),
+            login_connects: connects.iter().filter(|c| c.starts_with("login.")).count(),
             api_connects: connects.iter().filter(|c| c.starts_with("api.")).count(),
             requests: emu.journal().len(),
         });
@@ -175,7 +171,12 @@ fn main() {
         let rts = (tl.as_secs_f64() - t0.as_secs_f64()) / l.as_secs_f64();
         let each: Vec<String> = lat
             .iter()
-            .map(|r| format!("{:.2}", (r.wall.as_secs_f64() - t0.as_secs_f64()) / l.as_secs_f64()))
+            .map(|r| {
+                format!(
+                    "{:.2}",
+                    (r.wall.as_secs_f64() - t0.as_secs_f64()) / l.as_secs_f64()
+                )
+            })
             .collect();
         let conns: Vec<String> = lat
             .iter()

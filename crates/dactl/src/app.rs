@@ -233,11 +233,11 @@ impl App {
     /// [`App::client_options`] for a resolved target: the extra CA (`--ca-file`, else the
     /// profile's `ca_file`), where the endpoint came from, and `DACTL_PRECONNECT`.
     pub(crate) fn connect_options(&self, res: &settings::Resolution) -> ClientOptions {
-        let ca_file = self.global.ca_file.clone().or_else(|| {
-            res.profile
-                .as_ref()
-                .and_then(|(p, _)| p.ca_file.clone())
-        });
+        let ca_file = self
+            .global
+            .ca_file
+            .clone()
+            .or_else(|| res.profile.as_ref().and_then(|(p, _)| p.ca_file.clone()));
         if let Some(f) = &ca_file {
             tracing::info!(file = %f.display(), "extra trusted CA");
         }
@@ -1330,7 +1330,8 @@ impl App {
             .as_ref()
             .map(|p| p.display().to_string())
             .unwrap_or_default();
-        let mut rec = json!({"base_url": running.base_url, "client_id": id, "client_secret": secret});
+        let mut rec =
+            json!({"base_url": running.base_url, "client_id": id, "client_secret": secret});
         if ca_file.is_some() {
             rec["ca_file"] = json!(ca_text);
         }

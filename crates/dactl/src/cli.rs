@@ -556,6 +556,8 @@ Example:
 }
 
 /// `sandbox` subcommands.
+// Parsed once per process: the size of the serve flags does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum SandboxCommand {
     /// Serve the emulator for any client; prints its base URL and credentials
@@ -563,10 +565,13 @@ pub enum SandboxCommand {
 Point any client at the printed base URL: dactl --base-url URL …, the official SDKs (login on the
 same host), or curl. Admin endpoints on loopback only: /__emulator/faults, /__emulator/reset,
 /__emulator/requests (the request journal), /__emulator/state.
+`--tls` serves HTTPS with a throwaway CA and prints the path of its PEM: pass it to dactl with
+`--ca-file PATH` (or `SSL_CERT_FILE=PATH`).
 
 Examples:
   dactl sandbox serve --addr 127.0.0.1:8080
-  dactl sandbox serve --actions 10000 --rate-limit 300 --faults faults.toml")]
+  dactl sandbox serve --actions 10000 --rate-limit 300 --faults faults.toml
+  dactl sandbox serve --tls --latency 100 --handshake-latency 100")]
     Serve(genesys_emulator::cli::ServeArgs),
     /// Throw away the sandbox's saved state (the next `--sandbox` command starts from the seed org)
     #[command(after_help = "Example:\n  dactl sandbox reset")]

@@ -27,7 +27,9 @@ pub const PRECONNECT_VAR: &str = "DACTL_PRECONNECT";
 /// Whether the API connection is opened while the first token is fetched (default yes).
 pub fn preconnect(env: &EnvVars) -> bool {
     !matches!(
-        env.raw(PRECONNECT_VAR).map(|v| v.trim().to_ascii_lowercase()).as_deref(),
+        env.raw(PRECONNECT_VAR)
+            .map(|v| v.trim().to_ascii_lowercase())
+            .as_deref(),
         Some("0" | "off" | "false" | "no")
     )
 }

@@ -57,7 +57,9 @@ fn emulator_addr(h: &Harness) -> std::net::SocketAddr {
 /// `dactl --region eu-west-1 ARGS` through `proxy`.
 fn via_proxy(h: &Harness, proxy_url: &str) -> std::process::Command {
     let mut c = h.cmd_without_url();
-    c.env("HTTPS_PROXY", proxy_url).arg("--region").arg("eu-west-1");
+    c.env("HTTPS_PROXY", proxy_url)
+        .arg("--region")
+        .arg("eu-west-1");
     c
 }
 
@@ -129,10 +131,7 @@ fn an_untrusted_certificate_exits_2_after_one_attempt_with_the_fix() {
     let (h, _ca) = tls_harness();
     let proxy = ConnectProxy::start(&h.rt, emulator_addr(&h), None);
     let started = std::time::Instant::now();
-    let o = via_proxy(&h, &proxy.url())
-        .args(["list"])
-        .output()
-        .unwrap();
+    let o = via_proxy(&h, &proxy.url()).args(["list"]).output().unwrap();
     assert_code(&o, 2);
     let err = stderr(&o);
     assert!(
@@ -187,7 +186,10 @@ fn a_proxy_asking_for_credentials_is_named_and_they_never_print() {
         .unwrap();
     assert_code(&o, 2);
     let err = stderr(&o);
-    assert!(err.contains("proxy credentials") && err.contains("407"), "{err}");
+    assert!(
+        err.contains("proxy credentials") && err.contains("407"),
+        "{err}"
+    );
     assert!(err.contains(&format!("`{host}`")), "{err}");
     assert!(!err.contains("wrong-pw"), "{err}");
     assert_eq!(proxy.count(LOGIN), 1, "{:?}", proxy.connects());
@@ -200,7 +202,10 @@ fn a_proxy_asking_for_credentials_is_named_and_they_never_print() {
         .unwrap();
     assert_code(&o, 0);
     let all = format!("{}{}", stdout(&o), stderr(&o));
-    assert!(!all.contains("Pr0xy-pw") && !all.contains("corp-user:"), "{all}");
+    assert!(
+        !all.contains("Pr0xy-pw") && !all.contains("corp-user:"),
+        "{all}"
+    );
 }
 
 #[test]
@@ -231,12 +236,26 @@ fn a_missing_ca_file_is_a_usage_error() {
         .output()
         .unwrap();
     assert_code(&o, 2);
-    assert!(stderr(&o).contains("cannot read the CA file"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cannot read the CA file"),
+        "{}",
+        stderr(&o)
+    );
     let empty = h.home().join("empty.pem");
     std::fs::write(&empty, "not a certificate\n").unwrap();
-    let o = h.cmd().arg("--ca-file").arg(&empty).arg("list").output().unwrap();
+    let o = h
+        .cmd()
+        .arg("--ca-file")
+        .arg(&empty)
+        .arg("list")
+        .output()
+        .unwrap();
     assert_code(&o, 2);
-    assert!(stderr(&o).contains("holds no PEM certificate"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("holds no PEM certificate"),
+        "{}",
+        stderr(&o)
+    );
     assert!(h.journal().is_empty());
 }
 
@@ -248,7 +267,15 @@ fn sandbox_serve_tls_writes_its_ca_and_serves_https() {
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("DACTL_HOME", home.path())
-        .args(["sandbox", "serve", "--tls", "--addr", "127.0.0.1:0", "-o", "json"])
+        .args([
+            "sandbox",
+            "serve",
+            "--tls",
+            "--addr",
+            "127.0.0.1:0",
+            "-o",
+            "json",
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -289,7 +316,11 @@ fn sandbox_serve_tls_writes_its_ca_and_serves_https() {
     let _ = child.kill();
     let _ = child.wait();
     assert_code(&untrusted, 2);
-    assert!(stderr(&untrusted).contains("unknown issuer"), "{}", stderr(&untrusted));
+    assert!(
+        stderr(&untrusted).contains("unknown issuer"),
+        "{}",
+        stderr(&untrusted)
+    );
     assert_code(&trusted, 0);
 }
 
@@ -312,7 +343,11 @@ fn a_first_command_opens_the_api_connection_during_the_login_and_keeps_http2() {
     assert_code(&o, 0);
     let err = stderr(&o);
     // The pre-connect: a HEAD without credentials, answered over HTTP/2.
-    let heads: Vec<_> = h.journal().into_iter().filter(|e| e.method == "HEAD").collect();
+    let heads: Vec<_> = h
+        .journal()
+        .into_iter()
+        .filter(|e| e.method == "HEAD")
+        .collect();
     assert_eq!(heads.len(), 1, "{heads:?}");
     assert_eq!(heads[0].client_id, None);
     assert!(

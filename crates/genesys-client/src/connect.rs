@@ -65,14 +65,16 @@ pub(crate) fn proxy_for(url: &str, env: &Environment) -> Option<String> {
 }
 
 /// Build the one `reqwest::Client`: timeouts, no redirects, trust and proxies.
-pub(crate) fn build_http(env: &Environment, opts: &ClientOptions) -> Result<reqwest::Client, Error> {
+pub(crate) fn build_http(
+    env: &Environment,
+    opts: &ClientOptions,
+) -> Result<reqwest::Client, Error> {
     let mut builder = reqwest::Client::builder()
         .user_agent(opts.user_agent.clone())
         .connect_timeout(opts.connect_timeout)
         .timeout(opts.request_timeout)
         .redirect(reqwest::redirect::Policy::none());
-    let plain_http =
-        env.api_base.starts_with("http://") && env.login_base.starts_with("http://");
+    let plain_http = env.api_base.starts_with("http://") && env.login_base.starts_with("http://");
     if plain_http {
         // No TLS at all (loopback only): reading the trust store would only cost time.
         builder = builder.tls_built_in_root_certs(false);
@@ -125,8 +127,9 @@ pub(crate) fn build_http(env: &Environment, opts: &ClientOptions) -> Result<reqw
 fn describe_certificate(e: &rustls::CertificateError) -> String {
     use rustls::CertificateError as C;
     match e {
-        C::UnknownIssuer => "it is signed by an unknown issuer (a CA this machine does not trust)"
-            .to_string(),
+        C::UnknownIssuer => {
+            "it is signed by an unknown issuer (a CA this machine does not trust)".to_string()
+        }
         C::Expired | C::ExpiredContext { .. } => "it has expired".to_string(),
         C::NotValidYet | C::NotValidYetContext { .. } => {
             "it is not valid yet (is the clock right?)".to_string()
@@ -167,7 +170,9 @@ fn find_rustls<'a>(e: &'a (dyn StdError + 'static)) -> Option<&'a rustls::Error>
 pub(crate) fn classify(e: &(dyn StdError + 'static)) -> Option<ConnectProblem> {
     if let Some(r) = find_rustls(e) {
         return Some(match r {
-            rustls::Error::InvalidCertificate(c) => ConnectProblem::Certificate(describe_certificate(c)),
+            rustls::Error::InvalidCertificate(c) => {
+                ConnectProblem::Certificate(describe_certificate(c))
+            }
             other => ConnectProblem::Tls(other.to_string()),
         });
     }
@@ -290,7 +295,10 @@ mod tests {
         assert_eq!(classify(&dns), Some(ConnectProblem::Dns));
         let auth = Wrap(
             "client error (Connect)",
-            Some(Box::new(Wrap("tunnel error: proxy authorization required", None))),
+            Some(Box::new(Wrap(
+                "tunnel error: proxy authorization required",
+                None,
+            ))),
         );
         assert_eq!(classify(&auth), Some(ConnectProblem::ProxyAuth));
         let refused = Wrap(

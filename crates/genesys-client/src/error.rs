@@ -360,7 +360,11 @@ impl Error {
                 proxy,
                 endpoint_source,
                 ..
-            } => Some(connect_hint(problem, proxy.as_deref(), endpoint_source.as_deref())),
+            } => Some(connect_hint(
+                problem,
+                proxy.as_deref(),
+                endpoint_source.as_deref(),
+            )),
             Error::Api { status, body, .. } => match *status {
                 403 => {
                     let msg = body
@@ -490,12 +494,20 @@ mod tests {
         assert!(cert.to_string().contains("`login.mypurecloud.ie`"));
         assert!(cert.to_string().contains("it has expired"));
         let hint = cert.hint().unwrap();
-        assert!(hint.contains("SSL_CERT_FILE") && hint.contains("--ca-file"), "{hint}");
+        assert!(
+            hint.contains("SSL_CERT_FILE") && hint.contains("--ca-file"),
+            "{hint}"
+        );
         let dns = e(ConnectProblem::Dns, None);
         assert_eq!(dns.kind(), ErrorKind::Config);
-        assert!(dns.to_string().contains("`login.mypurecloud.ie` does not resolve"));
+        assert!(dns
+            .to_string()
+            .contains("`login.mypurecloud.ie` does not resolve"));
         let hint = dns.hint().unwrap();
-        assert!(hint.contains("comes from --region") && hint.contains("HTTPS_PROXY"), "{hint}");
+        assert!(
+            hint.contains("comes from --region") && hint.contains("HTTPS_PROXY"),
+            "{hint}"
+        );
         let dns_proxy = e(ConnectProblem::Dns, Some("proxy.corp:8080"));
         assert!(dns_proxy.to_string().contains("`proxy.corp:8080`"));
         let auth = e(ConnectProblem::ProxyAuth, Some("proxy.corp:8080"));

@@ -78,7 +78,11 @@ pub(crate) fn serve(
     accept: Accept,
 ) -> std::io::Result<Running> {
     let addr = listener.local_addr()?;
-    let scheme = if accept.tls.is_some() { "https" } else { "http" };
+    let scheme = if accept.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     let task = tokio::spawn(accept_loop(router, listener, accept));
     Ok(Running {
         addr,

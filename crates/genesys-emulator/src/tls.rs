@@ -126,7 +126,7 @@ mod tests {
         assert!(names.iter().any(|n| n == "api.mypurecloud.ie"));
         assert!(names.iter().any(|n| n == "login.apne3.pure.cloud"));
         assert_eq!(names.len(), 3 + 2 * 17);
-        let id = TlsIdentity::generate(vec!["localhost".into()]).unwrap();
+        let id = TlsIdentity::generate(vec!["localhost".into()]).expect("identity");
         assert!(id.ca_pem.starts_with("-----BEGIN CERTIFICATE-----"));
     }
 }

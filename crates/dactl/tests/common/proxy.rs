@@ -32,7 +32,10 @@ impl ConnectProxy {
         target: SocketAddr,
         credentials: Option<&str>,
     ) -> ConnectProxy {
-        assert!(target.ip().is_loopback(), "the test proxy only reaches loopback");
+        assert!(
+            target.ip().is_loopback(),
+            "the test proxy only reaches loopback"
+        );
         let listener = rt
             .block_on(TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))))
             .unwrap();
