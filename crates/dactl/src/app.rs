@@ -1353,19 +1353,33 @@ impl App {
             }
         }
         let trust = if ca_file.is_some() {
-            format!("--ca-file {ca_text} ")
+            format!("--ca-file {} ", shell_word(&ca_text))
         } else {
             String::new()
         };
+        // The emulator's secret is not a secret (it guards a throwaway org on loopback), and a
+        // line that can be pasted as is beats one with a placeholder.
         self.say(&format!(
-            "try: GENESYSCLOUD_OAUTHCLIENT_ID={id} GENESYSCLOUD_OAUTHCLIENT_SECRET=… dactl {trust}--base-url {} list\nCtrl-C stops the emulator",
-            running.base_url
+            "try: GENESYSCLOUD_OAUTHCLIENT_ID={} GENESYSCLOUD_OAUTHCLIENT_SECRET={} dactl {trust}--base-url {} list\nCtrl-C stops the emulator",
+            shell_word(&id),
+            shell_word(&secret),
+            shell_word(&running.base_url)
         ));
         while !self.stop.load(std::sync::atomic::Ordering::SeqCst) {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
         running.shutdown();
         Ok(Exit::Ok)
+    }
+}
+
+/// `word` as one POSIX shell word: as is when it holds only safe characters, else single-quoted.
+fn shell_word(word: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c);
+    if !word.is_empty() && word.chars().all(safe) {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
     }
 }
 
