@@ -300,6 +300,12 @@ impl Error {
         }
     }
 
+    /// A proxy answered the `CONNECT` with something other than 200 or 407 (its status is not
+    /// kept by the HTTP stack): it may be passing, so it is retried, but the hint names it.
+    fn is_refused_tunnel(&self) -> bool {
+        matches!(self, Error::Transport { message, .. } if message.contains("tunnel error"))
+    }
+
     /// True for a 409, or a 400 whose message contains "does not match" and "version"
     /// (case-insensitive): the caller should re-read and re-apply its change.
     pub fn is_version_conflict(&self) -> bool {
@@ -426,8 +432,15 @@ impl Error {
                 ErrorKind::RateLimited => {
                     Some("the rate limit kept being hit; lower --rate or --concurrency".to_string())
                 }
+                _ if last.is_refused_tunnel() => last.hint(),
                 _ => Some("the service kept failing; try again later".to_string()),
             },
+            Error::Transport { .. } if self.is_refused_tunnel() => Some(
+                "the proxy (`HTTPS_PROXY` / `ALL_PROXY`) would not open a connection to the host: \
+                 check that it allows the region's `api.` and `login.` hosts, or list them in \
+                 `NO_PROXY` if they are reached directly"
+                    .to_string(),
+            ),
             Error::Transport { .. } => {
                 Some("check the network connection and the region / base URL".to_string())
             }
@@ -516,6 +529,24 @@ mod tests {
         assert!(auth.hint().unwrap().contains("USER:PASSWORD@"));
         // Never retried: the transport returns it as is, never inside `Exhausted`.
         assert_eq!(auth.status(), None);
+
+        // A proxy that refuses the tunnel otherwise is retried, with a hint that names it.
+        let tunnel = Error::Exhausted {
+            attempts: 6,
+            last: Box::new(Error::Transport {
+                method: "POST".into(),
+                path: "/oauth/token".into(),
+                message:
+                    "error sending request: client error (Connect): tunnel error: unsuccessful"
+                        .into(),
+            }),
+        };
+        assert_eq!(tunnel.kind(), ErrorKind::Transient);
+        let hint = tunnel.hint().unwrap();
+        assert!(
+            hint.contains("NO_PROXY") && hint.contains("HTTPS_PROXY"),
+            "{hint}"
+        );
     }
 
     #[test]
