@@ -302,6 +302,8 @@ impl App {
                 warning,
                 version: now.and_then(|n| n.version),
                 flows: None,
+                function_timeout_seconds: None,
+                effective_timeout_seconds: None,
             });
         }
         let plan = Plan {
@@ -410,6 +412,8 @@ impl App {
                 warning: None,
                 version: now.version,
                 flows: None,
+                function_timeout_seconds: None,
+                effective_timeout_seconds: None,
             });
         }
         let plan = Plan {

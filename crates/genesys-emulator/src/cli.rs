@@ -69,6 +69,10 @@ pub struct ServeArgs {
     /// pays on a real network).
     #[arg(long, default_value_t = 0, value_name = "MS")]
     pub handshake_latency: u64,
+    /// How a test execution whose remote call timed out is answered: `body` (HTTP 200, the
+    /// timeout in the result), `http504` or `http408` (the platform does not say; U18).
+    #[arg(long, default_value = "body", value_name = "HOW")]
+    pub test_timeout: crate::TestTimeout,
 }
 
 impl Default for ServeArgs {
@@ -92,6 +96,7 @@ impl Default for ServeArgs {
             tls: false,
             ca_out: None,
             handshake_latency: 0,
+            test_timeout: crate::TestTimeout::default(),
         }
     }
 }
@@ -127,6 +132,9 @@ impl ServeArgs {
                 client_secret: self.client_secret.clone(),
                 name: DEFAULT_ORG_NAME.to_owned(),
                 permissions: (!self.permissions.is_empty()).then(|| self.permissions.clone()),
+                realism: crate::Realism {
+                    test_timeout: self.test_timeout,
+                },
             }],
             faults,
             execution_time_scale: self.time_scale,
@@ -204,6 +212,11 @@ mod tests {
         assert_eq!(c.token_ttl, Duration::from_secs(60));
         assert_eq!(c.orgs[0].client_id, "a");
         assert_eq!(c.execution_time_scale, 0.5);
+        assert_eq!(c.orgs[0].realism.test_timeout, crate::TestTimeout::Body);
+        let t = Cli::try_parse_from(["x", "--test-timeout", "http504"]).expect("parse");
+        let c = t.serve.to_config().expect("config");
+        assert_eq!(c.orgs[0].realism.test_timeout, crate::TestTimeout::Http504);
+        assert!(Cli::try_parse_from(["x", "--test-timeout", "http500"]).is_err());
         let d = Cli::try_parse_from(["x", "--rate-limit", "0"]).expect("parse");
         let c = d.serve.to_config().expect("config");
         assert_eq!(c.rate_limit_per_minute, None);

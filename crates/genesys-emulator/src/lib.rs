@@ -29,9 +29,11 @@ mod auth;
 pub mod cli;
 mod error;
 mod faults;
+mod integrations;
 mod jitter;
 mod ops;
 mod perms;
+pub mod realism;
 mod seed;
 mod server;
 mod store;
@@ -50,6 +52,7 @@ pub use crate::faults::{
     load_faults, parse_faults_json, parse_faults_toml, path_matches, EditField, FaultAction,
     FaultRule, Trigger,
 };
+pub use crate::realism::{Realism, TestTimeout};
 pub use crate::server::Running;
 pub use crate::tls::TlsIdentity;
 
@@ -125,6 +128,8 @@ pub struct OrgCredentials {
     /// only those listed (`*` matches a segment), so that tests can simulate a client missing
     /// `integrations:action:edit` and get the platform's 403 `missing.permissions`.
     pub permissions: Option<Vec<String>>,
+    /// How this org answers where the platform's contract is silent (see [`Realism`]).
+    pub realism: Realism,
 }
 
 impl Default for OrgCredentials {
@@ -134,6 +139,7 @@ impl Default for OrgCredentials {
             client_secret: DEFAULT_CLIENT_SECRET.to_owned(),
             name: DEFAULT_ORG_NAME.to_owned(),
             permissions: None,
+            realism: Realism::default(),
         }
     }
 }
@@ -171,9 +177,16 @@ pub(crate) struct Org {
     seeded: OrgData,
     /// Architect's dependency index (which flows use which action), built from the seed.
     pub flows: architect::FlowIndex,
+    /// The realism settings in force (from [`OrgCredentials::realism`], changeable at run time).
+    realism: RwLock<Realism>,
 }
 
 impl Org {
+    /// The realism settings in force.
+    pub fn realism(&self) -> Realism {
+        *self.realism.read().unwrap_or_else(|e| e.into_inner())
+    }
+
     pub fn read(&self) -> RwLockReadGuard<'_, OrgData> {
         self.data.read().unwrap_or_else(|e| e.into_inner())
     }
@@ -227,6 +240,7 @@ impl Emulator {
                 data: RwLock::new(seeded.clone()),
                 seeded: seeded.clone(),
                 flows: flows.clone(),
+                realism: RwLock::new(creds.realism),
             })
             .collect();
         let faults = FaultPlan::new(config.faults.clone());
@@ -324,6 +338,30 @@ impl Emulator {
         }
         self.clear_journal();
         self.set_faults(Vec::new());
+    }
+
+    /// The realism settings of the org of `client_id` (the default org for `None`).
+    pub fn realism(&self, client_id: Option<&str>) -> Option<Realism> {
+        self.org_by_client(client_id).map(Org::realism)
+    }
+
+    /// Replaces the realism settings of the org of `client_id` (the default org for `None`);
+    /// false when there is no such org.
+    pub fn set_realism(&self, client_id: Option<&str>, realism: Realism) -> bool {
+        match self.org_by_client(client_id) {
+            Some(org) => {
+                *org.realism.write().unwrap_or_else(|e| e.into_inner()) = realism;
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn org_by_client(&self, client_id: Option<&str>) -> Option<&Org> {
+        match client_id {
+            None => self.inner.orgs.first(),
+            Some(id) => self.inner.orgs.iter().find(|o| o.creds.client_id == id),
+        }
     }
 
     /// Every API request received, in order (not the admin endpoints).
