@@ -231,12 +231,12 @@ struct ListRecord<'a> {
     version: Option<i64>,
 }
 
-/// The EFFECTIVE cell: `60`, or `10 (function)` when the function's timeout is the one that
-/// stops the action.
+/// The EFFECTIVE cell: `60`, or `10 (fn)` when the function's timeout is the one that stops
+/// the action (short, so that `list` keeps one line a row at 80 columns; KIND says `function`).
 fn effective_cell(timeout: Option<i64>, function_timeout: Option<i64>) -> String {
     let e = crate::functions::effective_timeout(timeout, function_timeout);
     match function_timeout {
-        Some(f) if f == e => format!("{e} (function)"),
+        Some(f) if f == e => format!("{e} (fn)"),
         _ => e.to_string(),
     }
 }
@@ -849,22 +849,34 @@ impl App {
             .iter()
             .filter(|r| r.warning.is_some() && r.verdict == Verdict::Change)
             .collect();
+        // A row whose only warning is its draft can be counted in one line; a function
+        // action's ceiling (or both) is said per action.
+        let past_function = |r: &PlanRow| {
+            r.function_timeout_seconds
+                .is_some_and(|f| crate::functions::ceiling_note(r.new_timeout, f).is_some())
+        };
+        let (drafts, others): (Vec<&PlanRow>, Vec<&PlanRow>) = warned
+            .into_iter()
+            .partition(|r| r.draft && !past_function(r));
         let summarised = self.summarise(plan.rows.len()) && (dry_run || needs_confirm);
-        if summarised && warned.iter().all(|r| r.draft) {
+        let individually = if summarised {
             // The summary on stdout has the drafts line already.
-        } else if warned.len() > 3 && warned.iter().all(|r| r.draft) {
+            others
+        } else if drafts.len() > 3 {
             // One line with a count, not one warning per action.
             if let Some(d) = crate::screen::drafts_line(&plan.rows, plan.also_draft) {
                 self.say(&format!("warning: {d}"));
             }
+            others
         } else {
-            for r in warned {
-                self.say(&format!(
-                    "warning: `{}` {}",
-                    r.name,
-                    r.warning.clone().unwrap_or_default()
-                ));
-            }
+            drafts.into_iter().chain(others).collect()
+        };
+        for r in individually {
+            self.say(&format!(
+                "warning: `{}` {}",
+                r.name,
+                r.warning.clone().unwrap_or_default()
+            ));
         }
         if let Some(seen) = &session.seen {
             for r in &plan.rows {

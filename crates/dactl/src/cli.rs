@@ -160,7 +160,7 @@ A timeout shown as `60s (default)` is unset: the platform default applies. KIND 
 `function`, `builtin` (read-only) or `custom-auth` (a timeout is invalid on it); a function data
 action is one of an integration of type `function-data-actions`. EFFECTIVE is what stops the
 action: its timeout, and for a function data action at most its function's own (1-15 s,
-`10 (function)`). DRAFT `yes` means an unpublished draft exists; publishing it later would
+`10 (fn)`). DRAFT `yes` means an unpublished draft exists; publishing it later would
 bring its own timeout back.
 
 Examples:
