@@ -16,6 +16,7 @@
 //! # client_secret = "…"                (accepted for parity with gc, with a warning)
 //! tokens = 4                           # optional: access tokens shared by the workers
 //!                                      # (1-10, like `--tokens`; default 1)
+//! ca_file = "~/corp-ca.pem"            # optional: an extra trusted CA (PEM), like --ca-file
 //! ```
 //!
 //! The file is checked strictly: an unknown key, a wrong type, two endpoints or two secret
@@ -49,6 +50,7 @@ pub const PROFILE_KEYS: &[&str] = &[
     "client_secret_keyring",
     "client_secret",
     "tokens",
+    "ca_file",
 ];
 
 /// The keyring service under which profile secrets are stored (the account is the profile name).
@@ -166,6 +168,8 @@ pub struct Profile {
     pub secret: Option<SecretRef>,
     /// Access tokens shared by the workers (`tokens`, 1-10; dactl's config only).
     pub tokens: Option<u32>,
+    /// An extra trusted CA (PEM), if set (`ca_file`; relative paths: beside the config).
+    pub ca_file: Option<PathBuf>,
     /// Problems worth a warning (a secret in a readable file, ...).
     pub warnings: Vec<String>,
 }
@@ -392,6 +396,7 @@ fn parse_dactl_profile(
         (None, None) => None,
     };
     let client_id = string("client_id")?;
+    let ca_file = string("ca_file")?.map(|f| expand_path(&f, path, env));
     let keyring = match t.get("client_secret_keyring") {
         None | Some(toml::Value::Boolean(false)) => false,
         Some(toml::Value::Boolean(true)) => true,
@@ -480,6 +485,7 @@ fn parse_dactl_profile(
         client_id,
         secret,
         tokens,
+        ca_file,
         warnings,
     })
 }
@@ -537,6 +543,7 @@ pub fn parse_gc(file: &ConfigFile) -> Result<Vec<Profile>, Failure> {
             client_id,
             secret,
             tokens: None,
+            ca_file: None,
             warnings,
         });
     }
@@ -903,6 +910,7 @@ region = "ap_northeast_1"
             client_id: Some("a".into()),
             secret: None,
             tokens: None,
+            ca_file: None,
             warnings: vec![],
         };
         let (s, w) = read_secret(&p, &SecretRef::File(sf.clone()), &env(&[])).unwrap();
@@ -929,6 +937,7 @@ region = "ap_northeast_1"
             client_id: Some("a".into()),
             secret: None,
             tokens: None,
+            ca_file: None,
             warnings: vec![],
         };
         let e = read_secret(
@@ -956,6 +965,7 @@ region = "ap_northeast_1"
             client_id: Some("a".into()),
             secret: None,
             tokens: None,
+            ca_file: None,
             warnings: vec![],
         };
         let r = SecretRef::Keyring {
