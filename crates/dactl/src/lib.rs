@@ -25,6 +25,7 @@ mod fastpath;
 pub mod fsutil;
 pub mod net;
 pub mod output;
+pub mod planner;
 pub mod policy;
 pub mod probe;
 pub mod profiles;

@@ -192,6 +192,20 @@ pub enum Event {
         /// `published` or `draft`.
         target: String,
     },
+    /// The outcome of a write is unknown: its answer never came or could not be read (a
+    /// timeout, a dropped connection, a 5xx after the body was sent, an unreadable 2xx body).
+    /// Settled by reading the action before anything else is done to it.
+    Unknown {
+        /// Time.
+        ts: String,
+        /// Action id.
+        id: String,
+        /// What happened.
+        message: String,
+        /// `published` or `draft`.
+        #[serde(default = "published")]
+        target: String,
+    },
     /// A version conflict; the action is re-read and the change re-applied.
     Conflict {
         /// Time.
@@ -259,6 +273,7 @@ impl Event {
             Event::Backup { id, .. }
             | Event::Patch { id, .. }
             | Event::Patched { id, .. }
+            | Event::Unknown { id, .. }
             | Event::Conflict { id, .. }
             | Event::Done { id, .. }
             | Event::Unchanged { id, .. }
@@ -284,6 +299,10 @@ pub struct Summary {
     pub not_started: u64,
     /// Whether Ctrl-C stopped the run.
     pub interrupted: bool,
+}
+
+fn published() -> String {
+    "published".to_string()
 }
 
 /// The current time as RFC 3339 (UTC, seconds).
@@ -544,13 +563,21 @@ pub struct ActionLog {
     pub done: bool,
     /// Timeouts of the `done` line.
     pub done_change: Option<(Option<i64>, Option<i64>)>,
-    /// A `patch` line was written (a write may have landed).
+    /// A `patch` line of the published action was written: a write was sent and may have
+    /// landed, whatever the journal says after it. `undo` considers every such action.
     pub patch_sent: bool,
+    /// Timeouts (before, sent) of the last `patch` line of the published action.
+    pub sent_change: Option<(Option<i64>, Option<i64>)>,
+    /// The last write of the published action has no known outcome: a `patch` line without a
+    /// `patched`, `conflict` or `done` line after it (the process died, or the answer was
+    /// lost: an `unknown` line). Settled by reading the action first.
+    pub unknown: bool,
     /// Last terminal state other than done.
     pub last: Option<String>,
 }
 
-/// Fold a journal into per-action state.
+/// Fold a journal into per-action state. Journals written before the `unknown` step existed
+/// fold the same way: a `patch` line without an answer after it is an unknown outcome.
 pub fn fold(events: &[Event]) -> BTreeMap<String, ActionLog> {
     let mut m: BTreeMap<String, ActionLog> = BTreeMap::new();
     for ev in events {
@@ -563,11 +590,31 @@ pub fn fold(events: &[Event]) -> BTreeMap<String, ActionLog> {
                 ..
             } => {
                 e.done = true;
+                e.unknown = false;
                 e.done_change = Some((*old_timeout, *new_timeout));
             }
-            Event::Patch { .. } => e.patch_sent = true,
-            Event::Unchanged { .. } => e.last = Some("unchanged".into()),
-            Event::Skipped { .. } => e.last = Some("skipped".into()),
+            Event::Patch {
+                target,
+                old_timeout,
+                new_timeout,
+                ..
+            } if target != "draft" => {
+                e.patch_sent = true;
+                e.unknown = true;
+                e.sent_change = Some((*old_timeout, *new_timeout));
+            }
+            Event::Patched { target, .. } | Event::Unknown { target, .. } if target != "draft" => {
+                e.unknown = matches!(ev, Event::Unknown { .. });
+            }
+            Event::Conflict { .. } => e.unknown = false,
+            Event::Unchanged { .. } => {
+                e.unknown = false;
+                e.last = Some("unchanged".into());
+            }
+            Event::Skipped { .. } => {
+                e.unknown = false;
+                e.last = Some("skipped".into());
+            }
             Event::Failed { .. } => e.last = Some("failed".into()),
             _ => {}
         }

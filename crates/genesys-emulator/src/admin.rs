@@ -10,6 +10,8 @@
 //! | `DELETE /__emulator/requests` | clear the journal (204) |
 //! | `GET /__emulator/state[?clientId=ID]` | an org's state document (default org without `clientId`) |
 //! | `PUT /__emulator/state` | load a state document into the default org (204) |
+//! | `GET /__emulator/realism[?clientId=ID]` | an org's realism settings (default org without `clientId`) |
+//! | `PUT /__emulator/realism[?clientId=ID]` | set them (`{"patch_response": "full"\|"bare"\|"empty", "conflict_status": "409"\|"400"}`), for one org or, without `clientId`, every org |
 //!
 //! They need no token and are not journaled; a peer that is not on loopback gets 403 (the
 //! request pipeline checks the `ConnectInfo` peer before routing here).
@@ -24,7 +26,7 @@ use serde_json::Value;
 
 use crate::error::{ApiError, ApiResult};
 use crate::faults::parse_faults_json;
-use crate::Emulator;
+use crate::{Emulator, Realism};
 
 /// The admin routes (merged into the main router).
 pub(crate) fn routes() -> Router<Emulator> {
@@ -39,6 +41,42 @@ pub(crate) fn routes() -> Router<Emulator> {
             get(get_requests).delete(delete_requests),
         )
         .route("/__emulator/state", get(get_state).put(put_state))
+        .route("/__emulator/realism", get(get_realism).put(put_realism))
+}
+
+fn client_id_param(q: Option<&str>) -> Option<String> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(q.unwrap_or("")).unwrap_or_default();
+    pairs.into_iter().find(|(k, _)| k == "clientId").map(|(_, v)| v)
+}
+
+fn no_org(id: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not.found",
+        format!("no org has client id [{id}]"),
+    )
+}
+
+async fn get_realism(State(emu): State<Emulator>, RawQuery(q): RawQuery) -> ApiResult<Json<Value>> {
+    let id = client_id_param(q.as_deref());
+    let r = emu
+        .realism(id.as_deref())
+        .ok_or_else(|| no_org(id.as_deref().unwrap_or("")))?;
+    Ok(Json(serde_json::to_value(r).unwrap_or(Value::Null)))
+}
+
+async fn put_realism(
+    State(emu): State<Emulator>,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let r: Realism = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("invalid realism settings: {e}")))?;
+    let id = client_id_param(q.as_deref());
+    if !emu.set_realism(id.as_deref(), r) {
+        return Err(no_org(id.as_deref().unwrap_or("")));
+    }
+    Ok(Json(serde_json::to_value(r).unwrap_or(Value::Null)))
 }
 
 async fn get_faults(State(emu): State<Emulator>) -> Json<Value> {

@@ -8,7 +8,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::{Config, OrgCredentials, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_ORG_NAME};
+use crate::{
+    Config, ConflictStatus, OrgCredentials, PatchResponse, Realism, DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET, DEFAULT_ORG_NAME,
+};
 
 /// The default listen address of the binary.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8765";
@@ -56,6 +59,14 @@ pub struct ServeArgs {
     /// `integrations:action:view`); absent: every permission. Others get the platform's 403.
     #[arg(long = "permission", value_name = "PERM")]
     pub permissions: Vec<String>,
+    /// What a successful PATCH answers with: the action with its config (`full`), without it
+    /// (`bare`), or an empty body (`empty`); the platform does not document it.
+    #[arg(long, value_enum, default_value = "full", value_name = "ANSWER")]
+    pub patch_response: PatchResponse,
+    /// How a write with a stale version is refused: 409 `request.conflict` or 400 "…does not
+    /// match … version"; the platform does not document it.
+    #[arg(long, value_enum, default_value = "409", value_name = "STATUS")]
+    pub conflict_status: ConflictStatus,
 }
 
 impl Default for ServeArgs {
@@ -76,6 +87,8 @@ impl Default for ServeArgs {
             time_scale: 1.0,
             jitter: 0.0,
             permissions: Vec::new(),
+            patch_response: PatchResponse::Full,
+            conflict_status: ConflictStatus::Conflict409,
         }
     }
 }
@@ -111,10 +124,15 @@ impl ServeArgs {
                 client_secret: self.client_secret.clone(),
                 name: DEFAULT_ORG_NAME.to_owned(),
                 permissions: (!self.permissions.is_empty()).then(|| self.permissions.clone()),
+                realism: None,
             }],
             faults,
             execution_time_scale: self.time_scale,
             execution_jitter: self.jitter,
+            realism: Realism {
+                patch_response: self.patch_response,
+                conflict_status: self.conflict_status,
+            },
         })
     }
 }
@@ -159,6 +177,11 @@ mod tests {
         assert_eq!(c.token_ttl, Duration::from_secs(60));
         assert_eq!(c.orgs[0].client_id, "a");
         assert_eq!(c.execution_time_scale, 0.5);
+        assert_eq!(c.realism, Realism::default());
+        let p = Cli::try_parse_from(["x", "--patch-response", "bare", "--conflict-status", "400"])
+            .expect("parse");
+        assert_eq!(p.serve.to_config().expect("config").realism, Realism::pessimistic());
+        assert!(Cli::try_parse_from(["x", "--conflict-status", "412"]).is_err());
         let d = Cli::try_parse_from(["x", "--rate-limit", "0"]).expect("parse");
         let c = d.serve.to_config().expect("config");
         assert_eq!(c.rate_limit_per_minute, None);

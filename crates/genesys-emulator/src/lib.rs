@@ -32,6 +32,7 @@ mod faults;
 mod jitter;
 mod ops;
 mod perms;
+mod realism;
 mod seed;
 mod server;
 mod store;
@@ -49,6 +50,7 @@ pub use crate::faults::{
     load_faults, parse_faults_json, parse_faults_toml, path_matches, EditField, FaultAction,
     FaultRule, Trigger,
 };
+pub use crate::realism::{ConflictStatus, PatchResponse, Realism};
 pub use crate::server::Running;
 
 use crate::auth::Tokens;
@@ -90,6 +92,8 @@ pub struct Config {
     /// Run-to-run variation of test/execute latency: σ of a log-normal factor (0 = exact;
     /// see the `jitter` module).
     pub execution_jitter: f64,
+    /// Realism settings of every org without its own ([`OrgCredentials::realism`]).
+    pub realism: Realism,
 }
 
 impl Default for Config {
@@ -105,6 +109,7 @@ impl Default for Config {
             faults: Vec::new(),
             execution_time_scale: 1.0,
             execution_jitter: 0.0,
+            realism: Realism::default(),
         }
     }
 }
@@ -119,6 +124,8 @@ pub struct OrgCredentials {
     /// only those listed (`*` matches a segment), so that tests can simulate a client missing
     /// `integrations:action:edit` and get the platform's 403 `missing.permissions`.
     pub permissions: Option<Vec<String>>,
+    /// This org's realism settings; `None`: [`Config::realism`].
+    pub realism: Option<Realism>,
 }
 
 impl Default for OrgCredentials {
@@ -128,6 +135,7 @@ impl Default for OrgCredentials {
             client_secret: DEFAULT_CLIENT_SECRET.to_owned(),
             name: DEFAULT_ORG_NAME.to_owned(),
             permissions: None,
+            realism: None,
         }
     }
 }
@@ -165,6 +173,8 @@ pub(crate) struct Org {
     seeded: OrgData,
     /// Architect's dependency index (which flows use which action), built from the seed.
     pub flows: architect::FlowIndex,
+    /// How this org answers where the platform's contract is silent.
+    realism: RwLock<Realism>,
 }
 
 impl Org {
@@ -173,6 +183,9 @@ impl Org {
     }
     pub fn write(&self) -> RwLockWriteGuard<'_, OrgData> {
         self.data.write().unwrap_or_else(|e| e.into_inner())
+    }
+    pub fn realism(&self) -> Realism {
+        *self.realism.read().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -221,6 +234,7 @@ impl Emulator {
                 data: RwLock::new(seeded.clone()),
                 seeded: seeded.clone(),
                 flows: flows.clone(),
+                realism: RwLock::new(creds.realism.unwrap_or(config.realism)),
             })
             .collect();
         let faults = FaultPlan::new(config.faults.clone());
@@ -303,6 +317,31 @@ impl Emulator {
     /// Empties the journal.
     pub fn clear_journal(&self) {
         lock(&self.inner.journal).clear();
+    }
+
+    /// The realism settings of the org of `client_id` (the default org with `None`).
+    pub fn realism(&self, client_id: Option<&str>) -> Option<Realism> {
+        self.org_by_client(client_id).map(Org::realism)
+    }
+
+    /// Sets the realism settings of the org of `client_id`, or of every org with `None`.
+    /// Returns false when no org has that client id.
+    pub fn set_realism(&self, client_id: Option<&str>, realism: Realism) -> bool {
+        let mut found = false;
+        for org in &self.inner.orgs {
+            if client_id.is_none_or(|c| org.creds.client_id == c) {
+                *org.realism.write().unwrap_or_else(|e| e.into_inner()) = realism;
+                found = true;
+            }
+        }
+        found
+    }
+
+    fn org_by_client(&self, client_id: Option<&str>) -> Option<&Org> {
+        match client_id {
+            None => self.inner.orgs.first(),
+            Some(c) => self.inner.orgs.iter().find(|o| o.creds.client_id == c),
+        }
     }
 
     /// Replaces the fault rules (counters start again from zero).

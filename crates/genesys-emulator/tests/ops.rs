@@ -426,6 +426,7 @@ async fn orgs_are_separate() {
                 client_secret: "acme-secret".into(),
                 name: "Acme".into(),
                 permissions: None,
+                realism: None,
             },
         ],
         ..fast()
