@@ -767,7 +767,11 @@ impl App {
                 row: r.clone(),
                 listed: listed.remove(&r.id),
                 log: logs.get(&r.id).cloned().unwrap_or_default(),
-                desired: match targets.get(&r.id).cloned().or_else(|| run.load_target(&r.id)) {
+                desired: match targets
+                    .get(&r.id)
+                    .cloned()
+                    .or_else(|| run.load_target(&r.id))
+                {
                     Some(doc) => Desired::Document(Box::new(doc)),
                     None => Desired::Timeout(r.new_timeout),
                 },

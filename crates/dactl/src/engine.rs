@@ -778,7 +778,9 @@ async fn write_one(ctx: &Ctx, w: &Work, full_verify: bool) -> anyhow::Result<Out
                 let verified = match (&evidence, full_verify) {
                     (Evidence::Contradicts(p), _) => {
                         let v = read_back(ctx, &row.id, &want, new).await.map_err(|e| {
-                            e.context(format!("the write was taken (HTTP 2xx) but its answer disagreed ({p})"))
+                            e.context(format!(
+                                "the write was taken (HTTP 2xx) but its answer disagreed ({p})"
+                            ))
                         })?;
                         format!("{v}; the answer disagreed: {p}")
                     }
@@ -851,12 +853,7 @@ async fn write_one(ctx: &Ctx, w: &Work, full_verify: bool) -> anyhow::Result<Out
 }
 
 /// Re-read the action in full (templates included) and check it is what was written.
-async fn read_back(
-    ctx: &Ctx,
-    id: &str,
-    want: &Action,
-    new: Option<i64>,
-) -> anyhow::Result<String> {
+async fn read_back(ctx: &Ctx, id: &str, want: &Action, new: Option<i64>) -> anyhow::Result<String> {
     let (fresh, _) = read_fresh(&ctx.client, id, Some(want)).await?;
     actions::verify_full(want, &fresh, new)
         .map_err(|p| anyhow::anyhow!("verification by re-reading failed: {p}"))?;

@@ -156,7 +156,7 @@ pub fn plan_row(i: Intent<'_>) -> PlanRow {
             Verdict::Skip,
             Some(format!(
                 "changed since the run: {}; use --force to overwrite",
-                g.difference(a)
+                moved(g, a)
             )),
         )
     } else {
@@ -165,7 +165,7 @@ pub fn plan_row(i: Intent<'_>) -> PlanRow {
             Desired::Timeout(_) => None,
         };
         if let Some(g) = guard_broken {
-            let note = format!("changed since the run ({}); --force", g.difference(a));
+            let note = format!("changed since the run ({}); --force", moved(g, a));
             why = Some(match why {
                 Some(w) => format!("{w}; {note}"),
                 None => note,
@@ -189,6 +189,18 @@ pub fn plan_row(i: Intent<'_>) -> PlanRow {
         warning,
         version: a.version,
         flows: None,
+    }
+}
+
+/// How the action moved away from the state the run left.
+fn moved(left: &Desired, a: &Action) -> String {
+    match left {
+        Desired::Timeout(t) => format!(
+            "now {}, the run set {}",
+            describe_timeout(explicit_timeout(a)),
+            describe_timeout(*t)
+        ),
+        Desired::Document(d) => describe_diff(&differing_fields(d, a)),
     }
 }
 
@@ -227,32 +239,56 @@ mod tests {
     fn timeouts_and_guards() {
         let a = action(json!({"id":"a","name":"A","version":3,"config":{"timeoutSeconds":20}}));
         let r = plan_row(intent(&a, Desired::Timeout(Some(30)), None));
-        assert_eq!((r.verdict, r.old_timeout, r.new_timeout), (Verdict::Change, Some(20), Some(30)));
+        assert_eq!(
+            (r.verdict, r.old_timeout, r.new_timeout),
+            (Verdict::Change, Some(20), Some(30))
+        );
         let r = plan_row(intent(&a, Desired::Timeout(Some(20)), None));
         assert_eq!(r.verdict, Verdict::Unchanged);
         assert_eq!(r.reason.as_deref(), Some("already there"));
         // undo: the run set 25, the action is at 20 now: someone else changed it.
-        let r = plan_row(intent(&a, Desired::Timeout(None), Some(Desired::Timeout(Some(25)))));
+        let r = plan_row(intent(
+            &a,
+            Desired::Timeout(None),
+            Some(Desired::Timeout(Some(25))),
+        ));
         assert_eq!(r.verdict, Verdict::Skip);
-        assert!(r.reason.unwrap().contains("changed since the run: the timeout is 20s"));
+        assert!(r
+            .reason
+            .unwrap()
+            .contains("changed since the run: now 20, the run set 25"));
         let mut forced = intent(&a, Desired::Timeout(None), Some(Desired::Timeout(Some(25))));
         forced.force = true;
         let r = plan_row(forced);
         assert_eq!(r.verdict, Verdict::Change);
         assert!(r.reason.unwrap().contains("--force"));
-        let r = plan_row(intent(&a, Desired::Timeout(None), Some(Desired::Timeout(Some(20)))));
+        let r = plan_row(intent(
+            &a,
+            Desired::Timeout(None),
+            Some(Desired::Timeout(Some(20))),
+        ));
         assert_eq!((r.verdict, r.reason), (Verdict::Change, None));
         let b = action(json!({"id":"static_x","name":"B","config":{}}));
-        assert_eq!(plan_row(intent(&b, Desired::Timeout(Some(5)), None)).verdict, Verdict::Skip);
+        assert_eq!(
+            plan_row(intent(&b, Desired::Timeout(Some(5)), None)).verdict,
+            Verdict::Skip
+        );
     }
 
     #[test]
     fn documents() {
-        let a = action(json!({"id":"a","name":"A","version":3,"config":{"timeoutSeconds":20,"request":{"requestTemplate":"x"}}}));
-        let doc = action(json!({"id":"a","name":"A","config":{"timeoutSeconds":20,"request":{"requestTemplate":"y"}}}));
+        let a = action(
+            json!({"id":"a","name":"A","version":3,"config":{"timeoutSeconds":20,"request":{"requestTemplate":"x"}}}),
+        );
+        let doc = action(
+            json!({"id":"a","name":"A","config":{"timeoutSeconds":20,"request":{"requestTemplate":"y"}}}),
+        );
         let r = plan_row(intent(&a, Desired::Document(Box::new(doc.clone())), None));
         assert_eq!(r.verdict, Verdict::Change);
-        assert_eq!(r.reason.as_deref(), Some("differs at `config.request.requestTemplate`"));
+        assert_eq!(
+            r.reason.as_deref(),
+            Some("differs at `config.request.requestTemplate`")
+        );
         let want = Desired::Document(Box::new(doc)).apply_to(&a);
         assert_eq!((want.id.as_str(), want.version), ("a", Some(3)));
         assert!(Desired::Document(Box::new(a.clone())).reached(&a));

@@ -3,6 +3,7 @@
 //! `restore` through the safe engine, completions and the man page.
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
 mod common;
 
 use std::path::Path;
@@ -511,8 +512,8 @@ fn verbose_logs_carry_correlation_ids_and_never_secrets() {
     );
 }
 
-#[test]
-fn restore_writes_a_get_json_back_through_the_safe_engine() {
+both_realisms! {
+    fn restore_writes_a_get_json_back_through_the_safe_engine() {
     let h = Harness::new();
     let name = "Lookup Order Status";
     let original = h.action_by_name(name);
@@ -582,9 +583,10 @@ fn restore_writes_a_get_json_back_through_the_safe_engine() {
     assert!(stderr(&o).contains("nothing to change"), "{}", stderr(&o));
     assert_eq!(h.writes().len(), writes);
 }
+}
 
-#[test]
-fn restore_of_a_backup_folder_and_its_refusals() {
+both_realisms! {
+    fn restore_of_a_backup_folder_and_its_refusals() {
     let h = Harness::new();
     let out = h.home().join("bk");
     let o = h.run(&[
@@ -652,9 +654,10 @@ fn restore_of_a_backup_folder_and_its_refusals() {
         stdout(&o)
     );
 }
+}
 
-#[test]
-fn restore_never_overwrites_a_concurrent_edit() {
+both_realisms! {
+    fn restore_never_overwrites_a_concurrent_edit() {
     let h = Harness::new();
     let name = "Lookup Order Status";
     let o = h.run(&["get", name, "-o", "json"]);
@@ -680,6 +683,7 @@ fn restore_never_overwrites_a_concurrent_edit() {
         stderr(&o)
     );
     assert_eq!(h.action_by_name(name)["config"]["timeoutSeconds"], 12);
+}
 }
 
 #[test]
@@ -724,8 +728,8 @@ fn restore_run_id(h: &Harness) -> String {
         .expect("a restore run")
 }
 
-#[test]
-fn a_restore_killed_after_its_write_is_settled_by_resume() {
+both_realisms! {
+    fn a_restore_killed_after_its_write_is_settled_by_resume() {
     let h = Harness::new();
     let name = "Lookup Order Status";
     let original = h.action_by_name(name);
@@ -757,9 +761,10 @@ fn a_restore_killed_after_its_write_is_settled_by_resume() {
         .collect();
     assert!(diff.is_empty(), "{diff:?}");
 }
+}
 
-#[test]
-fn a_restore_killed_before_its_write_is_finished_by_resume() {
+both_realisms! {
+    fn a_restore_killed_before_its_write_is_finished_by_resume() {
     let h = Harness::new();
     let name = "Lookup Order Status";
     let o = h.run(&["get", name, "-o", "json"]);
@@ -779,6 +784,7 @@ fn a_restore_killed_before_its_write_is_finished_by_resume() {
     assert!(h.action_by_name(name)["config"]
         .get("timeoutSeconds")
         .is_none());
+}
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Bulk runs against the emulator: selection, plan, dry run, canary, crash and resume, undo.
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
 mod common;
 
 use std::collections::HashMap;
@@ -96,8 +97,8 @@ fn a_bulk_write_needs_yes_off_a_terminal() {
     assert_eq!(h.writes().len(), 0);
 }
 
-#[test]
-fn bulk_set_reaches_the_target_with_reasons_for_the_rest() {
+both_realisms! {
+    fn bulk_set_reaches_the_target_with_reasons_for_the_rest() {
     let h = Harness::new();
     let o = h.run(&[
         "-o",
@@ -152,9 +153,10 @@ fn bulk_set_reaches_the_target_with_reasons_for_the_rest() {
         "configs come from the listing: {gets_of_actions} GETs"
     );
 }
+}
 
-#[test]
-fn a_failed_canary_stops_the_run_before_any_other_write() {
+both_realisms! {
+    fn a_failed_canary_stops_the_run_before_any_other_write() {
     let h = Harness::new();
     let cat = busiest_category(&h);
     let rule: genesys_emulator::FaultRule = serde_json::from_value(serde_json::json!({
@@ -173,6 +175,7 @@ fn a_failed_canary_stops_the_run_before_any_other_write() {
         .collect();
     assert_eq!(patches.len(), 1, "only the canary was written");
     assert!(stderr(&o).contains("canary"), "{}", stderr(&o));
+}
 }
 
 fn crash_then_resume(step: &str, nth: u32) {
@@ -214,8 +217,8 @@ fn crash_then_resume(step: &str, nth: u32) {
     assert!(h.journal().iter().skip(before).all(|e| e.method != "PATCH"));
 }
 
-#[test]
-fn resume_after_a_crash_at_every_step() {
+both_realisms! {
+    fn resume_after_a_crash_at_every_step() {
     for step in [
         "after-backup",
         "after-intent",
@@ -228,9 +231,10 @@ fn resume_after_a_crash_at_every_step() {
         }
     }
 }
+}
 
-#[test]
-fn undo_restores_the_original_state_and_respects_changed_since() {
+both_realisms! {
+    fn undo_restores_the_original_state_and_respects_changed_since() {
     let h = Harness::new();
     let cat = busiest_category(&h);
     let before = h.state();
@@ -305,6 +309,7 @@ fn undo_restores_the_original_state_and_respects_changed_since() {
         .unwrap();
     assert_eq!(now["config"].get("timeoutSeconds").cloned(), orig);
 }
+}
 
 fn before_timeout(state: &Value, id: &str) -> Option<Value> {
     find_actions(state)
@@ -359,8 +364,8 @@ fn runs_list_and_show() {
     }
 }
 
-#[test]
-fn also_draft_patches_the_draft_and_never_publishes() {
+both_realisms! {
+    fn also_draft_patches_the_draft_and_never_publishes() {
     let h = Harness::new();
     let o = h.run(&["-o", "json", "list"]);
     let list: Vec<Value> = serde_json::from_str(&stdout(&o)).unwrap();
@@ -381,6 +386,7 @@ fn also_draft_patches_the_draft_and_never_publishes() {
         .iter()
         .any(|e| e.method == "PATCH" && e.path.ends_with("/draft") && e.status < 300));
     assert!(!j.iter().any(|e| e.path.contains("publish")));
+}
 }
 
 #[test]
@@ -415,8 +421,8 @@ fn backup_writes_one_file_per_action_and_an_index() {
     );
 }
 
-#[test]
-fn undo_of_an_also_draft_run_restores_the_draft_too() {
+both_realisms! {
+    fn undo_of_an_also_draft_run_restores_the_draft_too() {
     let h = Harness::new();
     let before = h.state();
     let draft = before["drafts"].as_array().unwrap()[0].clone();
@@ -437,4 +443,5 @@ fn undo_of_an_also_draft_run_restores_the_draft_too() {
         strip_versions(&before),
         "published and draft restored"
     );
+}
 }

@@ -15,6 +15,7 @@
 //! the emulator journal says happened, never from a fixed expectation.
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -260,8 +261,8 @@ fn report_faults(suite: &str, journal: &[JournalEntry]) -> BTreeMap<String, usiz
     counts
 }
 
-#[test]
-fn a_bulk_change_of_500_actions_survives_chaos() {
+both_realisms! {
+    fn a_bulk_change_of_500_actions_survives_chaos() {
     let started = Instant::now();
     let h = Harness::with_config(org_of_500(5, Duration::ZERO));
     let before = h.state();
@@ -333,6 +334,7 @@ fn a_bulk_change_of_500_actions_survives_chaos() {
         started.elapsed().as_secs_f64()
     );
 }
+}
 
 /// Waits until `child` exits or the deadline passes; true when it exited.
 fn wait_until(child: &mut Child, deadline: Instant) -> bool {
@@ -389,8 +391,8 @@ fn has_run(h: &Harness) -> bool {
         .unwrap_or(false)
 }
 
-#[test]
-fn a_bulk_change_killed_20_times_resumes_to_the_same_end_state() {
+both_realisms! {
+    fn a_bulk_change_killed_20_times_resumes_to_the_same_end_state() {
     let started = Instant::now();
     // A little latency so that a run lasts long enough to be killed 20 times.
     let h = Harness::with_config(org_of_500(11, Duration::from_millis(10)));
@@ -503,12 +505,13 @@ fn a_bulk_change_killed_20_times_resumes_to_the_same_end_state() {
         started.elapsed().as_secs_f64()
     );
 }
+}
 
-/// A write that lands after a version conflict, then a crash before its response is
-/// journalled: resume must verify against the pre-image of that write (which carries the
-/// concurrent edit), not against the first backup.
-#[test]
-fn resume_after_a_conflict_and_a_crash_keeps_the_concurrent_edit() {
+// A write that lands after a version conflict, then a crash before its response is
+// journalled: resume must verify against the pre-image of that write (which carries the
+// concurrent edit), not against the first backup.
+both_realisms! {
+    fn resume_after_a_conflict_and_a_crash_keeps_the_concurrent_edit() {
     let h = Harness::new();
     let a = h
         .actions()
@@ -536,11 +539,12 @@ fn resume_after_a_conflict_and_a_crash_keeps_the_concurrent_edit() {
         .get("X-Concurrent-Edit")
         .is_some());
 }
+}
 
-/// A canary that failed for a reason of its own (its timeout was changed concurrently) does not
-/// block the resumed run: it goes last, a new canary is chosen, and only it is reported.
-#[test]
-fn an_action_that_keeps_failing_does_not_block_resume_as_its_canary() {
+// A canary that failed for a reason of its own (its timeout was changed concurrently) does not
+// block the resumed run: it goes last, a new canary is chosen, and only it is reported.
+both_realisms! {
+    fn an_action_that_keeps_failing_does_not_block_resume_as_its_canary() {
     let h = Harness::new();
     let cat = {
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
@@ -579,4 +583,5 @@ fn an_action_that_keeps_failing_does_not_block_resume_as_its_canary() {
             assert_eq!(a["config"]["timeoutSeconds"], 30, "{}", a["name"]);
         }
     }
+}
 }

@@ -2,6 +2,7 @@
 //! journalled, the summary is printed, the exit code is 130, and `runs resume` completes the run.
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
 mod common;
 
 use std::collections::HashMap;
@@ -9,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-#[test]
-fn ctrl_c_finishes_in_flight_writes_and_resume_completes() {
+both_realisms! {
+    fn ctrl_c_finishes_in_flight_writes_and_resume_completes() {
     let h = Harness::with_config(genesys_emulator::Config {
         synthetic_actions: 40,
         latency: Duration::from_millis(60),
@@ -96,6 +97,7 @@ fn ctrl_c_finishes_in_flight_writes_and_resume_completes() {
             assert_eq!(a["config"]["timeoutSeconds"], 37, "{}", a["name"]);
         }
     }
+}
 }
 
 fn journal_lines(h: &Harness) -> Vec<String> {

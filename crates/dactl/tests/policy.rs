@@ -2,6 +2,7 @@
 //! bulk run (resume, undo), strict validation, and the example policy in `docs/`.
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
 mod common;
 
 use std::collections::HashMap;
@@ -105,8 +106,8 @@ fn the_example_policy_parses_and_plans_against_the_seed_org() {
     assert!(stderr(&o).contains("25 to change"), "{}", stderr(&o));
 }
 
-#[test]
-fn detailed_exitcode_apply_then_no_drift_then_undo() {
+both_realisms! {
+    fn detailed_exitcode_apply_then_no_drift_then_undo() {
     let h = Harness::new();
     let file = example();
     let f = file.to_str().unwrap();
@@ -165,9 +166,10 @@ fn detailed_exitcode_apply_then_no_drift_then_undo() {
     assert_eq!(timeouts(&h), before);
     assert_ne!(after, before);
 }
+}
 
-#[test]
-fn an_interrupted_apply_resumes() {
+both_realisms! {
+    fn an_interrupted_apply_resumes() {
     let h = Harness::new();
     let f = write(
         &h,
@@ -199,6 +201,7 @@ fn an_interrupted_apply_resumes() {
         }
     }
     assert_code(&h.run(&["plan", "-f", &f, "--detailed-exitcode"]), 0);
+}
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! templates always travel with the PATCH, concurrent edits survive, bad input writes nothing.
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
 mod common;
 
 use common::*;
@@ -48,8 +49,8 @@ fn only_timeout_and_version_changed(before: &Value, after: &Value) -> Vec<String
         .collect()
 }
 
-#[test]
-fn set_changes_only_the_timeout_and_the_version() {
+both_realisms! {
+    fn set_changes_only_the_timeout_and_the_version() {
     let h = Harness::new();
     let a = action_with_templates(&h);
     let name = a["name"].as_str().unwrap();
@@ -89,9 +90,10 @@ fn set_changes_only_the_timeout_and_the_version() {
     assert_eq!(audit.lines().count(), 1);
     assert!(audit.contains(a["id"].as_str().unwrap()));
 }
+}
 
-#[test]
-fn unset_removes_only_the_timeout() {
+both_realisms! {
+    fn unset_removes_only_the_timeout() {
     let h = Harness::new();
     let a = h
         .actions()
@@ -121,9 +123,10 @@ fn unset_removes_only_the_timeout() {
     assert_code(&o, 0);
     assert_eq!(patches(&h).len(), n);
 }
+}
 
-#[test]
-fn already_at_target_writes_nothing() {
+both_realisms! {
+    fn already_at_target_writes_nothing() {
     let h = Harness::new();
     let a = action_with_templates(&h);
     let name = a["name"].as_str().unwrap();
@@ -133,9 +136,10 @@ fn already_at_target_writes_nothing() {
     assert_code(&o, 0);
     assert_eq!(patches(&h).len(), 1, "no second write");
 }
+}
 
-#[test]
-fn a_concurrent_edit_is_re_read_and_survives() {
+both_realisms! {
+    fn a_concurrent_edit_is_re_read_and_survives() {
     let h = Harness::new();
     let a = action_with_templates(&h);
     let name = a["name"].as_str().unwrap();
@@ -159,13 +163,14 @@ fn a_concurrent_edit_is_re_read_and_survives() {
     assert!(!other.is_empty(), "the concurrent edit must survive");
     let p = patches(&h);
     assert_eq!(p.len(), 2, "one stale PATCH, one re-applied");
-    assert_eq!(p[0].status, 409);
+    assert_eq!(p[0].status, conflict_status());
     assert!(p[1].status < 300);
     // The re-applied PATCH still carried the templates.
     assert_eq!(
         p[1].body.as_ref().unwrap()["config"]["request"]["requestTemplate"],
         a["config"]["request"]["requestTemplate"]
     );
+}
 }
 
 fn assert_no_write(h: &Harness) {

@@ -45,8 +45,12 @@ pub(crate) fn routes() -> Router<Emulator> {
 }
 
 fn client_id_param(q: Option<&str>) -> Option<String> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(q.unwrap_or("")).unwrap_or_default();
-    pairs.into_iter().find(|(k, _)| k == "clientId").map(|(_, v)| v)
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(q.unwrap_or("")).unwrap_or_default();
+    pairs
+        .into_iter()
+        .find(|(k, _)| k == "clientId")
+        .map(|(_, v)| v)
 }
 
 fn no_org(id: &str) -> ApiError {

@@ -180,7 +180,10 @@ mod tests {
         assert_eq!(c.realism, Realism::default());
         let p = Cli::try_parse_from(["x", "--patch-response", "bare", "--conflict-status", "400"])
             .expect("parse");
-        assert_eq!(p.serve.to_config().expect("config").realism, Realism::pessimistic());
+        assert_eq!(
+            p.serve.to_config().expect("config").realism,
+            Realism::pessimistic()
+        );
         assert!(Cli::try_parse_from(["x", "--conflict-status", "412"]).is_err());
         let d = Cli::try_parse_from(["x", "--rate-limit", "0"]).expect("parse");
         let c = d.serve.to_config().expect("config");

@@ -13,9 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 /// What a successful PATCH of an action or a draft answers with (U17).
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum PatchResponse {
     /// The written action with its config (templates by URI) and the risen version.
@@ -28,9 +26,7 @@ pub enum PatchResponse {
 }
 
 /// How a write that carries a stale version is refused (U4).
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 pub enum ConflictStatus {
     /// 409 `request.conflict`.
     #[default]
