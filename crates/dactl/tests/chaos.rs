@@ -1,5 +1,6 @@
-//! Chaos and crash suites (issue 5): a bulk change of 500 actions under injected faults, and
-//! the same change killed with SIGKILL at 20 seeded random moments and resumed each time.
+//! Chaos and crash suites (issue 5): a bulk change of 500 actions under injected faults (lost
+//! answers of applied writes included), and the same change killed with SIGKILL at 20 seeded
+//! random moments and resumed each time; each under both realism settings of the emulator.
 //!
 //! Both suites check the same end state, from the emulator's own state and request journal:
 //! - every changeable action ends at the target, except the actions whose *timeout* a
@@ -38,6 +39,8 @@ const EXPIRE: &str = "token-expiry";
 const S503: &str = "503";
 const S429: &str = "429";
 const DROP: &str = "drop";
+const DROP_AFTER: &str = "drop-after-write";
+const S504_AFTER: &str = "504-after-write";
 
 /// An emulator config with exactly [`ACTIONS`] actions.
 fn org_of_500(seed: u64, latency: Duration) -> Config {
@@ -82,6 +85,13 @@ fn chaos_rules(seed: u64, scale: f64, expire_at: u64) -> Vec<FaultRule> {
         rule(json!({"name": DROP, "path": "/api/**",
             "trigger": {"type": "probability", "p": 0.02 * scale, "seed": seed + 2},
             "action": {"type": "drop"}})),
+        // Answers lost after the write was applied: the outcome is unknown to dactl.
+        rule(json!({"name": DROP_AFTER, "method": "PATCH", "path": patch,
+            "trigger": {"type": "probability", "p": 0.02 * scale, "seed": seed + 3},
+            "action": {"type": "drop_after"}})),
+        rule(json!({"name": S504_AFTER, "method": "PATCH", "path": patch,
+            "trigger": {"type": "probability", "p": 0.02 * scale, "seed": seed + 4},
+            "action": {"type": "status_after", "status": 504}})),
     ]
 }
 
@@ -174,7 +184,9 @@ fn check_end_state(h: &Harness, before: &Value) -> BTreeSet<String> {
     for e in journal.iter().filter(|e| e.method == "PATCH") {
         if let Some(id) = action_id(e) {
             last_patch.insert(id, e.seq);
-            if (200..300).contains(&e.status) {
+            // Applied: answered 2xx, or answered 2xx by the handler before a fault lost it.
+            let applied = |s: u16| (200..300).contains(&s);
+            if applied(e.status) || e.handled_status.is_some_and(applied) {
                 ok_patches.entry(id).or_default().push(e.seq);
             }
         }
@@ -311,6 +323,8 @@ both_realisms! {
         (S503, 20),
         (S429, 10),
         (DROP, 5),
+        (DROP_AFTER, 3),
+        (S504_AFTER, 3),
         (EDIT_OTHER, 40),
         (EXPIRE, 1),
     ] {

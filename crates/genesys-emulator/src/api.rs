@@ -177,6 +177,7 @@ async fn pipeline(State(emu): State<Emulator>, req: Request, next: Next) -> Resp
         client_id: None,
         correlation_id: correlation_id.clone(),
         fault: None,
+        handled_status: None,
         received_us,
         answered_us: 0,
     };
@@ -287,6 +288,9 @@ async fn pipeline(State(emu): State<Emulator>, req: Request, next: Next) -> Resp
                         content_type,
                     });
                     let resp = next.run(Request::from_parts(parts, Body::from(body))).await;
+                    if after.is_some() {
+                        entry.handled_status = Some(resp.status().as_u16());
+                    }
                     match after {
                         // The request was applied; its answer is lost.
                         Some(FaultAction::DropAfter) => drop_response(),
