@@ -65,6 +65,10 @@ fn rule(v: Value) -> FaultRule {
 fn chaos_rules(seed: u64, scale: f64, expire_at: u64) -> Vec<FaultRule> {
     let patch = format!("{ACTIONS_PATH}*");
     vec![
+        // First: the first rule that fires decides a request, and an `nth` trigger fires once.
+        rule(json!({"name": EXPIRE, "path": "/api/**",
+            "trigger": {"type": "nth", "n": expire_at}, "times": 1,
+            "action": {"type": "expire_token"}})),
         rule(
             json!({"name": EDIT_TIMEOUT, "method": "PATCH", "path": patch,
             "trigger": {"type": "every", "n": 97}, "times": 3,
@@ -73,9 +77,6 @@ fn chaos_rules(seed: u64, scale: f64, expire_at: u64) -> Vec<FaultRule> {
         rule(json!({"name": EDIT_OTHER, "method": "PATCH", "path": patch,
             "trigger": {"type": "every", "n": 7},
             "action": {"type": "concurrent_edit", "field": "other"}})),
-        rule(json!({"name": EXPIRE, "path": "/api/**",
-            "trigger": {"type": "nth", "n": expire_at}, "times": 1,
-            "action": {"type": "expire_token"}})),
         rule(json!({"name": S503, "path": "/api/**",
             "trigger": {"type": "probability", "p": 0.05 * scale, "seed": seed},
             "action": {"type": "status", "status": 503}})),
