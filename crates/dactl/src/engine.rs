@@ -512,6 +512,9 @@ enum Answer {
     /// No usable answer (timeout, reset, 5xx after sending): the write may or may not have
     /// landed. Carries the error, and whether a backoff should come before the re-read.
     Unknown(genesys_client::Error, bool),
+    /// An answer that could not be understood (an error document in a 2xx, a redirect): the
+    /// write may have landed, which a re-read settles; if it did not, it is not sent again.
+    Unreadable(genesys_client::Error),
     /// The write was refused with a version conflict (409, or 400 "does not match … version").
     Conflict(genesys_client::Error),
     /// The write was refused for another reason (nothing landed).
@@ -529,7 +532,7 @@ fn classify(result: Result<Response<Action>, genesys_client::Error>) -> Answer {
             Answer::Taken(None)
         }
         // Any other answer that could not be understood: settle by reading.
-        Err(e) if e.kind() == ErrorKind::Protocol => Answer::Unknown(e, false),
+        Err(e) if e.kind() == ErrorKind::Protocol => Answer::Unreadable(e),
         // 429 (retries exhausted) was refused before anything was applied, but a transport
         // error or a 5xx after the body was sent leaves the outcome unknown.
         Err(e) if matches!(e.kind(), ErrorKind::Transient | ErrorKind::RateLimited) => {
@@ -573,7 +576,7 @@ async fn send_patch(
             })?;
             ctx.crash_check("after-patched");
         }
-        Answer::Unknown(e, _) => ctx.log(Event::Unknown {
+        Answer::Unknown(e, _) | Answer::Unreadable(e) => ctx.log(Event::Unknown {
             ts: crate::runs::now(),
             id: row.id.clone(),
             message: format!("{e}"),
@@ -708,6 +711,8 @@ async fn write_one(ctx: &Ctx, w: &Work, full_verify: bool) -> anyhow::Result<Out
     let mut backed_up = ctx.run.backup_path(&row.id).exists();
     let mut conflicts = 0;
     let mut transient = 0;
+    // An answer that could not be understood, for a write that the re-read shows not landed.
+    let mut not_understood: Option<genesys_client::Error> = None;
     loop {
         let current = explicit_timeout(&pre);
         if desired.reached(&pre) {
@@ -726,6 +731,12 @@ async fn write_one(ctx: &Ctx, w: &Work, full_verify: bool) -> anyhow::Result<Out
             let mut o = base_outcome(row, Status::Unchanged);
             o.message = Some(reason.into());
             return Ok(o);
+        }
+        if let Some(e) = not_understood.take() {
+            return Err(anyhow::Error::new(e).context(
+                "the write's answer could not be understood, and the action read since shows \
+                 it did not land; not sent again",
+            ));
         }
         if !unmoved(&pre) {
             let msg = match &planned {
@@ -844,6 +855,10 @@ async fn write_one(ctx: &Ctx, w: &Work, full_verify: bool) -> anyhow::Result<Out
                         .sleep(opts.retry.backoff(transient, fastrand::f64()))
                         .await;
                 }
+            }
+            Answer::Unreadable(e) => {
+                maybe_landed = true;
+                not_understood = Some(e);
             }
             Answer::Refused(e) => return Err(e.into()),
         }
@@ -977,6 +992,15 @@ async fn draft_step(ctx: &Ctx, row: &PlanRow) -> anyhow::Result<Option<String>> 
             }
             Answer::Conflict(_) => {
                 tracing::info!(id = %row.id, "the draft's version is stale; re-reading it");
+                None
+            }
+            Answer::Unreadable(e) => {
+                ctx.log(Event::Unknown {
+                    ts: crate::runs::now(),
+                    id: row.id.clone(),
+                    message: format!("{e}"),
+                    target: "draft".into(),
+                })?;
                 None
             }
             Answer::Unknown(e, backoff) => {

@@ -99,83 +99,83 @@ fn a_bulk_write_needs_yes_off_a_terminal() {
 
 both_realisms! {
     fn bulk_set_reaches_the_target_with_reasons_for_the_rest() {
-    let h = Harness::new();
-    let o = h.run(&[
-        "-o",
-        "ndjson",
-        "--concurrency",
-        "4",
-        "timeout",
-        "set",
-        "45s",
-        "--all",
-        "--yes",
-    ]);
-    assert_code(&o, 0);
-    let lines: Vec<Value> = stdout(&o)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let summary = lines.last().unwrap();
-    assert!(summary["summary"]["changed"].as_u64().unwrap() >= 3);
-    for a in h.actions() {
-        if regular(&a) {
-            assert_eq!(a["config"]["timeoutSeconds"], 45, "{}", a["name"]);
+        let h = Harness::new();
+        let o = h.run(&[
+            "-o",
+            "ndjson",
+            "--concurrency",
+            "4",
+            "timeout",
+            "set",
+            "45s",
+            "--all",
+            "--yes",
+        ]);
+        assert_code(&o, 0);
+        let lines: Vec<Value> = stdout(&o)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let summary = lines.last().unwrap();
+        assert!(summary["summary"]["changed"].as_u64().unwrap() >= 3);
+        for a in h.actions() {
+            if regular(&a) {
+                assert_eq!(a["config"]["timeoutSeconds"], 45, "{}", a["name"]);
+            }
         }
-    }
-    // Every action not changed has a reason.
-    for l in &lines[..lines.len() - 1] {
-        if l["status"] != "changed" {
-            assert!(l["message"].as_str().is_some_and(|m| !m.is_empty()), "{l}");
+        // Every action not changed has a reason.
+        for l in &lines[..lines.len() - 1] {
+            if l["status"] != "changed" {
+                assert!(l["message"].as_str().is_some_and(|m| !m.is_empty()), "{l}");
+            }
         }
+        // Built-in and custom-auth actions were skipped with their reasons.
+        assert!(lines
+            .iter()
+            .any(|l| l["status"] == "skipped" && l["message"].as_str().unwrap().contains("built-in")));
+        assert!(lines.iter().any(
+            |l| l["status"] == "skipped" && l["message"].as_str().unwrap().contains("custom-auth")
+        ));
+        // No action written twice; no GET per action beyond the canary's verification.
+        assert!(successful_patches_by_id(&h).values().all(|&n| n == 1));
+        let gets_of_actions = h
+            .journal()
+            .iter()
+            .filter(|e| {
+                e.method == "GET"
+                    && e.path.split('/').count() == 6
+                    && e.path.starts_with("/api/v2/integrations/actions/")
+                    && !e.path.ends_with("/drafts")
+            })
+            .count();
+        assert!(
+            gets_of_actions <= 1,
+            "configs come from the listing: {gets_of_actions} GETs"
+        );
     }
-    // Built-in and custom-auth actions were skipped with their reasons.
-    assert!(lines
-        .iter()
-        .any(|l| l["status"] == "skipped" && l["message"].as_str().unwrap().contains("built-in")));
-    assert!(lines.iter().any(
-        |l| l["status"] == "skipped" && l["message"].as_str().unwrap().contains("custom-auth")
-    ));
-    // No action written twice; no GET per action beyond the canary's verification.
-    assert!(successful_patches_by_id(&h).values().all(|&n| n == 1));
-    let gets_of_actions = h
-        .journal()
-        .iter()
-        .filter(|e| {
-            e.method == "GET"
-                && e.path.split('/').count() == 6
-                && e.path.starts_with("/api/v2/integrations/actions/")
-                && !e.path.ends_with("/drafts")
-        })
-        .count();
-    assert!(
-        gets_of_actions <= 1,
-        "configs come from the listing: {gets_of_actions} GETs"
-    );
-}
 }
 
 both_realisms! {
     fn a_failed_canary_stops_the_run_before_any_other_write() {
-    let h = Harness::new();
-    let cat = busiest_category(&h);
-    let rule: genesys_emulator::FaultRule = serde_json::from_value(serde_json::json!({
-        "name": "canary-breaker", "method": "PATCH", "path": "/api/v2/integrations/actions/*",
-        "trigger": {"type": "nth", "n": 1},
-        "action": {"type": "status", "status": 400, "code": "bad.request", "message": "injected"}
-    }))
-    .unwrap();
-    h.emu.set_faults(vec![rule]);
-    let o = h.run(&["timeout", "set", "45s", "--category", &cat, "--yes"]);
-    assert_code(&o, 3);
-    let patches: Vec<_> = h
-        .journal()
-        .into_iter()
-        .filter(|e| e.method == "PATCH")
-        .collect();
-    assert_eq!(patches.len(), 1, "only the canary was written");
-    assert!(stderr(&o).contains("canary"), "{}", stderr(&o));
-}
+        let h = Harness::new();
+        let cat = busiest_category(&h);
+        let rule: genesys_emulator::FaultRule = serde_json::from_value(serde_json::json!({
+            "name": "canary-breaker", "method": "PATCH", "path": "/api/v2/integrations/actions/*",
+            "trigger": {"type": "nth", "n": 1},
+            "action": {"type": "status", "status": 400, "code": "bad.request", "message": "injected"}
+        }))
+        .unwrap();
+        h.emu.set_faults(vec![rule]);
+        let o = h.run(&["timeout", "set", "45s", "--category", &cat, "--yes"]);
+        assert_code(&o, 3);
+        let patches: Vec<_> = h
+            .journal()
+            .into_iter()
+            .filter(|e| e.method == "PATCH")
+            .collect();
+        assert_eq!(patches.len(), 1, "only the canary was written");
+        assert!(stderr(&o).contains("canary"), "{}", stderr(&o));
+    }
 }
 
 fn crash_then_resume(step: &str, nth: u32) {
@@ -219,96 +219,96 @@ fn crash_then_resume(step: &str, nth: u32) {
 
 both_realisms! {
     fn resume_after_a_crash_at_every_step() {
-    for step in [
-        "after-backup",
-        "after-intent",
-        "after-patch",
-        "after-patched",
-        "after-done",
-    ] {
-        for nth in [1, 2] {
-            crash_then_resume(step, nth);
+        for step in [
+            "after-backup",
+            "after-intent",
+            "after-patch",
+            "after-patched",
+            "after-done",
+        ] {
+            for nth in [1, 2] {
+                crash_then_resume(step, nth);
+            }
         }
     }
-}
 }
 
 both_realisms! {
     fn undo_restores_the_original_state_and_respects_changed_since() {
-    let h = Harness::new();
-    let cat = busiest_category(&h);
-    let before = h.state();
-    let o = h.run(&["timeout", "set", "41s", "--category", &cat, "--yes"]);
-    assert_code(&o, 0);
-    // Undo everything: exactly the original state, versions aside.
-    let o = h.run(&["undo", "last", "--dry-run"]);
-    assert_code(&o, 0);
-    let o = h.run(&["undo", "last", "--yes"]);
-    // `last` is now the dry run's… no: a dry run makes no run, so `last` is the set run.
-    assert_code(&o, 0);
-    assert_eq!(strip_versions(&h.state()), strip_versions(&before));
+        let h = Harness::new();
+        let cat = busiest_category(&h);
+        let before = h.state();
+        let o = h.run(&["timeout", "set", "41s", "--category", &cat, "--yes"]);
+        assert_code(&o, 0);
+        // Undo everything: exactly the original state, versions aside.
+        let o = h.run(&["undo", "last", "--dry-run"]);
+        assert_code(&o, 0);
+        let o = h.run(&["undo", "last", "--yes"]);
+        // `last` is now the dry run's… no: a dry run makes no run, so `last` is the set run.
+        assert_code(&o, 0);
+        assert_eq!(strip_versions(&h.state()), strip_versions(&before));
 
-    // Changed since: set again, move one timeout by hand, undo leaves that one alone.
-    let o = h.run(&[
-        "-o",
-        "json",
-        "timeout",
-        "set",
-        "39s",
-        "--category",
-        &cat,
-        "--yes",
-    ]);
-    assert_code(&o, 0);
-    let run_id = serde_json::from_str::<Value>(&stdout(&o)).unwrap()["run_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let victim = h
-        .actions()
-        .into_iter()
-        .find(|a| {
-            regular(a)
-                && a["category"].as_str() == Some(cat.as_str())
-                && a["config"]["timeoutSeconds"] == 39
-        })
-        .unwrap();
-    assert_code(
-        &h.run(&["timeout", "set", "12", victim["id"].as_str().unwrap()]),
-        0,
-    );
-    let o = h.run(&["-o", "json", "undo", &run_id, "--yes"]);
-    assert_code(&o, 0);
-    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
-    let row = v["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == victim["id"])
-        .unwrap()
-        .clone();
-    assert_eq!(row["status"], "skipped");
-    assert!(
-        row["message"].as_str().unwrap().contains("changed since"),
-        "{row}"
-    );
-    let now: Value = h
-        .actions()
-        .into_iter()
-        .find(|a| a["id"] == victim["id"])
-        .unwrap();
-    assert_eq!(now["config"]["timeoutSeconds"], 12, "left alone");
-    // --force restores it anyway.
-    let o = h.run(&["-o", "json", "undo", &run_id, "--yes", "--force"]);
-    assert_code(&o, 0);
-    let orig = before_timeout(&before, victim["id"].as_str().unwrap());
-    let now: Value = h
-        .actions()
-        .into_iter()
-        .find(|a| a["id"] == victim["id"])
-        .unwrap();
-    assert_eq!(now["config"].get("timeoutSeconds").cloned(), orig);
-}
+        // Changed since: set again, move one timeout by hand, undo leaves that one alone.
+        let o = h.run(&[
+            "-o",
+            "json",
+            "timeout",
+            "set",
+            "39s",
+            "--category",
+            &cat,
+            "--yes",
+        ]);
+        assert_code(&o, 0);
+        let run_id = serde_json::from_str::<Value>(&stdout(&o)).unwrap()["run_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let victim = h
+            .actions()
+            .into_iter()
+            .find(|a| {
+                regular(a)
+                    && a["category"].as_str() == Some(cat.as_str())
+                    && a["config"]["timeoutSeconds"] == 39
+            })
+            .unwrap();
+        assert_code(
+            &h.run(&["timeout", "set", "12", victim["id"].as_str().unwrap()]),
+            0,
+        );
+        let o = h.run(&["-o", "json", "undo", &run_id, "--yes"]);
+        assert_code(&o, 0);
+        let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        let row = v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == victim["id"])
+            .unwrap()
+            .clone();
+        assert_eq!(row["status"], "skipped");
+        assert!(
+            row["message"].as_str().unwrap().contains("changed since"),
+            "{row}"
+        );
+        let now: Value = h
+            .actions()
+            .into_iter()
+            .find(|a| a["id"] == victim["id"])
+            .unwrap();
+        assert_eq!(now["config"]["timeoutSeconds"], 12, "left alone");
+        // --force restores it anyway.
+        let o = h.run(&["-o", "json", "undo", &run_id, "--yes", "--force"]);
+        assert_code(&o, 0);
+        let orig = before_timeout(&before, victim["id"].as_str().unwrap());
+        let now: Value = h
+            .actions()
+            .into_iter()
+            .find(|a| a["id"] == victim["id"])
+            .unwrap();
+        assert_eq!(now["config"].get("timeoutSeconds").cloned(), orig);
+    }
 }
 
 fn before_timeout(state: &Value, id: &str) -> Option<Value> {
@@ -366,27 +366,27 @@ fn runs_list_and_show() {
 
 both_realisms! {
     fn also_draft_patches_the_draft_and_never_publishes() {
-    let h = Harness::new();
-    let o = h.run(&["-o", "json", "list"]);
-    let list: Vec<Value> = serde_json::from_str(&stdout(&o)).unwrap();
-    let with_draft = list
-        .iter()
-        .find(|r| r["draft"] == true && r["kind"] == "regular")
-        .expect("an action with a draft");
-    let id = with_draft["id"].as_str().unwrap();
-    // Without --also-draft: a warning.
-    let o = h.run(&["timeout", "set", "22", id]);
-    assert_code(&o, 0);
-    assert!(stderr(&o).contains("draft"), "{}", stderr(&o));
-    // With it: the draft is patched too, never published.
-    let o = h.run(&["timeout", "set", "23", id, "--also-draft"]);
-    assert_code(&o, 0);
-    let j = h.journal();
-    assert!(j
-        .iter()
-        .any(|e| e.method == "PATCH" && e.path.ends_with("/draft") && e.status < 300));
-    assert!(!j.iter().any(|e| e.path.contains("publish")));
-}
+        let h = Harness::new();
+        let o = h.run(&["-o", "json", "list"]);
+        let list: Vec<Value> = serde_json::from_str(&stdout(&o)).unwrap();
+        let with_draft = list
+            .iter()
+            .find(|r| r["draft"] == true && r["kind"] == "regular")
+            .expect("an action with a draft");
+        let id = with_draft["id"].as_str().unwrap();
+        // Without --also-draft: a warning.
+        let o = h.run(&["timeout", "set", "22", id]);
+        assert_code(&o, 0);
+        assert!(stderr(&o).contains("draft"), "{}", stderr(&o));
+        // With it: the draft is patched too, never published.
+        let o = h.run(&["timeout", "set", "23", id, "--also-draft"]);
+        assert_code(&o, 0);
+        let j = h.journal();
+        assert!(j
+            .iter()
+            .any(|e| e.method == "PATCH" && e.path.ends_with("/draft") && e.status < 300));
+        assert!(!j.iter().any(|e| e.path.contains("publish")));
+    }
 }
 
 #[test]
@@ -423,27 +423,27 @@ fn backup_writes_one_file_per_action_and_an_index() {
 
 both_realisms! {
     fn undo_of_an_also_draft_run_restores_the_draft_too() {
-    let h = Harness::new();
-    let before = h.state();
-    let draft = before["drafts"].as_array().unwrap()[0].clone();
-    let id = draft["id"].as_str().unwrap();
-    assert_code(&h.run(&["timeout", "set", "24", id, "--also-draft"]), 0);
-    let mid = h.state();
-    let d = mid["drafts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["id"] == id)
-        .unwrap()
-        .clone();
-    assert_eq!(d["config"]["timeoutSeconds"], 24);
-    assert_code(&h.run(&["undo", "last", "--yes"]), 0);
-    assert_eq!(
-        strip_versions(&h.state()),
-        strip_versions(&before),
-        "published and draft restored"
-    );
-}
+        let h = Harness::new();
+        let before = h.state();
+        let draft = before["drafts"].as_array().unwrap()[0].clone();
+        let id = draft["id"].as_str().unwrap();
+        assert_code(&h.run(&["timeout", "set", "24", id, "--also-draft"]), 0);
+        let mid = h.state();
+        let d = mid["drafts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["id"] == id)
+            .unwrap()
+            .clone();
+        assert_eq!(d["config"]["timeoutSeconds"], 24);
+        assert_code(&h.run(&["undo", "last", "--yes"]), 0);
+        assert_eq!(
+            strip_versions(&h.state()),
+            strip_versions(&before),
+            "published and draft restored"
+        );
+    }
 }
 
 /// The regular actions of a category, by id, with their state.
