@@ -990,10 +990,10 @@ impl App {
             let l = folded.get(&r.id).cloned().unwrap_or_default();
             let state = if l.done {
                 "done".to_string()
+            } else if l.unknown || (l.patch_sent && l.last.is_none()) {
+                "write sent, outcome unknown (resume or undo settle it)".to_string()
             } else if let Some(last) = l.last {
                 last
-            } else if l.patch_sent {
-                "write sent, outcome unknown (resume settles it)".to_string()
             } else if r.verdict == Verdict::Change {
                 "pending".to_string()
             } else {

@@ -483,7 +483,12 @@ impl Evidence {
             return Evidence::Nothing;
         };
         if after.config.is_some() {
-            return match actions::verify_response(sent, after, explicit_timeout(sent)) {
+            // A config without a version: the config is evidence, the missing version is not.
+            let mut after = after.clone();
+            if after.version.is_none() {
+                after.version = sent.version.map(|v| v + 1);
+            }
+            return match actions::verify_response(sent, &after, explicit_timeout(sent)) {
                 Ok(()) => Evidence::Proof,
                 Err(p) => Evidence::Contradicts(p),
             };
@@ -700,7 +705,11 @@ async fn write_one(ctx: &Ctx, w: &Work, full_verify: bool) -> anyhow::Result<Out
     // first wrote) or, before any write, the state read now.
     let planned = match desired {
         Desired::Timeout(_) => None,
-        Desired::Document(_) => Some(ctx.run.load_backup(&row.id).unwrap_or_else(|| pre.clone())),
+        Desired::Document(_) => Some(
+            ctx.run
+                .load_backup(&row.id)
+                .unwrap_or_else(|| pre.clone()),
+        ),
     };
     let unmoved = |a: &Action| match &planned {
         None => explicit_timeout(a) == row.old_timeout,

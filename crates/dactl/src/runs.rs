@@ -672,6 +672,39 @@ mod tests {
     }
 
     #[test]
+    fn fold_knows_which_writes_have_an_unknown_outcome() {
+        // Lines as an older dactl wrote them (no `unknown` step) and as this one does.
+        let lines = [
+            r#"{"step":"patch","ts":"t","id":"a","from_version":1,"old_timeout":null,"new_timeout":30,"target":"published"}"#,
+            r#"{"step":"patched","ts":"t","id":"a","to_version":2,"correlation_id":null,"target":"published"}"#,
+            r#"{"step":"failed","ts":"t","id":"a","message":"verification failed"}"#,
+            r#"{"step":"patch","ts":"t","id":"b","from_version":1,"old_timeout":5,"new_timeout":30,"target":"published"}"#,
+            r#"{"step":"patch","ts":"t","id":"c","from_version":1,"old_timeout":5,"new_timeout":30,"target":"published"}"#,
+            r#"{"step":"unknown","ts":"t","id":"c","message":"connection reset","target":"published"}"#,
+            r#"{"step":"patch","ts":"t","id":"d","from_version":1,"old_timeout":5,"new_timeout":30,"target":"draft"}"#,
+            r#"{"step":"patch","ts":"t","id":"e","from_version":1,"old_timeout":5,"new_timeout":30,"target":"published"}"#,
+            r#"{"step":"unknown","ts":"t","id":"e","message":"reset"}"#,
+            r#"{"step":"done","ts":"t","id":"e","old_timeout":5,"new_timeout":30,"version":2,"verified":"re-read"}"#,
+        ];
+        let events: Vec<Event> = lines
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let f = fold(&events);
+        // A write answered 2xx, then a failure: sent, not unknown; undo still considers it.
+        assert!(f["a"].patch_sent && !f["a"].unknown && !f["a"].done);
+        assert_eq!(f["a"].sent_change, Some((None, Some(30))));
+        // Killed after the intent: unknown.
+        assert!(f["b"].patch_sent && f["b"].unknown);
+        // Answer lost: unknown.
+        assert!(f["c"].unknown);
+        // A draft write is not a write of the published action.
+        assert!(!f["d"].patch_sent);
+        // Settled: done.
+        assert!(f["e"].done && !f["e"].unknown);
+    }
+
+    #[test]
     fn run_ids_sort_by_time() {
         let a = new_run_id();
         std::thread::sleep(std::time::Duration::from_millis(2));
