@@ -513,7 +513,7 @@ impl Evidence {
 /// How a PATCH ended, as far as the engine can know.
 enum Answer {
     /// 2xx: the platform took the body. The decoded answer, when it could be read.
-    Taken(Option<Response<Action>>),
+    Taken(Option<Box<Response<Action>>>),
     /// No usable answer (timeout, reset, 5xx after sending): the write may or may not have
     /// landed. Carries the error, and whether a backoff should come before the re-read.
     Unknown(genesys_client::Error, bool),
@@ -529,7 +529,7 @@ enum Answer {
 fn classify(result: Result<Response<Action>, genesys_client::Error>) -> Answer {
     use genesys_client::ErrorKind;
     match result {
-        Ok(r) => Answer::Taken(Some(r)),
+        Ok(r) => Answer::Taken(Some(Box::new(r))),
         Err(e) if e.is_version_conflict() => Answer::Conflict(e),
         // A 2xx whose body is not an action (empty, not JSON): taken, no evidence.
         Err(e @ genesys_client::Error::Decode { .. }) => {
@@ -705,11 +705,7 @@ async fn write_one(ctx: &Ctx, w: &Work, full_verify: bool) -> anyhow::Result<Out
     // first wrote) or, before any write, the state read now.
     let planned = match desired {
         Desired::Timeout(_) => None,
-        Desired::Document(_) => Some(
-            ctx.run
-                .load_backup(&row.id)
-                .unwrap_or_else(|| pre.clone()),
-        ),
+        Desired::Document(_) => Some(ctx.run.load_backup(&row.id).unwrap_or_else(|| pre.clone())),
     };
     let unmoved = |a: &Action| match &planned {
         None => explicit_timeout(a) == row.old_timeout,
@@ -815,7 +811,7 @@ async fn write_one(ctx: &Ctx, w: &Work, full_verify: bool) -> anyhow::Result<Out
                 };
                 let draft_note = draft_step(ctx, row).await?;
                 let (to_version, correlation_id) = resp
-                    .map(|r| (r.body.version, r.correlation_id))
+                    .map(|r| (r.body.version, r.correlation_id.clone()))
                     .unwrap_or_default();
                 let mut o = finish_write(
                     ctx,

@@ -941,13 +941,16 @@ async fn realism_patch_answers_and_conflict_statuses() {
     let v = r.json();
     assert!(v.get("config").is_none(), "{v}");
     assert_eq!(v["id"], id.as_str());
-    assert_eq!(v["version"], stored["version"].as_i64().unwrap() + 1);
+    assert_eq!(
+        v["version"],
+        stored["version"].as_i64().expect("version") + 1
+    );
     assert_eq!(env.stored("Create Case")["config"]["timeoutSeconds"], 13);
     let e = env
         .patch(&path, &patch_body(&stored, Some(14)))
         .await
         .assert_error(400, "bad.request");
-    let m = e["message"].as_str().unwrap();
+    let m = e["message"].as_str().expect("message");
     assert!(m.contains("does not match") && m.contains("version"), "{m}");
 
     // Empty: 200 without a body.
@@ -976,7 +979,7 @@ async fn realism_patch_answers_and_conflict_statuses() {
         .assert_error(400, "bad.request");
     assert!(e["message"]
         .as_str()
-        .unwrap()
+        .expect("message")
         .contains("does not match latest draft version 2"));
 }
 
