@@ -1307,15 +1307,29 @@ impl App {
                 output::emit(&output::render(self.format, self.style, &t, &[rec])?)?;
             }
         }
+        // The emulator's secret is not a secret (it guards a throwaway org on loopback), and a
+        // line that can be pasted as is beats one with a placeholder.
         self.say(&format!(
-            "try: GENESYSCLOUD_OAUTHCLIENT_ID={id} GENESYSCLOUD_OAUTHCLIENT_SECRET=… dactl --base-url {} list\nCtrl-C stops the emulator",
-            running.base_url
+            "try: GENESYSCLOUD_OAUTHCLIENT_ID={} GENESYSCLOUD_OAUTHCLIENT_SECRET={} dactl --base-url {} list\nCtrl-C stops the emulator",
+            shell_word(&id),
+            shell_word(&secret),
+            shell_word(&running.base_url)
         ));
         while !self.stop.load(std::sync::atomic::Ordering::SeqCst) {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
         running.shutdown();
         Ok(Exit::Ok)
+    }
+}
+
+/// `word` as one POSIX shell word: as is when it holds only safe characters, else single-quoted.
+fn shell_word(word: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c);
+    if !word.is_empty() && word.chars().all(safe) {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
     }
 }
 

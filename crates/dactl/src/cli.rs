@@ -12,8 +12,8 @@ Examples:
   dactl --sandbox list                              try everything on the built-in sandbox org
   dactl auth check                                  can these credentials read and change actions?
   dactl list --category Orders                      actions, their timeouts, kind and draft flag
-  dactl timeout set 45s --name 'Salesforce*' --dry-run
-  dactl timeout set 45s --name 'Salesforce*' --yes  canary first, then the rest at the rate limit
+  dactl timeout set 45s --name 'Get Queue*' --dry-run
+  dactl timeout set 45s --name 'Get Queue*' --yes   canary first, then the rest at the rate limit
   dactl undo last --yes                             put back what the last run changed
   dactl plan -f timeouts.toml --detailed-exitcode   timeouts as code; exit 2 when the org drifted
 
@@ -97,7 +97,7 @@ pub struct SelectorArgs {
     /// An action id (repeatable)
     #[arg(long = "id", value_name = "ID")]
     pub ids: Vec<String>,
-    /// Action name glob, case-insensitive: `Salesforce*`, `*Lookup?`
+    /// Action name glob, case-insensitive: `Get*`, `*Order Status`
     #[arg(long, value_name = "GLOB")]
     pub name: Option<String>,
     /// Category name (exact, case-insensitive)
@@ -126,7 +126,7 @@ means an unpublished draft exists; publishing it later would bring its own timeo
 
 Examples:
   dactl list
-  dactl list --name 'Salesforce*' --category CRM
+  dactl list --name 'Get*' --category Orders
   dactl list --all -o csv > timeouts.csv
   dactl list -o json | jq '.[] | select(.timeout_seconds == null) | .name'")]
     List {
@@ -475,8 +475,8 @@ action asks for confirmation on a terminal and needs --yes elsewhere.
 Examples:
   dactl timeout set 45s \"Lookup Order Status\"
   dactl timeout set 20 --category Orders --dry-run
-  dactl timeout set 1m --name 'Salesforce*' --yes --also-draft
-  dactl list --name 'Zendesk*' -o json | jq -r '.[].id' | dactl timeout set 30s --from-file - --yes")]
+  dactl timeout set 1m --name 'Get Queue*' --yes --also-draft
+  dactl list --name 'Search*' -o json | jq -r '.[].id' | dactl timeout set 30s --from-file - --yes")]
     Set {
         /// New timeout, 1 to 60 seconds
         duration: String,
