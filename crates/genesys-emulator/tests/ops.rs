@@ -67,11 +67,12 @@ async fn draft_lifecycle_create_patch_validate_publish() {
     assert_eq!(v.status, 200);
     assert_eq!(v.json(), json!({"valid": true, "errors": []}));
 
-    // D4: stale draft version → 409 with the I1961 wording; version + 1 is stale too.
+    // D4: stale draft version → 400 with the I1961 wording, as the platform answers it;
+    // version + 1 is stale too.
     let e = env
         .post(&format!("{dpath}/publish"), Some(&json!({"version": 3})))
         .await
-        .assert_error(409, "request.conflict");
+        .assert_error(400, "bad.request");
     assert!(e["message"]
         .as_str()
         .expect("m")
