@@ -52,7 +52,12 @@ impl Kind {
     }
 }
 
-/// Classify an action.
+/// Classify an action by what the action itself shows: built-in and custom-auth by id, and a
+/// function data action by the old heuristic (a category containing "function data action",
+/// or a `function` key in the config). The platform gives function actions a free-text
+/// category and no such key, so commands classify with
+/// [`Functions::kind`](crate::functions::Functions::kind), which reads the integration's type
+/// and falls back to this only when the integrations cannot be read.
 pub fn kind(a: &Action) -> Kind {
     if a.is_static() {
         Kind::Builtin

@@ -201,7 +201,7 @@ pub async fn run(
     }
 }
 
-/// One row of `list`.
+/// One row of `list` (DESIGN §3).
 #[derive(Debug, Serialize)]
 struct ListRecord<'a> {
     id: &'a str,
@@ -209,11 +209,22 @@ struct ListRecord<'a> {
     category: Option<&'a str>,
     integration_id: Option<&'a str>,
     timeout_seconds: Option<i64>,
-    effective_timeout_seconds: i64,
     kind: Kind,
+    function_timeout_seconds: Option<i64>,
+    effective_timeout_seconds: i64,
     draft: bool,
     secure: Option<bool>,
     version: Option<i64>,
+}
+
+/// The EFFECTIVE cell: `60`, or `10 (function)` when the function's timeout is the one that
+/// stops the action.
+fn effective_cell(timeout: Option<i64>, function_timeout: Option<i64>) -> String {
+    let e = crate::functions::effective_timeout(timeout, function_timeout);
+    match function_timeout {
+        Some(f) if f == e => format!("{e} (function)"),
+        _ => e.to_string(),
+    }
 }
 
 impl App {
@@ -334,6 +345,10 @@ impl App {
         sel: &Selectors,
     ) -> anyhow::Result<(Vec<Action>, HashSet<String>)> {
         let client = &session.client;
+        // Alongside the actions: the integrations that tell function data actions apart
+        // (started once the token is there, so that refused credentials are tried once).
+        client.authenticate().await?;
+        session.integrations.start(client);
         let q = sel.server_query();
         let dq = ListQuery {
             ids: q.ids.clone(),
@@ -364,16 +379,27 @@ impl App {
         let sel = self.selectors(Vec::new(), s)?;
         let session = self.session().await?;
         let (actions_, drafts) = self.load(&session, &sel).await?;
+        let fx = self.functions(&session, &actions_).await;
         session.close()?;
-        let mut table = Table::new(&["NAME", "CATEGORY", "TIMEOUT", "KIND", "DRAFT", "ID"]);
+        let mut table = Table::new(&[
+            "NAME",
+            "CATEGORY",
+            "TIMEOUT",
+            "EFFECTIVE",
+            "KIND",
+            "DRAFT",
+            "ID",
+        ]);
         let mut records = Vec::new();
         for a in &actions_ {
             let draft = drafts.contains(&a.id);
+            let function_timeout = fx.function_timeout(a);
             table.row(vec![
                 a.name.clone(),
                 a.category.clone().unwrap_or_default(),
                 describe_timeout(explicit_timeout(a)),
-                actions::kind(a).as_str().to_string(),
+                effective_cell(explicit_timeout(a), function_timeout),
+                fx.kind(a).as_str().to_string(),
                 if draft { "yes".into() } else { String::new() },
                 a.id.clone(),
             ]);
@@ -383,8 +409,9 @@ impl App {
                 category: a.category.as_deref(),
                 integration_id: a.integration_id.as_deref(),
                 timeout_seconds: explicit_timeout(a),
-                effective_timeout_seconds: actions::effective_timeout(a),
-                kind: actions::kind(a),
+                kind: fx.kind(a),
+                function_timeout_seconds: function_timeout,
+                effective_timeout_seconds: fx.effective(a, explicit_timeout(a)),
                 draft,
                 secure: a.secure,
                 version: a.version,
@@ -402,7 +429,11 @@ impl App {
             return Err(Failure::usage("no such action").into());
         };
         let client = &session.client;
-        let full = client.get_action(&listed.id).await?;
+        let (full, fx) = tokio::join!(
+            client.get_action(&listed.id),
+            self.functions(&session, std::slice::from_ref(&listed))
+        );
+        let full = full?;
         let inlined = actions::inline_templates(client, &full.body, false).await?;
         if let Some(seen) = &session.seen {
             seen.record_action(&full.body);
@@ -431,8 +462,18 @@ impl App {
                         "integration",
                         inlined.integration_id.clone().unwrap_or_default(),
                     ),
-                    ("kind", actions::kind(&inlined).as_str().into()),
+                    ("kind", fx.kind(&inlined).as_str().into()),
                     ("timeout", describe_timeout(cfg.timeout_seconds)),
+                    (
+                        "function timeout",
+                        fx.function_timeout(&inlined)
+                            .map(|f| f.to_string())
+                            .unwrap_or_else(|| "-".into()),
+                    ),
+                    (
+                        "effective timeout",
+                        effective_cell(cfg.timeout_seconds, fx.function_timeout(&inlined)),
+                    ),
                     (
                         "version",
                         inlined.version.map(|v| v.to_string()).unwrap_or_default(),
@@ -515,7 +556,12 @@ impl App {
 
     pub(crate) fn plan_table(rows: &[PlanRow]) -> Table {
         let flows = rows.iter().any(|r| r.flows.is_some());
-        let mut headers = vec!["NAME", "ID", "OLD", "NEW", "VERDICT"];
+        let functions = rows.iter().any(|r| r.function_timeout_seconds.is_some());
+        let mut headers = vec!["NAME", "ID", "OLD", "NEW"];
+        if functions {
+            headers.push("EFFECTIVE");
+        }
+        headers.push("VERDICT");
         if flows {
             headers.push("USED BY");
         }
@@ -531,8 +577,11 @@ impl App {
                 r.id.clone(),
                 describe_timeout(r.old_timeout),
                 describe_timeout(r.new_timeout),
-                verdict,
             ];
+            if functions {
+                cells.push(effective_cell(r.new_timeout, r.function_timeout_seconds));
+            }
+            cells.push(verdict);
             if flows {
                 cells.push(crate::cmd_flows::used_by(r.flows));
             }
@@ -621,8 +670,16 @@ impl App {
                 .into());
         }
         let mut rows = self.plan_rows(&selected, &drafts, &|_| new, also_draft);
+        self.functions(&session, &selected)
+            .await
+            .annotate(&mut rows, &selected);
         if show_flows {
-            self.annotate_flows(&session, &mut rows).await;
+            self.annotate_flows(
+                &session,
+                &mut rows,
+                &crate::cmd_flows::secure_ids(&selected),
+            )
+            .await;
         }
         if explicit_only && rows.len() == 1 && rows[0].verdict == Verdict::Skip {
             let r = &rows[0];

@@ -121,8 +121,11 @@ pub enum Command {
     /// List actions with their effective timeout, kind and draft flag
     #[command(after_help = "\
 A timeout shown as `60s (default)` is unset: the platform default applies. KIND is `regular`,
-`function`, `builtin` (read-only) or `custom-auth` (a timeout is invalid on it). DRAFT `yes`
-means an unpublished draft exists; publishing it later would bring its own timeout back.
+`function`, `builtin` (read-only) or `custom-auth` (a timeout is invalid on it); a function data
+action is one of an integration of type `function-data-actions`. EFFECTIVE is what stops the
+action: its timeout, and for a function data action at most its function's own (1-15 s,
+`10 (function)`). DRAFT `yes` means an unpublished draft exists; publishing it later would
+bring its own timeout back.
 
 Examples:
   dactl list
@@ -352,9 +355,12 @@ pub enum AuthCommand {
     /// Get a token, list one action (view permission) and probe the edit permission; changes nothing
     #[command(after_help = "\
 The edit permission is probed with GET /api/v2/integrations/actions/{id}/draft/validation, a
-read that the API guards with integrations:action:edit: 403 means the permission is missing, any
-other answer means it is granted. Nothing is written. A missing permission is named, with a
-hint, and the exit code is 4.
+read that the API guards with integrations:action:edit, on an action with an open draft when
+there is one: 403 means missing, 200 granted; any other answer is `unknown`. Optional rows
+follow for integrations:action:execute (probe), architect:dependencyTracking:view (flows),
+integrations:integration:view and integrations:actionFunction:view (function data actions).
+Nothing is written. A missing required permission is named, with a hint, and the exit code is
+4; a missing optional one is named with what it disables.
 
 Examples:
   dactl auth check

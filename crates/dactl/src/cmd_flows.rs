@@ -1,6 +1,9 @@
 //! `dactl flows ACTION`, and "used by N flows" in bulk plans (`--show-flows`): the blast
 //! radius of a timeout change, from Architect's dependency tracking (genesys-api.md §1, A2).
 //!
+//! A secure action may be indexed as `SECUREACTION` rather than `DATAACTION` (genesys-api.md
+//! §7): for secure actions both are asked and the answers merged.
+//!
 //! The answer comes from Architect's dependency index, whose freshness is undocumented (U15):
 //! it is shown as advisory, never used to decide anything. `--show-flows` costs one request per
 //! planned action (more for actions with over 100 consumers), so it is opt-in; a failure to
@@ -10,7 +13,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use genesys_client::{Consumers, Dependency, ErrorKind, FlowFilter, DATA_ACTION};
+use genesys_client::{Consumers, Dependency, ErrorKind, FlowFilter};
 use serde_json::json;
 
 use crate::app::App;
@@ -32,6 +35,15 @@ pub(crate) fn used_by(n: Option<u64>) -> String {
     }
 }
 
+/// The ids of the secure actions among `actions`.
+pub(crate) fn secure_ids(actions: &[genesys_client::Action]) -> std::collections::HashSet<String> {
+    actions
+        .iter()
+        .filter(|a| a.secure == Some(true))
+        .map(|a| a.id.clone())
+        .collect()
+}
+
 impl App {
     pub(crate) async fn flows(&self, action: String, published: bool) -> anyhow::Result<Exit> {
         let sel = self.selectors(vec![action], SelectorArgs::default())?;
@@ -41,9 +53,10 @@ impl App {
             return Err(Failure::usage("no such action").into());
         };
         let filter = published.then_some(FlowFilter::Published);
+        // A secure action may be indexed as SECUREACTION: both are asked and merged.
         let consumers = session
             .client
-            .consuming_resources(&a.id, DATA_ACTION, filter)
+            .action_consumers(&a.id, a.secure == Some(true), filter)
             .await
             .map_err(|e| {
                 let mut f = Failure::new(
@@ -105,8 +118,14 @@ impl App {
     }
 
     /// Fill `flows` ("used by N flows") of every plan row, one request per action at
-    /// `--concurrency` at a time. Failures leave the count empty and are reported once.
-    pub(crate) async fn annotate_flows(&self, session: &Session, rows: &mut [PlanRow]) {
+    /// `--concurrency` at a time (two for a secure action, in `secure`: the index may keep it
+    /// as `SECUREACTION`). Failures leave the count empty and are reported once.
+    pub(crate) async fn annotate_flows(
+        &self,
+        session: &Session,
+        rows: &mut [PlanRow],
+        secure: &std::collections::HashSet<String>,
+    ) {
         if rows.len() > 60 {
             let minutes = rows.len() as f64 / f64::from(self.global.rate.max(1));
             self.say(&format!(
@@ -123,10 +142,11 @@ impl App {
         for r in rows.iter() {
             let client = session.client.clone();
             let id = r.id.clone();
+            let secure = secure.contains(&r.id);
             let sem = sem.clone();
             set.spawn(async move {
                 let _p = sem.acquire_owned().await;
-                let n = client.consuming_resources(&id, DATA_ACTION, None).await;
+                let n = client.action_consumers(&id, secure, None).await;
                 (id, n)
             });
         }

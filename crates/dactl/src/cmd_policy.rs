@@ -97,8 +97,12 @@ impl App {
             &|a| policy.target(a).map(|(t, _)| t),
             also_draft,
         );
+        self.functions(session, &matched)
+            .await
+            .annotate(&mut rows, &matched);
         if show_flows {
-            self.annotate_flows(session, &mut rows).await;
+            self.annotate_flows(session, &mut rows, &crate::cmd_flows::secure_ids(&matched))
+                .await;
         }
         let listed = matched.into_iter().map(|a| (a.id.clone(), a)).collect();
         Ok(PolicyPlan {

@@ -9,6 +9,13 @@
 //! probe at once (the same call would fail N times), a transient error counts as a failed
 //! execution. Ctrl-C stops starting new executions and reports what was measured.
 //!
+//! A test whose remote call ran past the timeout is a **timeout sample**, however the platform
+//! reports it (a failed result that says so, HTTP 504 or HTTP 408: U18, see
+//! `genesys_client::execution`); it is never retried, never stops the probe, and the advice
+//! then says that the timeout is too tight, not that the input is wrong. For a function data
+//! action the executions stop at the smaller of the action's and the function's timeout, so
+//! the recommendation is capped at the function's timeout, and the probe says why.
+//!
 //! Exit codes: 0 when every execution succeeded, 3 when some failed or timed out, 1 when none
 //! succeeded (no recommendation), 2 for bad input, 4 for a missing permission.
 
@@ -20,7 +27,7 @@ use anyhow::Context;
 use genesys_client::ErrorKind;
 use serde_json::{json, Map, Value};
 
-use crate::actions::{self, describe_timeout, explicit_timeout, Kind};
+use crate::actions::{describe_timeout, explicit_timeout, Kind};
 use crate::app::App;
 use crate::cli::SelectorArgs;
 use crate::error::{Exit, Failure};
@@ -128,6 +135,12 @@ impl App {
         let Some(action) = found.into_iter().next() else {
             return Err(Failure::usage("no such action").into());
         };
+        let fx = self
+            .functions(&session, std::slice::from_ref(&action))
+            .await;
+        let kind = fx.kind(&action);
+        let function_timeout = fx.function_timeout(&action);
+        let effective = fx.effective(&action, explicit_timeout(&action));
         let sandbox = session.sandbox.is_some();
         self.confirm_probe(
             &action.name,
@@ -265,7 +278,13 @@ impl App {
         }
         let interrupted = self.stop.load(Ordering::SeqCst) && (samples.len() as u32) < a.count;
         let stats = probe::stats(&samples);
-        let recommended = probe::recommendation(&stats);
+        let (recommended, capped) = match probe::recommendation(&stats) {
+            Some(r) => {
+                let (r, capped) = probe::cap_at_function(r, function_timeout);
+                (Some(r), capped)
+            }
+            None => (None, false),
+        };
         let mut input_keys: Vec<String> = input.keys().cloned().collect();
         input_keys.sort();
         let record = ProbeRecord {
@@ -277,6 +296,8 @@ impl App {
             concurrency: concurrency as u32,
             input_keys,
             timeout_seconds: explicit_timeout(&action),
+            function_timeout_seconds: function_timeout,
+            effective_timeout_seconds: Some(effective),
             stats: stats.clone(),
             recommended_timeout_seconds: recommended,
             samples,
@@ -286,7 +307,7 @@ impl App {
                 .with_context(|| "cannot save the probe result".to_string())?;
             tracing::info!(path = %path.display(), "probe saved");
         }
-        self.emit_probe(&record, actions::kind(&action))?;
+        self.emit_probe(&record, kind, capped)?;
         if interrupted {
             self.say("interrupted: the figures cover the executions that finished");
             return Ok(Exit::Interrupted);
@@ -297,12 +318,21 @@ impl App {
                 .iter()
                 .find_map(|s| s.message.clone())
                 .unwrap_or_else(|| "no execution finished".to_string());
-            return Err(Failure::new(
+            let failed_otherwise = record
+                .samples
+                .iter()
+                .any(|s| s.outcome == SampleOutcome::Failed);
+            let mut f = Failure::new(
                 Exit::Failed,
                 format!("no test execution of `{}` succeeded: {reason}", action.name),
-            )
-            .hint("without a successful execution there is nothing to recommend; check `--input` against the action's input contract")
-            .into());
+            );
+            if stats.timeouts > 0 {
+                f = f.hint(too_tight_advice(&record));
+            }
+            if failed_otherwise || stats.timeouts == 0 {
+                f = f.hint("without a successful execution there is nothing to recommend; check `--input` against the action's input contract");
+            }
+            return Err(f.into());
         }
         if stats.ok < stats.executions {
             return Ok(Exit::Partial);
@@ -340,7 +370,7 @@ impl App {
         .into())
     }
 
-    fn emit_probe(&self, r: &ProbeRecord, kind: Kind) -> anyhow::Result<()> {
+    fn emit_probe(&self, r: &ProbeRecord, kind: Kind, capped: bool) -> anyhow::Result<()> {
         let s = &r.stats;
         let ms = |v: Option<f64>| v.map(|x| (x * 10.0).round() / 10.0);
         match self.format {
@@ -358,7 +388,9 @@ impl App {
                 text.push_str(&serde_json::to_string(&json!({
                     "summary": {
                         "action_id": r.action_id, "action_name": r.action_name,
-                        "timeout_seconds": r.timeout_seconds, "stats": s,
+                        "timeout_seconds": r.timeout_seconds,
+                        "function_timeout_seconds": r.function_timeout_seconds,
+                        "effective_timeout_seconds": r.effective_timeout_seconds, "stats": s,
                         "recommended_timeout_seconds": r.recommended_timeout_seconds,
                     }
                 }))?);
@@ -397,13 +429,23 @@ impl App {
                     ("max", show(s.max_ms)),
                     (
                         "current timeout",
-                        format!("{} s", describe_timeout(r.timeout_seconds)),
+                        match r.function_timeout_seconds {
+                            Some(f) => format!(
+                                "{} s (function: {f} s, effective: {} s)",
+                                describe_timeout(r.timeout_seconds),
+                                r.effective_timeout_seconds.unwrap_or(f)
+                            ),
+                            None => format!("{} s", describe_timeout(r.timeout_seconds)),
+                        },
                     ),
                     (
                         "recommended timeout",
-                        match r.recommended_timeout_seconds {
-                            Some(t) => format!("{t} s (p99 × 3, rounded up, within 1..60)"),
-                            None => "none (no successful execution)".into(),
+                        match (r.recommended_timeout_seconds, r.function_timeout_seconds) {
+                            (Some(t), Some(f)) if capped => format!(
+                                "{t} s (p99 × 3 is more; capped at the function's own timeout of {f} s)"
+                            ),
+                            (Some(t), _) => format!("{t} s (p99 × 3, rounded up, within 1..60)"),
+                            (None, _) => "none (no successful execution)".into(),
                         },
                     ),
                 ];
@@ -444,10 +486,10 @@ impl App {
         }
         if s.timeouts > 0 {
             self.say(&format!(
-                "note: {} of {} executions hit the current timeout of {} s (the platform's timeout response); the backend needs longer at times, so the recommendation is a lower bound",
+                "note: {} of {} executions timed out: {}; the recommendation is a lower bound",
                 s.timeouts,
                 s.executions,
-                describe_timeout(r.timeout_seconds)
+                too_tight_advice(r)
             ));
         }
         if let Some(rec) = r.recommended_timeout_seconds {
@@ -456,8 +498,10 @@ impl App {
                     "note: this is a {why}: its timeout cannot be changed"
                 )),
                 None => {
-                    if kind == Kind::Function && rec > 15 {
-                        self.say("note: a function data action's function stops at its own limit (at most 15 s) whatever the action timeout");
+                    if let (true, Some(f)) = (capped, r.function_timeout_seconds) {
+                        self.say(&format!(
+                            "note: the recommendation is capped at {f} s: this function data action's function stops at its own timeout of {f} s whatever the action's timeout (dactl does not change function settings)"
+                        ));
                     }
                     if Some(rec) != r.timeout_seconds {
                         self.say(&format!(
@@ -471,6 +515,24 @@ impl App {
             }
         }
         Ok(())
+    }
+}
+
+/// Why executions timed out, as advice: the timeout that stopped them is too tight for the
+/// backend (never a word about the input, which did not cause it).
+fn too_tight_advice(r: &ProbeRecord) -> String {
+    let effective = r.effective_timeout_seconds.unwrap_or_else(|| {
+        r.timeout_seconds
+            .unwrap_or(crate::duration::DEFAULT_TIMEOUT)
+    });
+    match r.function_timeout_seconds {
+        Some(f) if f <= effective && f < r.timeout_seconds.unwrap_or(crate::duration::DEFAULT_TIMEOUT) => format!(
+            "the function's own timeout of {f} s is too tight for this backend; raising the action's timeout does not help (dactl does not change function settings)"
+        ),
+        _ => format!(
+            "the timeout of {effective} s is too tight for this backend; raise it (e.g. `dactl timeout set 60s {}`) and probe again",
+            r.action_id
+        ),
     }
 }
 

@@ -67,6 +67,7 @@ impl App {
         )?;
         let session = self.session().await?;
         let (all, drafts) = self.load(&session, &sel).await?;
+        let fx = self.functions(&session, &all).await;
         let target = session.api_base.clone();
         session.close()?;
         let probes = probe::load_all(&self.home, &target);
@@ -81,8 +82,9 @@ impl App {
                     name: a.name.clone(),
                     category: a.category.clone().unwrap_or_default(),
                     integration_id: a.integration_id.clone().unwrap_or_default(),
-                    kind: actions::kind(a),
+                    kind: fx.kind(a),
                     timeout: actions::explicit_timeout(a),
+                    function_timeout: fx.function_timeout(a),
                     draft: drafts.contains(&a.id),
                 })
                 .collect(),

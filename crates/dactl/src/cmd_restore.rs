@@ -230,6 +230,8 @@ impl App {
                     warning: None,
                     version: None,
                     flows: None,
+                    function_timeout_seconds: None,
+                    effective_timeout_seconds: None,
                 });
                 continue;
             };

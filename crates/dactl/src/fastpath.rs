@@ -70,6 +70,10 @@ impl App {
     ) -> anyhow::Result<(Vec<Action>, HashSet<String>)> {
         let q = sel.server_query();
         let client = &session.client;
+        // Alongside the first read: the integrations that tell function actions apart
+        // (started once the token is there, so that refused credentials are tried once).
+        client.authenticate().await?;
+        session.integrations.start(client);
         let writes = |a: &Action| {
             !dry_run && actions::kind(a).refusal().is_none() && explicit_timeout(a) != target
         };

@@ -23,6 +23,7 @@ pub mod engine;
 pub mod error;
 mod fastpath;
 pub mod fsutil;
+pub mod functions;
 pub mod net;
 pub mod output;
 pub mod planner;

@@ -189,6 +189,8 @@ pub fn plan_row(i: Intent<'_>) -> PlanRow {
         warning,
         version: a.version,
         flows: None,
+        function_timeout_seconds: None,
+        effective_timeout_seconds: None,
     }
 }
 

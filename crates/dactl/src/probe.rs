@@ -153,6 +153,15 @@ pub fn recommendation(s: &Stats) -> Option<i64> {
     s.p99_ms.map(recommend)
 }
 
+/// A recommendation capped at a function data action's function timeout (the function is
+/// stopped there whatever the action's timeout): the figure, and whether the cap applied.
+pub fn cap_at_function(recommended: i64, function_timeout: Option<i64>) -> (i64, bool) {
+    match function_timeout {
+        Some(f) if recommended > f => (f, true),
+        _ => (recommended, false),
+    }
+}
+
 /// One bar of the histogram.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Bin {
@@ -250,6 +259,13 @@ pub struct ProbeRecord {
     pub input_keys: Vec<String>,
     /// The action's explicit timeout at probe time (`null` = platform default).
     pub timeout_seconds: Option<i64>,
+    /// A function data action's function timeout (15 when the function sets none); absent
+    /// for other actions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function_timeout_seconds: Option<i64>,
+    /// The timeout that stopped the executions: min(timeout or 60, function timeout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective_timeout_seconds: Option<i64>,
     /// Statistics.
     pub stats: Stats,
     /// `ceil(p99 × 3)` within 1..=60, when at least one execution succeeded.
@@ -375,6 +391,14 @@ mod tests {
     }
 
     #[test]
+    fn recommendations_are_capped_at_the_function_timeout() {
+        assert_eq!(cap_at_function(21, Some(10)), (10, true));
+        assert_eq!(cap_at_function(8, Some(10)), (8, false));
+        assert_eq!(cap_at_function(10, Some(10)), (10, false));
+        assert_eq!(cap_at_function(45, None), (45, false));
+    }
+
+    #[test]
     fn human_units() {
         assert_eq!(human_ms(87.4), "87 ms");
         assert_eq!(human_ms(1430.0), "1.43 s");
@@ -392,6 +416,8 @@ mod tests {
             concurrency: 1,
             input_keys: vec!["phoneNumber".into()],
             timeout_seconds: Some(10),
+            function_timeout_seconds: None,
+            effective_timeout_seconds: Some(10),
             stats: stats(&[sample(1, 10.0, SampleOutcome::Ok)]),
             recommended_timeout_seconds: Some(1),
             samples: vec![sample(1, 10.0, SampleOutcome::Ok)],

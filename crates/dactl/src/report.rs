@@ -37,14 +37,17 @@ pub struct ReportAction {
     pub kind: Kind,
     /// Explicit timeout (`None` = platform default).
     pub timeout: Option<i64>,
+    /// A function data action's function timeout (`None` for other actions).
+    pub function_timeout: Option<i64>,
     /// Has an unpublished draft.
     pub draft: bool,
 }
 
 impl ReportAction {
-    /// The timeout that applies.
+    /// The timeout that applies: the action's (or the platform default), and for a function
+    /// action at most its function's.
     pub fn effective(&self) -> i64 {
-        self.timeout.unwrap_or(DEFAULT_TIMEOUT)
+        crate::functions::effective_timeout(self.timeout, self.function_timeout)
     }
 
     fn changeable(&self) -> bool {
@@ -404,7 +407,11 @@ fn action_rows(out: &mut String, actions: &[&ReportAction]) {
             },
             esc(&a.category),
             esc(a.kind.as_str()),
-            esc(&describe(a.timeout)),
+            esc(&match a.function_timeout {
+                Some(f) if f < a.timeout.unwrap_or(DEFAULT_TIMEOUT) =>
+                    format!("{} (function stops at {f} s)", describe(a.timeout)),
+                _ => describe(a.timeout),
+            }),
             esc(&a.id)
         );
     }
@@ -653,6 +660,7 @@ mod tests {
             integration_id: "i".into(),
             kind: Kind::Regular,
             timeout: t,
+            function_timeout: None,
             draft: false,
         }
     }
@@ -686,6 +694,8 @@ mod tests {
             concurrency: 1,
             input_keys: vec![],
             timeout_seconds: None,
+            function_timeout_seconds: None,
+            effective_timeout_seconds: None,
             recommended_timeout_seconds: probe::recommendation(&stats),
             stats,
             samples,

@@ -115,6 +115,14 @@ pub struct PlanRow {
     /// advisory).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flows: Option<u64>,
+    /// A function data action's function timeout (15 when the function sets none); absent
+    /// for other actions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function_timeout_seconds: Option<i64>,
+    /// The timeout that stops the action after the plan: min(new timeout or 60, function
+    /// timeout); absent where the plan did not work it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective_timeout_seconds: Option<i64>,
 }
 
 /// The plan of a run.

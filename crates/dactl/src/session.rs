@@ -117,6 +117,9 @@ pub struct Session {
     pub api_base: String,
     /// The versions earlier commands saw (not for the sandbox); saved on close.
     pub seen: Option<crate::seen::Seen>,
+    /// The integrations listing that tells function data actions apart, read once per
+    /// command alongside the first actions read (see [`crate::functions`]).
+    pub integrations: crate::functions::IntegrationsPrefetch,
 }
 
 impl Session {
@@ -144,6 +147,7 @@ impl Session {
                     api_base: "sandbox".to_string(),
                     sandbox: Some(sandbox),
                     seen: None,
+                    integrations: Default::default(),
                 })
             }
             Target::Remote {
@@ -170,6 +174,7 @@ impl Session {
                         &environment.api_base,
                         &credentials.client_id,
                     )),
+                    integrations: Default::default(),
                 })
             }
         }

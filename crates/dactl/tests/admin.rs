@@ -293,11 +293,33 @@ fn auth_check_passes_with_every_permission_and_changes_nothing() {
         .iter()
         .map(|c| (c["check"].as_str().unwrap(), c["status"].as_str().unwrap()))
         .collect();
+    // The edit probe used an action with an open draft: decisive. The optional rows follow;
+    // a test of a made-up action is not refused, but that does not prove the permission.
     assert_eq!(
         checks,
-        vec![("token", "ok"), ("view", "ok"), ("edit", "ok")]
+        vec![
+            ("token", "ok"),
+            ("view", "ok"),
+            ("edit", "ok"),
+            ("execute", "unknown"),
+            ("flows", "ok"),
+            ("integrations", "ok"),
+            ("function settings", "ok")
+        ]
     );
-    assert_eq!(h.writes().len(), 0, "auth check must not write");
+    let optional: Vec<bool> = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["optional"].as_bool().unwrap())
+        .collect();
+    assert_eq!(optional, [false, false, false, true, true, true, true]);
+    assert_eq!(v["optional_missing"], serde_json::json!([]));
+    assert_eq!(
+        v["unknown"],
+        serde_json::json!(["integrations:action:execute"])
+    );
+    assert_no_write_but_the_made_up_test(&h);
     assert_eq!(diff_paths(&before, &h.state()), Vec::<String>::new());
     // the probe is the draft validation read
     assert!(h
@@ -328,7 +350,95 @@ fn auth_check_names_a_missing_edit_permission_exit_4() {
     );
     assert!(e.contains("hint: in Genesys Cloud admin"), "{e}");
     assert!(e.contains("Integrations > Action > Edit"), "{e}");
-    assert_eq!(h.writes().len(), 0);
+    // The optional permissions are missing too: reported, never the error.
+    assert_eq!(
+        v["optional_missing"],
+        serde_json::json!([
+            "integrations:action:execute",
+            "architect:dependencyTracking:view",
+            "integrations:integration:view",
+            "integrations:actionFunction:view"
+        ])
+    );
+    assert!(e.contains("optional: without `integrations:action:execute`, `dactl probe` cannot run test executions"), "{e}");
+    assert_no_write_but_the_made_up_test(&h);
+}
+
+/// `auth check` sends one non-GET request: a test of an action id that does not exist (so
+/// nothing runs), to see whether the execute permission is refused.
+fn assert_no_write_but_the_made_up_test(h: &Harness) {
+    let writes: Vec<String> = h
+        .writes()
+        .iter()
+        .map(|e| format!("{} {}", e.method, e.path))
+        .collect();
+    assert_eq!(
+        writes,
+        ["POST /api/v2/integrations/actions/dactl-auth-check-probe/test"]
+    );
+}
+
+#[test]
+fn auth_check_without_an_open_draft_reports_the_edit_probe_as_unknown() {
+    // No drafts: the validation read of a real action answers 404, which does not show
+    // whether the edit permission was checked. Neither a pass nor a failure.
+    let h = Harness::new();
+    let mut state = h.state();
+    state["drafts"] = serde_json::json!([]);
+    h.emu.load_state(state).unwrap();
+    let o = h.run(&["auth", "check", "-o", "json"]);
+    assert_code(&o, 0);
+    let v = json_out(&o);
+    assert_eq!(v["ok"], true);
+    let edit = &v["checks"][2];
+    assert_eq!(edit["check"], "edit");
+    assert_eq!(edit["status"], "unknown", "{edit}");
+    assert!(
+        edit["detail"].as_str().unwrap().contains("HTTP 404"),
+        "{edit}"
+    );
+    // A real action was probed, not a made-up one.
+    let probed: Vec<String> = h
+        .journal()
+        .iter()
+        .filter(|e| e.path.ends_with("/draft/validation"))
+        .map(|e| e.path.clone())
+        .collect();
+    assert_eq!(probed.len(), 1);
+    assert!(!probed[0].contains("dactl-auth-check-probe"), "{probed:?}");
+    assert!(
+        stderr(&o).contains("its edit permission could not be confirmed"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn auth_check_marks_missing_optional_permissions_without_failing() {
+    let h = with_permissions(&["integrations:action:*", "bridge:*:*"]);
+    let o = h.run(&["auth", "check"]);
+    assert_code(&o, 0);
+    let out = stdout(&o);
+    for row in [
+        "flows (optional)",
+        "integrations (optional)",
+        "function settings (optional)",
+    ] {
+        let line = out
+            .lines()
+            .find(|l| l.contains(row))
+            .unwrap_or_else(|| panic!("{row}: {out}"));
+        assert!(line.contains("missing"), "{line}");
+    }
+    let e = stderr(&o);
+    assert!(
+        e.contains("optional: without `architect:dependencyTracking:view`"),
+        "{e}"
+    );
+    assert!(
+        e.contains("function data actions are recognised by their category only"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -119,36 +119,106 @@ fn table_output_has_percentiles_and_a_histogram() {
     assert!(out.contains(" ms │"), "{out}");
 }
 
+/// U18: however the platform reports a timed-out test (inside a 200 result, HTTP 504 or HTTP
+/// 408), every execution is a timeout sample, none is retried, the probe is not aborted, and
+/// the advice says the timeout is too tight, not that the input is wrong.
 #[test]
-fn timeouts_are_failures_and_give_no_recommendation() {
-    // 7.5 s against a 5 s timeout, scaled to 50 ms: every test returns the timeout result.
-    let h = scaled(0.01);
+fn timeouts_are_timeout_samples_however_answered_and_give_no_recommendation() {
+    use genesys_emulator::{Realism, TestTimeout};
+    for how in TestTimeout::ALL {
+        // 7.5 s against a 5 s timeout, scaled to 50 ms: every test times out.
+        let h = scaled(0.01);
+        h.emu.set_realism(
+            None,
+            Realism {
+                test_timeout: how,
+                ..Realism::default()
+            },
+        );
+        let o = h.run(&[
+            "-o",
+            "json",
+            "probe",
+            WEATHER,
+            "--input",
+            r#"{"postalCode": "1000"}"#,
+            "-n",
+            "3",
+            "--yes",
+        ]);
+        assert_code(&o, 1);
+        let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        assert_eq!(v["stats"]["timeouts"], 3, "{how:?}");
+        assert_eq!(v["stats"]["ok"], 0);
+        assert_eq!(
+            v["stats"]["failed"], 0,
+            "{how:?}: no timeout counts as failed"
+        );
+        assert_eq!(v["recommended_timeout_seconds"], Value::Null);
+        let code = if how == TestTimeout::Http408 {
+            "client.timeout"
+        } else {
+            "request.timeout"
+        };
+        for s in v["samples"].as_array().unwrap() {
+            assert_eq!(s["outcome"], "timeout", "{how:?}");
+            assert!(s["message"].as_str().unwrap().contains(code), "{s}");
+            assert!(s["elapsed_ms"].as_f64().is_some(), "{s}");
+        }
+        assert_eq!(tests_sent(&h, WEATHER).len(), 3, "{how:?}: never retried");
+        let err = stderr(&o);
+        assert!(err.contains("the timeout of 5 s is too tight"), "{err}");
+        assert!(err.contains("error: no test execution"), "{err}");
+        assert!(
+            !err.contains("--input"),
+            "{how:?}: the input is not blamed: {err}"
+        );
+    }
+}
+
+/// A function data action stops at its function's timeout: the probe shows it and caps its
+/// recommendation there, saying why.
+#[test]
+fn a_function_action_is_capped_at_its_function_timeout() {
+    let h = scaled(1.0);
+    let id = h.action_by_name("Compute Callback Slot")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // A function that stops at 1 s, and a backend that takes 600 ms: p99 × 3 is about 2 s.
+    let mut state = h.state();
+    state["x-emulator"]["latencyMs"][&id] = json!(600);
+    for f in state["functions"].as_array_mut().unwrap() {
+        if f["id"] == id.as_str() {
+            f["function"]["timeoutSeconds"] = json!(1);
+        }
+    }
+    h.emu.load_state(state).unwrap();
     let o = h.run(&[
         "-o",
         "json",
         "probe",
-        WEATHER,
+        &id,
         "--input",
-        r#"{"postalCode": "1000"}"#,
+        r#"{"timezone": "Europe/Brussels", "preferred": "morning"}"#,
         "-n",
-        "3",
+        "1",
         "--yes",
     ]);
-    assert_code(&o, 1);
+    assert_code(&o, 0);
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert_eq!(v["stats"]["timeouts"], 3);
-    assert_eq!(v["stats"]["ok"], 0);
-    assert_eq!(v["recommended_timeout_seconds"], Value::Null);
-    for s in v["samples"].as_array().unwrap() {
-        assert_eq!(s["outcome"], "timeout");
-        assert!(
-            s["message"].as_str().unwrap().contains("request.timeout"),
-            "{s}"
-        );
-    }
+    assert_eq!(v["kind"], "function");
+    assert_eq!(v["timeout_seconds"], 15);
+    assert_eq!(v["function_timeout_seconds"], 1);
+    assert_eq!(v["effective_timeout_seconds"], 1);
+    assert_eq!(v["stats"]["ok"], 1);
+    assert_eq!(v["recommended_timeout_seconds"], 1);
     let err = stderr(&o);
-    assert!(err.contains("hit the current timeout of 5 s"), "{err}");
-    assert!(err.contains("error: no test execution"), "{err}");
+    assert!(err.contains("capped at 1 s"), "{err}");
+    assert!(
+        err.contains("function stops at its own timeout of 1 s"),
+        "{err}"
+    );
 }
 
 #[test]

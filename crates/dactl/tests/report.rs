@@ -113,6 +113,11 @@ fn the_report_is_self_contained_escaped_and_shows_probes() {
         [html.find("Actions at the platform default").unwrap()..html.find("<h2>Outliers").unwrap()];
     assert!(defaults.contains("Check Store Hours"));
     assert!(!defaults.contains("Validate Postal Code"), "it has 3 s");
+    // A function data action whose function stops before its own timeout says so.
+    assert!(
+        html.contains("<td>Compute Callback Slot</td><td>Scheduling</td><td>function</td><td class=\"num\">15 s (function stops at 10 s)</td>"),
+        "the function's timeout in the actions table"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

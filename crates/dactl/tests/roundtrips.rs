@@ -74,6 +74,9 @@ fn rounds(journal: &[JournalEntry]) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// The integrations listing (function data actions), read alongside the first listing.
+const INTEGRATIONS: &str = "GET /api/v2/integrations";
+
 fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort();
     v
@@ -100,7 +103,13 @@ fn one_action_by_name_takes_five_round_trips() {
     assert_eq!(round_trips(&journal), 5, "{r:#?}");
     let tpl = format!("/{id}/templates/");
     assert_eq!(r[0], vec!["POST /oauth/token"]);
-    assert_eq!(r[1], vec!["GET "], "the listing narrowed by name: {r:#?}");
+    // The integrations (function data actions are told apart by their type) are read
+    // alongside the first listing: no round trip of their own.
+    assert_eq!(
+        r[1],
+        vec!["GET ", INTEGRATIONS],
+        "the listing narrowed by name: {r:#?}"
+    );
     assert_eq!(
         r[2],
         sorted(vec![
@@ -120,7 +129,7 @@ fn one_action_by_name_takes_five_round_trips() {
         ]),
         "the verification re-reads the action and its templates at once"
     );
-    assert_eq!(journal.len(), 9);
+    assert_eq!(journal.len(), 10);
 }
 
 #[test]
@@ -134,7 +143,11 @@ fn one_action_by_id_takes_five_round_trips() {
     let journal = h.journal();
     let r = rounds(&journal);
     assert_eq!(round_trips(&journal), 5, "{r:#?}");
-    assert_eq!(r[1], vec!["GET  (ids)", "GET /drafts (ids)"], "{r:#?}");
+    assert_eq!(
+        r[1],
+        vec!["GET  (ids)", INTEGRATIONS, "GET /drafts (ids)"],
+        "{r:#?}"
+    );
     // The templates are read after the action and its version, never in parallel with it:
     // a concurrent edit between the two reads then makes the PATCH fail instead of being lost.
     assert!(r[2].iter().all(|l| l.contains("/templates/")), "{r:#?}");
@@ -156,7 +169,7 @@ fn with_the_token_kept_from_a_first_command_one_action_takes_four_round_trips() 
     assert_eq!(round_trips(&journal), 4, "{r:#?}");
     assert_eq!(
         r[0],
-        vec!["GET  (ids)", "GET /drafts (ids)"],
+        vec!["GET  (ids)", INTEGRATIONS, "GET /drafts (ids)"],
         "no login: {r:#?}"
     );
     assert!(r[1].iter().all(|l| l.contains("/templates/")), "{r:#?}");
@@ -260,6 +273,7 @@ fn an_action_seen_before_and_unchanged_since_takes_three_round_trips() {
         sorted(vec![
             "GET  (ids)".to_string(),
             "GET /drafts (ids)".to_string(),
+            INTEGRATIONS.to_string(),
             format!("GET {tpl}requesttemplate.vm"),
             format!("GET {tpl}successtemplate.vm"),
         ]),
@@ -279,7 +293,7 @@ fn an_action_seen_before_and_unchanged_since_takes_three_round_trips() {
     let journal = h.journal();
     let r = rounds(&journal);
     assert_eq!(round_trips(&journal), 3, "{r:#?}");
-    assert_eq!(r[0].len(), 4, "{r:#?}");
+    assert_eq!(r[0].len(), 5, "{r:#?}");
 
     // The same value again: seen at the target, so nothing is read ahead, and nothing written.
     h.emu.clear_journal();
@@ -389,8 +403,8 @@ fn a_get_then_a_change_by_name_takes_three_round_trips() {
     assert_eq!(round_trips(&journal), 3, "{r:#?}");
     assert_eq!(
         r[0].len(),
-        4,
-        "listing, drafts and both templates at once: {r:#?}"
+        5,
+        "listing, drafts, integrations and both templates at once: {r:#?}"
     );
     assert_eq!(
         h.action_by_name("Create Case")["config"]["timeoutSeconds"],

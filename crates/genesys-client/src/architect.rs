@@ -22,6 +22,9 @@ use crate::error::Error;
 
 /// The dependency-tracking object type of a data action.
 pub const DATA_ACTION: &str = "DATAACTION";
+/// The object type under which the index may keep a secure (`secure: true`) data action;
+/// callers query both this and [`DATA_ACTION`] for secure actions and merge the answers.
+pub const SECURE_ACTION: &str = "SECUREACTION";
 /// Page size asked for; the server's echo is what counts.
 const PAGE_SIZE: u32 = 100;
 /// Sanity bound on pages.
@@ -103,6 +106,43 @@ struct Listing {
 }
 
 impl Client {
+    /// Every consumer of data action `id`: the answer for [`DATA_ACTION`], merged (without
+    /// repeated ids) with the answer for [`SECURE_ACTION`] when the action is `secure`, since
+    /// the index may keep a secure action under either type. Both are read at once. A 400 for
+    /// `SECUREACTION` (an index that does not know the type) leaves the `DATAACTION` answer as
+    /// it is; any other failure of either read fails the whole.
+    pub async fn action_consumers(
+        &self,
+        id: &str,
+        secure: bool,
+        flow_filter: Option<FlowFilter>,
+    ) -> Result<Consumers, Error> {
+        if !secure {
+            return self.consuming_resources(id, DATA_ACTION, flow_filter).await;
+        }
+        let (data, secure) = tokio::join!(
+            self.consuming_resources(id, DATA_ACTION, flow_filter),
+            self.consuming_resources(id, SECURE_ACTION, flow_filter)
+        );
+        let mut out = data?;
+        let extra = match secure {
+            Ok(c) => c,
+            Err(e) if e.kind() == crate::error::ErrorKind::BadRequest => return Ok(out),
+            Err(e) => return Err(e),
+        };
+        let mut seen: std::collections::HashSet<String> =
+            out.entities.iter().map(|d| d.id.clone()).collect();
+        for d in extra.entities {
+            if seen.insert(d.id.clone()) {
+                out.entities.push(d);
+            }
+        }
+        out.complete &= extra.complete;
+        // Each index's own count; a flow indexed under both types counts twice here.
+        out.total = out.total.zip(extra.total).map(|(a, b)| a + b);
+        Ok(out)
+    }
+
     /// Every object that consumes `id` of `object_type` (e.g. [`DATA_ACTION`]), all pages.
     pub async fn consuming_resources(
         &self,

@@ -1,18 +1,24 @@
 //! Test executions of an action (`POST /api/v2/integrations/actions/{id}/test`, X1), timed.
 //!
-//! A test runs the action against its real backend and answers 200 with a
-//! `TestExecutionResult` whether or not the action succeeded: `success` says which, and a
-//! failed run carries an `ErrorBody` in `error` (an action that ran past its timeout fails
-//! this way; the emulator uses status 504 and code `request.timeout`, and no public source
-//! shows the platform's exact wording, see genesys-api.md §3). The result has no duration
-//! field, so the client measures the call itself: [`TimedTest::elapsed`] is the time from
-//! sending the final attempt to the end of its response body. It leaves out the wait for a
-//! rate-limit permit and for a token, so a probe that runs faster than the rate limit still
-//! measures the backend, not the limiter.
+//! A test runs the action against its real backend. How the platform reports that the remote
+//! call ran past the action's timeout is unpublished (U18), so every plausible answer is read
+//! as a **timeout** ([`TestExecutionResult::is_timeout`]):
 //!
-//! Like every POST, a test is never retried on a 5xx or a connection error (a retry would
-//! run the backend call twice and hide the failure); a 429 is waited out and re-sent, because
-//! the platform did not process it.
+//! - HTTP 200 with a `TestExecutionResult` whose `success` is false and whose `error` (or a
+//!   failed step's error) has status 504 or 408, the code `request.timeout` or
+//!   `client.timeout`, or a message saying the call timed out;
+//! - HTTP 504 or HTTP 408 for the test call itself: [`Client::test_action`] turns it into a
+//!   failed `TestExecutionResult` carrying the answer's `ErrorBody` (or one made from the
+//!   status), with [`TimedTest::status`] saying which status came.
+//!
+//! The result has no duration field, so the client measures the call itself:
+//! [`TimedTest::elapsed`] is the time from sending the final attempt to the end of its
+//! response body. It leaves out the wait for a rate-limit permit and for a token, so a probe
+//! that runs faster than the rate limit still measures the backend, not the limiter.
+//!
+//! A test execution is **never retried** on a 5xx, a 408 or a connection error (a retry would
+//! run the backend call twice, pay another full timeout, and hide the answer); a 429 is waited
+//! out and re-sent, because the platform did not process it.
 
 use std::time::Duration;
 
@@ -53,12 +59,17 @@ impl TestExecutionResult {
         if self.success {
             return false;
         }
-        let Some(e) = &self.error else { return false };
-        let code = e.code.as_deref().unwrap_or("").to_ascii_lowercase();
-        let message = e.message.as_deref().unwrap_or("").to_ascii_lowercase();
-        code.contains("timeout")
-            || matches!(e.status, Some(504) | Some(408))
-            || message.contains("timed out")
+        if self.error.as_ref().is_some_and(error_is_timeout) {
+            return true;
+        }
+        // No top-level error that says so: a failed step's error may.
+        self.operations.iter().flatten().any(|op| {
+            op.get("success").and_then(Value::as_bool) == Some(false)
+                && op
+                    .get("error")
+                    .and_then(|e| serde_json::from_value::<ErrorBody>(e.clone()).ok())
+                    .is_some_and(|e| error_is_timeout(&e))
+        })
     }
 
     /// A one-line reason for a failed execution: the error's code and message, or the name
@@ -90,15 +101,32 @@ impl TestExecutionResult {
     }
 }
 
+/// Whether an `ErrorBody` says that the remote call timed out: status 504 or 408, a code
+/// `request.timeout` / `client.timeout` (or any code naming a timeout), or a message saying
+/// that the call timed out.
+pub fn error_is_timeout(e: &ErrorBody) -> bool {
+    let code = e.code.as_deref().unwrap_or("").to_ascii_lowercase();
+    let message = e.message.as_deref().unwrap_or("").to_ascii_lowercase();
+    code.contains("timeout")
+        || matches!(e.status, Some(504) | Some(408))
+        || message.contains("timed out")
+        || message.contains("timeout exceeded")
+}
+
+/// HTTP statuses of a test call that mean its remote call timed out.
+pub const TIMEOUT_STATUSES: [u16; 2] = [504, 408];
+
 /// A test execution with its client-side duration.
 #[derive(Clone, Debug)]
 pub struct TimedTest {
-    /// The decoded result.
+    /// The decoded result (for an HTTP 504/408 answer: a failed result carrying its error).
     pub result: TestExecutionResult,
     /// Time from sending the final attempt to the end of the response body.
     pub elapsed: Duration,
     /// `ININ-Correlation-ID` of the response.
     pub correlation_id: Option<String>,
+    /// HTTP status of the answer: 200, or 504 / 408 when the test call itself timed out.
+    pub status: u16,
 }
 
 impl Client {
@@ -117,13 +145,44 @@ impl Client {
         })?;
         let resp = self
             .inner
-            .execute(&method, &path, Some(&body), "application/json")
+            .execute_accepting(
+                &method,
+                &path,
+                Some(&body),
+                "application/json",
+                &TIMEOUT_STATUSES,
+            )
             .await?;
+        if TIMEOUT_STATUSES.contains(&resp.status) {
+            let mut error = crate::client::sniff_error_body(&resp.body).unwrap_or_default();
+            error.status.get_or_insert(i64::from(resp.status));
+            if error.code.is_none() {
+                error.code = Some(
+                    if resp.status == 408 {
+                        "client.timeout"
+                    } else {
+                        "request.timeout"
+                    }
+                    .to_string(),
+                );
+            }
+            return Ok(TimedTest {
+                result: TestExecutionResult {
+                    success: false,
+                    error: Some(error),
+                    ..TestExecutionResult::default()
+                },
+                elapsed: resp.elapsed,
+                correlation_id: resp.correlation_id,
+                status: resp.status,
+            });
+        }
         let result: TestExecutionResult = Self::decode(&method, &path, &resp)?;
         Ok(TimedTest {
             result,
             elapsed: resp.elapsed,
             correlation_id: resp.correlation_id,
+            status: resp.status,
         })
     }
 }
@@ -153,6 +212,13 @@ mod tests {
             other.failure_reason().as_deref(),
             Some("bad.request: Missing input")
         );
+        let by_client_code =
+            result(serde_json::json!({"success": false, "error": {"code": "client.timeout"}}));
+        assert!(by_client_code.is_timeout());
+        let in_a_step = result(serde_json::json!({"success": false, "operations": [
+            {"step": 1, "name": "Execute request", "success": false,
+             "error": {"message": "The remote call timed out after 10 seconds"}}]}));
+        assert!(in_a_step.is_timeout());
         let ok = result(serde_json::json!({"success": true, "finalResult": {}}));
         assert!(!ok.is_timeout());
         assert_eq!(ok.failure_reason(), None);

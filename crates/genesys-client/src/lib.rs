@@ -13,7 +13,8 @@
 //! - [`models`]: lossless wire models (unknown fields survive a read-modify-write);
 //! - [`paging`]: complete listings (echoed page size, concurrent pages, dedupe, `total` check);
 //! - [`Client`]: the integrations-actions endpoints plus a raw JSON escape hatch;
-//! - [`execution`]: timed test executions of an action; [`architect`]: the flows that use it.
+//! - [`execution`]: timed test executions of an action; [`architect`]: the flows that use it;
+//!   [`integrations`]: integration types and function settings (function data actions).
 //!
 //! Errors are one [`Error`] enum with a [`Error::kind`] classification shared by retries and
 //! exit codes. Nothing in this crate logs or prints a client secret or an access token.
@@ -29,6 +30,7 @@ pub mod client;
 pub mod clock;
 pub mod error;
 pub mod execution;
+pub mod integrations;
 pub mod models;
 pub mod paging;
 pub mod ratelimit;
@@ -36,12 +38,16 @@ pub mod region;
 pub mod retry;
 mod transport;
 
-pub use architect::{Consumers, Dependency, FlowFilter, DATA_ACTION};
+pub use architect::{Consumers, Dependency, FlowFilter, DATA_ACTION, SECURE_ACTION};
 pub use auth::{Credentials, Secret, StoredToken, TokenStore};
 pub use client::{Client, ClientOptions, ListQuery, RequestStats, Response};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, ErrorKind};
-pub use execution::{TestExecutionResult, TimedTest};
+pub use execution::{error_is_timeout, TestExecutionResult, TimedTest};
+pub use integrations::{
+    Function, FunctionConfig, Integration, IntegrationType, FUNCTION_DEFAULT_TIMEOUT,
+    FUNCTION_INTEGRATION_TYPE,
+};
 pub use models::{
     template_file_name, Action, ActionConfig, EntityListing, ErrorBody, RequestConfig,
     ResponseConfig, UpdateActionInput, UpdateDraftInput, REQUEST_TEMPLATE, SUCCESS_TEMPLATE,

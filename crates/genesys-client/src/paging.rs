@@ -62,6 +62,32 @@ pub(crate) fn filter_query(q: &ListQuery, ids: Option<&str>) -> String {
     parts.join("&")
 }
 
+/// An entity of a paged listing: what the listing rules need to know about it.
+pub(crate) trait Entity: serde::de::DeserializeOwned + Send + 'static {
+    /// Singular noun for messages (`action`).
+    const NOUN: &'static str;
+    /// Plural noun for messages (`actions`).
+    const PLURAL: &'static str;
+    /// The entity's id (dedupe key; must not be empty).
+    fn entity_id(&self) -> &str;
+}
+
+impl Entity for Action {
+    const NOUN: &'static str = "action";
+    const PLURAL: &'static str = "actions";
+    fn entity_id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl Entity for crate::integrations::Integration {
+    const NOUN: &'static str = "integration";
+    const PLURAL: &'static str = "integrations";
+    fn entity_id(&self) -> &str {
+        &self.id
+    }
+}
+
 fn protocol(message: String, correlation_id: Option<String>) -> Error {
     Error::Protocol {
         message,
@@ -71,14 +97,15 @@ fn protocol(message: String, correlation_id: Option<String>) -> Error {
 
 impl Client {
     /// One page of a listing.
-    async fn get_page(
+    async fn get_page<T: Entity>(
         &self,
         base: &str,
         filters: &str,
         page_number: i64,
-    ) -> Result<(EntityListing<Action>, Option<String>), Error> {
+    ) -> Result<(EntityListing<T>, Option<String>), Error> {
+        let sep = if filters.is_empty() { "" } else { "&" };
         let pq = format!(
-            "{base}?pageSize={}&pageNumber={page_number}&{filters}",
+            "{base}?pageSize={}&pageNumber={page_number}{sep}{filters}",
             self.inner.opts.page_size.max(1)
         );
         let method = Method::GET;
@@ -86,13 +113,13 @@ impl Client {
             .inner
             .execute(&method, &pq, None, "application/json")
             .await?;
-        let page: EntityListing<Action> = Self::decode(&method, base, &resp)?;
-        if let Some(pos) = page.entities.iter().position(|a| a.id.is_empty()) {
+        let page: EntityListing<T> = Self::decode(&method, base, &resp)?;
+        if let Some(pos) = page.entities.iter().position(|a| a.entity_id().is_empty()) {
             return Err(Error::Decode {
                 method: method.to_string(),
                 path: base.to_string(),
                 json_path: format!("entities[{pos}].id"),
-                message: "the action id is empty".to_string(),
+                message: format!("the {} id is empty", T::NOUN),
                 correlation_id: resp.correlation_id,
             });
         }
@@ -148,9 +175,19 @@ impl Client {
         Ok(out)
     }
 
+    /// Every entity of a listing endpoint other than the actions listings (no `ids`
+    /// chunking), following the same rules.
+    pub(crate) async fn list_entities<T: Entity>(
+        &self,
+        base: &str,
+        filters: String,
+    ) -> Result<Vec<T>, Error> {
+        self.list_filtered::<T>(base, filters).await
+    }
+
     /// One complete listing for one filter string.
-    async fn list_filtered(&self, base: &str, filters: String) -> Result<Vec<Action>, Error> {
-        let (first, corr) = self.get_page(base, &filters, 1).await?;
+    async fn list_filtered<T: Entity>(&self, base: &str, filters: String) -> Result<Vec<T>, Error> {
+        let (first, corr) = self.get_page::<T>(base, &filters, 1).await?;
         let Some(total) = first.total else {
             return Err(protocol(
                 format!("GET {base} returned a page without `total`; the listing cannot be checked for completeness"),
@@ -191,7 +228,7 @@ impl Client {
         }
         tracing::debug!(path = base, total, page_count, page_size = ?echoed, "listing");
 
-        let mut pages: BTreeMap<i64, Vec<Action>> = BTreeMap::new();
+        let mut pages: BTreeMap<i64, Vec<T>> = BTreeMap::new();
         pages.insert(1, first.entities);
         if page_count > 1 {
             let filters = Arc::new(filters);
@@ -208,7 +245,7 @@ impl Client {
                 tasks.spawn(async move {
                     let _permit = permits.acquire_owned().await;
                     client
-                        .get_page(&base, &filters, n)
+                        .get_page::<T>(&base, &filters, n)
                         .await
                         .map(|(page, _)| (n, page.entities))
                 });
@@ -222,10 +259,10 @@ impl Client {
         }
 
         let mut seen: HashSet<String> = HashSet::new();
-        let mut actions: Vec<Action> = Vec::new();
+        let mut actions: Vec<T> = Vec::new();
         for entities in pages.into_values() {
             for a in entities {
-                if seen.insert(a.id.clone()) {
+                if seen.insert(a.entity_id().to_string()) {
                     actions.push(a);
                 }
             }
@@ -233,9 +270,10 @@ impl Client {
         if i64::try_from(actions.len()).ok() != Some(total) {
             return Err(protocol(
                 format!(
-                    "listing returned {} of {total} actions (GET {base}, {page_count} pages of \
+                    "listing returned {} of {total} {} (GET {base}, {page_count} pages of \
                      {}); refusing an incomplete listing",
                     actions.len(),
+                    T::PLURAL,
                     echoed.map_or_else(|| "?".to_string(), |s| s.to_string())
                 ),
                 corr,

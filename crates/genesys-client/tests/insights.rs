@@ -167,3 +167,170 @@ async fn a_short_or_partial_answer_is_flagged_incomplete() {
         .unwrap_err();
     assert_eq!(denied.kind(), ErrorKind::Permission);
 }
+
+/// U18: a test call answered HTTP 504 or 408 is a timed-out sample with its duration, sent
+/// once (a retry would run the backend call again and pay another full timeout).
+#[tokio::test]
+async fn a_504_or_408_test_answer_is_a_timeout_sample_and_never_retried() {
+    let server = MockServer::start().await;
+    mount_tokens(&server, 3600).await;
+    Mock::given(method("POST"))
+        .and(path("/api/v2/integrations/actions/gw/test"))
+        .respond_with(
+            json_error(504, "request.timeout", "The request timed out.", "c-504")
+                .set_delay(Duration::from_millis(40)),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v2/integrations/actions/slow/test"))
+        .respond_with(ResponseTemplate::new(408))
+        .mount(&server)
+        .await;
+    let client = client_with(&server, options(Arc::new(SystemClock)));
+    let input = serde_json::Map::new();
+    let t = client.test_action("gw", &input).await.unwrap();
+    assert_eq!(t.status, 504);
+    assert!(!t.result.success);
+    assert!(t.result.is_timeout());
+    assert!(t.elapsed >= Duration::from_millis(40), "{:?}", t.elapsed);
+    assert_eq!(t.correlation_id.as_deref(), Some("c-504"));
+    assert_eq!(
+        t.result.failure_reason().as_deref(),
+        Some("request.timeout: The request timed out.")
+    );
+    let t = client.test_action("slow", &input).await.unwrap();
+    assert_eq!(t.status, 408);
+    assert!(t.result.is_timeout());
+    assert_eq!(
+        t.result.error.as_ref().and_then(|e| e.code.as_deref()),
+        Some("client.timeout")
+    );
+    for p in [
+        "/api/v2/integrations/actions/gw/test",
+        "/api/v2/integrations/actions/slow/test",
+    ] {
+        assert_eq!(requests_to(&server, p).await.len(), 1, "{p} was retried");
+    }
+    assert_eq!(client.stats().retries, 0);
+}
+
+#[tokio::test]
+async fn a_secure_action_is_looked_up_under_both_object_types() {
+    let server = MockServer::start().await;
+    mount_tokens(&server, 3600).await;
+    Mock::given(method("GET"))
+        .and(path(A2))
+        .and(query_param("objectType", DATA_ACTION))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "entities": [dep("f1"), dep("f2")], "pageSize": 100, "pageNumber": 1, "total": 2, "pageCount": 1})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(A2))
+        .and(query_param("objectType", genesys_client::SECURE_ACTION))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "entities": [dep("f2"), dep("f3")], "pageSize": 100, "pageNumber": 1, "total": 2, "pageCount": 1})))
+        .mount(&server)
+        .await;
+    let client = client(&server, Arc::new(ManualClock::new()));
+    let secure = client.action_consumers("s", true, None).await.unwrap();
+    let ids: Vec<&str> = secure.entities.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, ["f1", "f2", "f3"]);
+    assert!(secure.complete);
+    let plain = client.action_consumers("p", false, None).await.unwrap();
+    assert_eq!(plain.entities.len(), 2);
+    let asked: Vec<String> = requests_to(&server, A2)
+        .await
+        .iter()
+        .filter_map(|r| {
+            r.url
+                .query_pairs()
+                .find(|(k, _)| k == "objectType")
+                .map(|(_, v)| v.into_owned())
+        })
+        .collect();
+    assert_eq!(asked.iter().filter(|t| *t == "SECUREACTION").count(), 1);
+    assert_eq!(asked.iter().filter(|t| *t == "DATAACTION").count(), 2);
+}
+
+#[tokio::test]
+async fn an_index_that_refuses_secureaction_leaves_the_dataaction_answer() {
+    let server = MockServer::start().await;
+    mount_tokens(&server, 3600).await;
+    Mock::given(method("GET"))
+        .and(path(A2))
+        .and(query_param("objectType", DATA_ACTION))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "entities": [dep("f1")], "pageSize": 100, "pageNumber": 1, "total": 1, "pageCount": 1})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(A2))
+        .and(query_param("objectType", genesys_client::SECURE_ACTION))
+        .respond_with(json_error(
+            400,
+            "invalid.query.param.value",
+            "Value [SECUREACTION] is not valid",
+            "c-3",
+        ))
+        .mount(&server)
+        .await;
+    let client = client(&server, Arc::new(ManualClock::new()));
+    let c = client.action_consumers("s", true, None).await.unwrap();
+    assert_eq!(c.entities.len(), 1);
+    assert!(c.complete);
+}
+
+#[tokio::test]
+async fn integrations_are_listed_by_type_and_function_settings_read() {
+    let server = MockServer::start().await;
+    mount_tokens(&server, 3600).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/integrations"))
+        .and(query_param("integrationType", "function-data-actions"))
+        .and(query_param("pageNumber", "1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "entities": [{"id": "i1", "name": "F", "integrationType": {"id": "function-data-actions"}, "intendedState": "ENABLED"}],
+            "pageSize": 1, "pageNumber": 1, "total": 2, "pageCount": 2})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/integrations"))
+        .and(query_param("pageNumber", "2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "entities": [{"id": "i2", "integrationType": {"id": "custom-rest-actions"}}],
+            "pageSize": 1, "pageNumber": 2, "total": 2, "pageCount": 2})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/integrations/actions/a%201/function"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "a 1", "function": {"handler": "h", "runtime": "r", "timeoutSeconds": 9}})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/integrations/actions/a%201/draft/function"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"id": "a 1", "function": {}})),
+        )
+        .mount(&server)
+        .await;
+    let client = client(&server, Arc::new(ManualClock::new()));
+    let all = client
+        .list_integrations(Some("function-data-actions"))
+        .await
+        .unwrap();
+    // A server that ignored the filter answers other types too: the caller checks the type.
+    let functions: Vec<&str> = all
+        .iter()
+        .filter(|i| i.is_function())
+        .map(|i| i.id.as_str())
+        .collect();
+    assert_eq!(functions, ["i1"]);
+    assert_eq!(all.len(), 2);
+    let f = client.get_action_function("a 1", false).await.unwrap();
+    assert_eq!(f.body.timeout_seconds(), 9);
+    let d = client.get_action_function("a 1", true).await.unwrap();
+    assert_eq!(d.body.timeout_seconds(), 15);
+}

@@ -3,8 +3,9 @@
 
 Reads the Swagger 2.0 file (default: ../../../../shared/genesys-integrations-api-openapi.yml,
 i.e. /work/shared beside the repository) and writes integrations-openapi.json beside this
-script: every path under /api/v2/integrations/actions plus the definitions they reference,
-transitively. Keys are sorted so that re-running it gives the same bytes.
+script: every path under /api/v2/integrations/actions, the integrations listing and single
+integration (/api/v2/integrations, /api/v2/integrations/{integrationId}: how function data
+actions are told apart), plus the definitions they reference, transitively. Keys are sorted so that re-running it gives the same bytes.
 
 Usage: python3 convert-contract.py [SOURCE.yml]   (needs PyYAML; run once, the output is committed)
 """
@@ -17,6 +18,7 @@ import yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_SOURCE = os.path.join(HERE, "..", "..", "..", "..", "shared", "genesys-integrations-api-openapi.yml")
 PREFIX = "/api/v2/integrations/actions"
+EXTRA_PATHS = ("/api/v2/integrations", "/api/v2/integrations/{integrationId}")
 
 
 def refs(node, out):
@@ -35,7 +37,8 @@ def main():
     source = sys.argv[1] if len(sys.argv) > 1 else DEFAULT_SOURCE
     with open(source, encoding="utf-8") as f:
         doc = yaml.safe_load(f)
-    paths = {p: ops for p, ops in doc["paths"].items() if p == PREFIX or p.startswith(PREFIX + "/")}
+    paths = {p: ops for p, ops in doc["paths"].items()
+             if p == PREFIX or p.startswith(PREFIX + "/") or p in EXTRA_PATHS}
     wanted, todo = set(), set()
     refs(paths, todo)
     while todo:

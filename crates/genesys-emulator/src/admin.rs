@@ -10,8 +10,8 @@
 //! | `DELETE /__emulator/requests` | clear the journal (204) |
 //! | `GET /__emulator/state[?clientId=ID]` | an org's state document (default org without `clientId`) |
 //! | `PUT /__emulator/state` | load a state document into the default org (204) |
-//! | `GET /__emulator/realism[?clientId=ID]` | an org's realism settings (default org without `clientId`) |
-//! | `PUT /__emulator/realism[?clientId=ID]` | set them (`{"patch_response": "full"\|"bare"\|"empty", "conflict_status": "409"\|"400"}`), for one org or, without `clientId`, every org |
+//! | `GET /__emulator/realism[?clientId=ID]` | an org's realism settings (see `realism`) |
+//! | `PUT /__emulator/realism[?clientId=ID]` | replace them (`{"test_timeout": "http504"}`) |
 //!
 //! They need no token and are not journaled; a peer that is not on loopback gets 403 (the
 //! request pipeline checks the `ConnectInfo` peer before routing here).
@@ -26,7 +26,7 @@ use serde_json::Value;
 
 use crate::error::{ApiError, ApiResult};
 use crate::faults::parse_faults_json;
-use crate::{Emulator, Realism};
+use crate::Emulator;
 
 /// The admin routes (merged into the main router).
 pub(crate) fn routes() -> Router<Emulator> {
@@ -53,11 +53,11 @@ fn client_id_param(q: Option<&str>) -> Option<String> {
         .map(|(_, v)| v)
 }
 
-fn no_org(id: &str) -> ApiError {
+fn no_such_org(id: Option<&str>) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "not.found",
-        format!("no org has client id [{id}]"),
+        format!("no org has client id [{}]", id.unwrap_or("")),
     )
 }
 
@@ -65,7 +65,7 @@ async fn get_realism(State(emu): State<Emulator>, RawQuery(q): RawQuery) -> ApiR
     let id = client_id_param(q.as_deref());
     let r = emu
         .realism(id.as_deref())
-        .ok_or_else(|| no_org(id.as_deref().unwrap_or("")))?;
+        .ok_or_else(|| no_such_org(id.as_deref()))?;
     Ok(Json(serde_json::to_value(r).unwrap_or(Value::Null)))
 }
 
@@ -74,11 +74,11 @@ async fn put_realism(
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let r: Realism = serde_json::from_slice(&body)
+    let r: crate::Realism = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid realism settings: {e}")))?;
     let id = client_id_param(q.as_deref());
     if !emu.set_realism(id.as_deref(), r) {
-        return Err(no_org(id.as_deref().unwrap_or("")));
+        return Err(no_such_org(id.as_deref()));
     }
     Ok(Json(serde_json::to_value(r).unwrap_or(Value::Null)))
 }

@@ -104,6 +104,7 @@ pub(crate) fn router(emu: Emulator) -> Router {
         )
         .merge(admin::routes())
         .merge(crate::architect::routes())
+        .merge(crate::integrations::routes())
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(emu.clone(), pipeline))
         .with_state(emu)
@@ -684,7 +685,7 @@ pub(crate) fn sort_order(p: &Params) -> ApiResult<bool> {
 }
 
 /// A relative page URI keeping the other query parameters.
-fn page_uri(base: &str, p: &Params, size: usize, number: usize) -> String {
+pub(crate) fn page_uri(base: &str, p: &Params, size: usize, number: usize) -> String {
     let size_s = size.to_string();
     let number_s = number.to_string();
     let mut pairs: Vec<(&str, &str)> = vec![("pageSize", &size_s), ("pageNumber", &number_s)];

@@ -15,6 +15,10 @@
 //! separately from the actions: it does not follow later renames or deletions (U15: its
 //! freshness on the platform is unknown, so clients must treat it as advisory).
 //!
+//! A secure action may be indexed as `SECUREACTION` rather than `DATAACTION` (genesys-api.md
+//! §7): here every other consumer of a secure action (as the seed made it) is indexed under
+//! `SECUREACTION` and the others under `DATAACTION`, so a client must ask for both and merge.
+//!
 //! Pessimistic choices: `id` and `objectType` are required on A2 (400 `bad.request`
 //! otherwise); an `objectType` outside the SDK enum is 400 `invalid.query.param.value`; an id
 //! the index does not know gives an empty listing on A2 and 404 on A1; `flowFilter` and
@@ -37,6 +41,10 @@ use crate::Emulator;
 pub(crate) const CONSUMING_PATH: &str = "/api/v2/architect/dependencytracking/consumingresources";
 /// Path of A1.
 pub(crate) const OBJECT_PATH: &str = "/api/v2/architect/dependencytracking/object";
+/// The object type of a data action.
+const DATA_ACTION: &str = "DATAACTION";
+/// The object type under which the index may keep a secure data action.
+const SECURE_ACTION: &str = "SECUREACTION";
 
 /// `objectType` values accepted (the SDK's `DependencyObject.type` enum, abridged to the
 /// consumable kinds; anything else is refused).
@@ -107,6 +115,10 @@ impl Flow {
 pub(crate) struct FlowIndex {
     flows: Vec<Flow>,
     by_action: HashMap<String, Vec<usize>>,
+    /// Actions that were `secure` when the index was built: the index keeps every other of
+    /// their consumers (the first, third, ...) under `SECUREACTION`, the rest under
+    /// `DATAACTION`, so that only a client asking for both sees them all.
+    secure: std::collections::HashSet<String>,
 }
 
 /// The hand-written flows: (name, type, version, published, [(action name, category)]).
@@ -274,6 +286,12 @@ impl FlowIndex {
                 .and_then(|a| a["id"].as_str())
                 .map(str::to_owned)
         };
+        index.secure = actions
+            .iter()
+            .filter(|a| a["secure"].as_bool() == Some(true))
+            .filter_map(|a| a["id"].as_str())
+            .map(str::to_owned)
+            .collect();
         for (name, kind, version, published, uses) in FLOWS {
             let ix = index.flows.len();
             index.flows.push(Flow {
@@ -323,13 +341,21 @@ impl FlowIndex {
         index
     }
 
-    /// The flows that consume action `id`.
-    fn consumers(&self, id: &str) -> impl Iterator<Item = &Flow> {
+    /// The flows that consume action `id`, as indexed under `object_type` (`DATAACTION` or
+    /// `SECUREACTION`; see [`FlowIndex::secure`]).
+    fn consumers<'a>(&'a self, id: &str, object_type: &str) -> impl Iterator<Item = &'a Flow> {
+        let secure = self.secure.contains(id);
+        let want_secure = object_type == SECURE_ACTION;
         self.by_action
             .get(id)
             .into_iter()
             .flatten()
-            .map(|&i| &self.flows[i])
+            .enumerate()
+            .filter(move |(k, _)| {
+                let indexed_secure = secure && k % 2 == 0;
+                indexed_secure == want_secure
+            })
+            .map(|(_, &i)| &self.flows[i])
     }
 }
 
@@ -408,9 +434,9 @@ async fn consuming_resources(
     let types = multi(q.as_deref(), "resourceType");
     let (size, number) = paging(&p, emu.config().max_page_size)?;
     let org = org_of(&emu, &ctx);
-    let flows: Vec<Value> = if kind.as_deref() == Some("DATAACTION") {
+    let flows: Vec<Value> = if let Some(k @ (DATA_ACTION | SECURE_ACTION)) = kind.as_deref() {
         org.flows
-            .consumers(&id)
+            .consumers(&id, k)
             .filter(|f| filter != Some(true) || f.published)
             .filter(|f| types.is_empty() || types.iter().any(|t| t == f.kind))
             .map(Flow::dependency)
@@ -473,9 +499,13 @@ async fn object(
     p.flag("consumedResources")?;
     let filter = flow_filter(&p)?;
     let types = multi(q.as_deref(), "consumingResourceType");
-    if kind.as_deref().is_some_and(|k| k != "DATAACTION") {
+    if kind
+        .as_deref()
+        .is_some_and(|k| k != DATA_ACTION && k != SECURE_ACTION)
+    {
         return Err(ApiError::not_found());
     }
+    let indexed_as = kind.clone().unwrap_or_else(|| DATA_ACTION.to_owned());
     let org = org_of(&emu, &ctx);
     let (name, version) = {
         let data = org.read();
@@ -489,7 +519,7 @@ async fn object(
         "id": id,
         "name": name,
         "version": format!("{version}.0"),
-        "type": "DATAACTION",
+        "type": indexed_as,
         "deleted": false,
         "updated": false,
         "stateUnknown": false,
@@ -497,7 +527,7 @@ async fn object(
     if consuming {
         let list: Vec<Value> = org
             .flows
-            .consumers(&id)
+            .consumers(&id, &indexed_as)
             .filter(|f| filter != Some(true) || f.published)
             .filter(|f| types.is_empty() || types.iter().any(|t| t == f.kind))
             .map(Flow::dependency)
@@ -544,6 +574,22 @@ mod tests {
         let refs: usize = FLOWS.iter().map(|f| f.4.len()).sum();
         let resolved: usize = idx.by_action.values().map(Vec::len).sum();
         assert_eq!(refs, resolved);
+        // A secure action's consumers are split between the two object types.
+        let secure = state["actions"]
+            .as_array()
+            .expect("actions")
+            .iter()
+            .find(|a| a["name"] == "Get Customer Profile")
+            .and_then(|a| a["id"].as_str())
+            .expect("secure action");
+        let data = idx.consumers(secure, DATA_ACTION).count();
+        let sec = idx.consumers(secure, SECURE_ACTION).count();
+        assert_eq!((data, sec), (1, 2));
+        let plain = ids
+            .iter()
+            .find(|id| !idx.secure.contains(**id) && idx.by_action.contains_key(**id))
+            .expect("a non-secure action with flows");
+        assert_eq!(idx.consumers(plain, SECURE_ACTION).count(), 0);
     }
 
     #[test]

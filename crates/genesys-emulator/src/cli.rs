@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::{
-    Config, ConflictStatus, OrgCredentials, PatchResponse, Realism, DEFAULT_CLIENT_ID,
+    Config, ConflictStatus, OrgCredentials, PatchResponse, DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET, DEFAULT_ORG_NAME,
 };
 
@@ -59,6 +59,10 @@ pub struct ServeArgs {
     /// `integrations:action:view`); absent: every permission. Others get the platform's 403.
     #[arg(long = "permission", value_name = "PERM")]
     pub permissions: Vec<String>,
+    /// How a test execution whose remote call timed out is answered: `body` (HTTP 200, the
+    /// timeout in the result), `http504` or `http408` (the platform does not say; U18).
+    #[arg(long, default_value = "body", value_name = "HOW")]
+    pub test_timeout: crate::TestTimeout,
     /// What a successful PATCH answers with: the action with its config (`full`), without it
     /// (`bare`), or an empty body (`empty`); the platform does not document it.
     #[arg(long, value_enum, default_value = "full", value_name = "ANSWER")]
@@ -87,6 +91,7 @@ impl Default for ServeArgs {
             time_scale: 1.0,
             jitter: 0.0,
             permissions: Vec::new(),
+            test_timeout: crate::TestTimeout::default(),
             patch_response: PatchResponse::Full,
             conflict_status: ConflictStatus::Conflict409,
         }
@@ -124,15 +129,15 @@ impl ServeArgs {
                 client_secret: self.client_secret.clone(),
                 name: DEFAULT_ORG_NAME.to_owned(),
                 permissions: (!self.permissions.is_empty()).then(|| self.permissions.clone()),
-                realism: None,
+                realism: crate::Realism {
+                    test_timeout: self.test_timeout,
+                    patch_response: self.patch_response,
+                    conflict_status: self.conflict_status,
+                },
             }],
             faults,
             execution_time_scale: self.time_scale,
             execution_jitter: self.jitter,
-            realism: Realism {
-                patch_response: self.patch_response,
-                conflict_status: self.conflict_status,
-            },
         })
     }
 }
@@ -177,13 +182,15 @@ mod tests {
         assert_eq!(c.token_ttl, Duration::from_secs(60));
         assert_eq!(c.orgs[0].client_id, "a");
         assert_eq!(c.execution_time_scale, 0.5);
-        assert_eq!(c.realism, Realism::default());
+        assert_eq!(c.orgs[0].realism.test_timeout, crate::TestTimeout::Body);
+        let t = Cli::try_parse_from(["x", "--test-timeout", "http504"]).expect("parse");
+        let c = t.serve.to_config().expect("config");
+        assert_eq!(c.orgs[0].realism.test_timeout, crate::TestTimeout::Http504);
+        assert!(Cli::try_parse_from(["x", "--test-timeout", "http500"]).is_err());
         let p = Cli::try_parse_from(["x", "--patch-response", "bare", "--conflict-status", "400"])
             .expect("parse");
-        assert_eq!(
-            p.serve.to_config().expect("config").realism,
-            Realism::pessimistic()
-        );
+        let r = p.serve.to_config().expect("config").orgs[0].realism;
+        assert_eq!(r, crate::Realism::pessimistic());
         assert!(Cli::try_parse_from(["x", "--conflict-status", "412"]).is_err());
         let d = Cli::try_parse_from(["x", "--rate-limit", "0"]).expect("parse");
         let c = d.serve.to_config().expect("config");

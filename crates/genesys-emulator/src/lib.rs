@@ -29,10 +29,11 @@ mod auth;
 pub mod cli;
 mod error;
 mod faults;
+mod integrations;
 mod jitter;
 mod ops;
 mod perms;
-mod realism;
+pub mod realism;
 mod seed;
 mod server;
 mod store;
@@ -50,7 +51,7 @@ pub use crate::faults::{
     load_faults, parse_faults_json, parse_faults_toml, path_matches, EditField, FaultAction,
     FaultRule, Trigger,
 };
-pub use crate::realism::{ConflictStatus, PatchResponse, Realism};
+pub use crate::realism::{ConflictStatus, PatchResponse, Realism, TestTimeout};
 pub use crate::server::Running;
 
 use crate::auth::Tokens;
@@ -92,8 +93,6 @@ pub struct Config {
     /// Run-to-run variation of test/execute latency: σ of a log-normal factor (0 = exact;
     /// see the `jitter` module).
     pub execution_jitter: f64,
-    /// Realism settings of every org without its own ([`OrgCredentials::realism`]).
-    pub realism: Realism,
 }
 
 impl Default for Config {
@@ -109,7 +108,6 @@ impl Default for Config {
             faults: Vec::new(),
             execution_time_scale: 1.0,
             execution_jitter: 0.0,
-            realism: Realism::default(),
         }
     }
 }
@@ -124,8 +122,8 @@ pub struct OrgCredentials {
     /// only those listed (`*` matches a segment), so that tests can simulate a client missing
     /// `integrations:action:edit` and get the platform's 403 `missing.permissions`.
     pub permissions: Option<Vec<String>>,
-    /// This org's realism settings; `None`: [`Config::realism`].
-    pub realism: Option<Realism>,
+    /// How this org answers where the platform's contract is silent (see [`Realism`]).
+    pub realism: Realism,
 }
 
 impl Default for OrgCredentials {
@@ -135,7 +133,7 @@ impl Default for OrgCredentials {
             client_secret: DEFAULT_CLIENT_SECRET.to_owned(),
             name: DEFAULT_ORG_NAME.to_owned(),
             permissions: None,
-            realism: None,
+            realism: Realism::default(),
         }
     }
 }
@@ -177,19 +175,21 @@ pub(crate) struct Org {
     seeded: OrgData,
     /// Architect's dependency index (which flows use which action), built from the seed.
     pub flows: architect::FlowIndex,
-    /// How this org answers where the platform's contract is silent.
+    /// The realism settings in force (from [`OrgCredentials::realism`], changeable at run time).
     realism: RwLock<Realism>,
 }
 
 impl Org {
+    /// The realism settings in force.
+    pub fn realism(&self) -> Realism {
+        *self.realism.read().unwrap_or_else(|e| e.into_inner())
+    }
+
     pub fn read(&self) -> RwLockReadGuard<'_, OrgData> {
         self.data.read().unwrap_or_else(|e| e.into_inner())
     }
     pub fn write(&self) -> RwLockWriteGuard<'_, OrgData> {
         self.data.write().unwrap_or_else(|e| e.into_inner())
-    }
-    pub fn realism(&self) -> Realism {
-        *self.realism.read().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -238,7 +238,7 @@ impl Emulator {
                 data: RwLock::new(seeded.clone()),
                 seeded: seeded.clone(),
                 flows: flows.clone(),
-                realism: RwLock::new(creds.realism.unwrap_or(config.realism)),
+                realism: RwLock::new(creds.realism),
             })
             .collect();
         let faults = FaultPlan::new(config.faults.clone());
@@ -313,6 +313,30 @@ impl Emulator {
         self.set_faults(Vec::new());
     }
 
+    /// The realism settings of the org of `client_id` (the default org for `None`).
+    pub fn realism(&self, client_id: Option<&str>) -> Option<Realism> {
+        self.org_by_client(client_id).map(Org::realism)
+    }
+
+    /// Replaces the realism settings of the org of `client_id` (the default org for `None`);
+    /// false when there is no such org.
+    pub fn set_realism(&self, client_id: Option<&str>, realism: Realism) -> bool {
+        match self.org_by_client(client_id) {
+            Some(org) => {
+                *org.realism.write().unwrap_or_else(|e| e.into_inner()) = realism;
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn org_by_client(&self, client_id: Option<&str>) -> Option<&Org> {
+        match client_id {
+            None => self.inner.orgs.first(),
+            Some(id) => self.inner.orgs.iter().find(|o| o.creds.client_id == id),
+        }
+    }
+
     /// Every API request received, in order (not the admin endpoints).
     pub fn journal(&self) -> Vec<JournalEntry> {
         lock(&self.inner.journal).iter().cloned().collect()
@@ -321,31 +345,6 @@ impl Emulator {
     /// Empties the journal.
     pub fn clear_journal(&self) {
         lock(&self.inner.journal).clear();
-    }
-
-    /// The realism settings of the org of `client_id` (the default org with `None`).
-    pub fn realism(&self, client_id: Option<&str>) -> Option<Realism> {
-        self.org_by_client(client_id).map(Org::realism)
-    }
-
-    /// Sets the realism settings of the org of `client_id`, or of every org with `None`.
-    /// Returns false when no org has that client id.
-    pub fn set_realism(&self, client_id: Option<&str>, realism: Realism) -> bool {
-        let mut found = false;
-        for org in &self.inner.orgs {
-            if client_id.is_none_or(|c| org.creds.client_id == c) {
-                *org.realism.write().unwrap_or_else(|e| e.into_inner()) = realism;
-                found = true;
-            }
-        }
-        found
-    }
-
-    fn org_by_client(&self, client_id: Option<&str>) -> Option<&Org> {
-        match client_id {
-            None => self.inner.orgs.first(),
-            Some(c) => self.inner.orgs.iter().find(|o| o.creds.client_id == c),
-        }
     }
 
     /// Replaces the fault rules (counters start again from zero).

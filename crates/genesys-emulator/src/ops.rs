@@ -8,13 +8,16 @@
 //!
 //! Test and execute simulate the call: every action has a deterministic latency (state
 //! metadata `x-emulator.latencyMs`). The effective timeout is `config.timeoutSeconds`, or the
-//! platform default of 60 s. The emulator sleeps `min(latency, timeout) ×
-//! Config::execution_time_scale`; when the latency exceeds the timeout the call fails the way
-//! we expect the platform to fail a timed-out action (no public source shows it): a test
-//! returns 200 with a `TestExecutionResult` whose `success` is false, whose "Execute request"
-//! step failed, and whose `error` is an `ErrorBody` with status 504 and code `request.timeout`;
-//! execute answers 504 `request.timeout` (an `ErrorBody`), a status the contract declares for
-//! the operation. Results are made up from the action's `successSchema`.
+//! platform default of 60 s, and for a function data action the smaller of that and its
+//! function's own timeout (`Function.timeoutSeconds`, default 15 s). The emulator sleeps
+//! `min(latency, timeout) × Config::execution_time_scale`; when the latency exceeds the
+//! timeout the call fails. How a test reports that is unpublished (U18), so the org's realism
+//! setting `test_timeout` chooses: `body` (default) returns 200 with a `TestExecutionResult`
+//! whose `success` is false, whose "Execute request" step failed, and whose `error` is an
+//! `ErrorBody` with status 504 and code `request.timeout`; `http504` answers the test call
+//! with HTTP 504 `request.timeout`, `http408` with HTTP 408 `client.timeout` (statuses the
+//! contract declares for the operation). Execute always answers 504 `request.timeout`.
+//! Results are made up from the action's `successSchema`.
 
 use std::time::Duration;
 
@@ -30,7 +33,7 @@ use crate::api::{
 use crate::error::{ApiError, ApiResult};
 use crate::store::{fnv1a, kind_of, render, str_field, version_of, Kind, ACTIONS_PATH};
 use crate::validate;
-use crate::Emulator;
+use crate::{Emulator, TestTimeout};
 
 /// Platform default execution timeout when `timeoutSeconds` is absent.
 const DEFAULT_TIMEOUT_SECS: u64 = 60;
@@ -268,7 +271,7 @@ async fn run(emu: &Emulator, ctx: &Ctx, id: &str, mode: Mode) -> ApiResult<Respo
             ))
         }
     };
-    let (doc, latency_ms) = {
+    let (doc, latency_ms, function_timeout) = {
         let data = org_of(emu, ctx).read();
         let doc = match mode {
             Mode::Test { draft: true } => {
@@ -282,8 +285,9 @@ async fn run(emu: &Emulator, ctx: &Ctx, id: &str, mode: Mode) -> ApiResult<Respo
                 .action(id)
                 .ok_or_else(|| ApiError::action_not_found(id))?,
         };
-        (doc.clone(), data.latency_ms(id))
+        (doc.clone(), data.latency_ms(id), data.function_timeout(id))
     };
+    let realism = org_of(emu, ctx).realism();
     let latency_ms = crate::jitter::jittered(latency_ms, emu.config().execution_jitter);
     let cid = &ctx.correlation_id;
     let mut steps = Vec::new();
@@ -339,11 +343,14 @@ async fn run(emu: &Emulator, ctx: &Ctx, id: &str, mode: Mode) -> ApiResult<Respo
         ));
     }
 
-    // 4. The call itself, bounded by the effective timeout.
-    let timeout_secs = doc
+    // 4. The call itself, bounded by the effective timeout: the action's, and for a function
+    // data action also its function's own (the function is stopped at the smaller).
+    let action_timeout = doc
         .pointer("/config/timeoutSeconds")
         .and_then(Value::as_u64)
         .unwrap_or(DEFAULT_TIMEOUT_SECS);
+    let timeout_secs = function_timeout.map_or(action_timeout, |f| f.min(action_timeout));
+    let stopped_by_function = function_timeout.is_some_and(|f| f < action_timeout);
     let timeout_ms = timeout_secs * 1000;
     let waited_ms = latency_ms.min(timeout_ms);
     let scale = emu.config().execution_time_scale.max(0.0);
@@ -356,16 +363,34 @@ async fn run(emu: &Emulator, ctx: &Ctx, id: &str, mode: Mode) -> ApiResult<Respo
         .and_then(Value::as_str)
         .unwrap_or("GET");
     if latency_ms > timeout_ms {
+        let what = if stopped_by_function {
+            "the function's timeout"
+        } else {
+            "its execution timeout"
+        };
+        let message = format!(
+            "The request timed out: the action [{}] did not complete within {what} of {timeout_secs} seconds.",
+            str_field(&doc, "name")
+        );
         let err = ApiError::new(
             StatusCode::GATEWAY_TIMEOUT,
             "request.timeout",
-            format!(
-                "The request timed out: the action [{}] did not complete within its execution timeout of {timeout_secs} seconds.",
-                str_field(&doc, "name")
-            ),
+            message.clone(),
         );
         if mode == Mode::Execute {
             return Err(err);
+        }
+        // U18: how a test reports the timeout is unpublished; the org's realism setting says.
+        match realism.test_timeout {
+            TestTimeout::Body => {}
+            TestTimeout::Http504 => return Err(err),
+            TestTimeout::Http408 => {
+                return Err(ApiError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "client.timeout",
+                    message,
+                ))
+            }
         }
         let body = err.body(cid);
         let n = steps.len() + 1;

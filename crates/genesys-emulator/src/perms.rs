@@ -20,6 +20,12 @@ const EXECUTE_DRAFT: &[&str] = &["integrations:action:execute"];
 
 /// Architect dependency tracking (A1, A2).
 const DEPENDENCY_TRACKING: &[&str] = &["architect:dependencyTracking:view"];
+/// Integrations (`GET /api/v2/integrations[/{id}]`).
+const INTEGRATION_VIEW: &[&str] = &["integrations:integration:view"];
+const INTEGRATION_EDIT: &[&str] = &["integrations:integration:edit"];
+/// Function settings of function data actions.
+const FUNCTION_VIEW: &[&str] = &["integrations:actionFunction:view"];
+const FUNCTION_EDIT: &[&str] = &["integrations:actionFunction:edit"];
 
 /// The permissions (any one of them) a request needs; `None` for paths outside the actions API
 /// and Architect's dependency tracking.
@@ -27,9 +33,20 @@ pub(crate) fn required(method: &str, path: &str) -> Option<&'static [&'static st
     if path.starts_with("/api/v2/architect/dependencytracking") {
         return Some(DEPENDENCY_TRACKING);
     }
-    let rest = path.strip_prefix(ACTIONS_PATH)?;
+    let Some(rest) = path.strip_prefix(ACTIONS_PATH) else {
+        // The integrations themselves: `/api/v2/integrations` and `/api/v2/integrations/{id}`.
+        let rest = path.strip_prefix(crate::integrations::INTEGRATIONS_PATH)?;
+        let segs: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+        return match (method, segs.as_slice()) {
+            ("GET", [] | [_]) => Some(INTEGRATION_VIEW),
+            (_, [] | [_]) => Some(INTEGRATION_EDIT),
+            _ => None,
+        };
+    };
     let segs: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
     Some(match (method, segs.as_slice()) {
+        ("GET", [_, "function"] | [_, "draft", "function"]) => FUNCTION_VIEW,
+        (_, [_, "function"] | [_, "draft", "function", ..]) => FUNCTION_EDIT,
         ("GET", [_, "draft", "validation"]) => EDIT,
         ("GET", _) => VIEW,
         ("DELETE", [_, "draft"]) => DELETE,
@@ -100,6 +117,27 @@ mod tests {
         );
         assert_eq!(required("POST", "/oauth/token"), None);
         assert_eq!(
+            required("GET", "/api/v2/integrations"),
+            Some(INTEGRATION_VIEW)
+        );
+        assert_eq!(
+            required("GET", "/api/v2/integrations/i-1"),
+            Some(INTEGRATION_VIEW)
+        );
+        assert_eq!(
+            required("GET", &format!("{a}/x/function")),
+            Some(FUNCTION_VIEW)
+        );
+        assert_eq!(
+            required("GET", &format!("{a}/x/draft/function")),
+            Some(FUNCTION_VIEW)
+        );
+        assert_eq!(
+            required("PUT", &format!("{a}/x/draft/function")),
+            Some(FUNCTION_EDIT)
+        );
+        assert_eq!(required("GET", "/api/v2/integrations/credentials/x"), None);
+        assert_eq!(
             required(
                 "GET",
                 "/api/v2/architect/dependencytracking/consumingresources"
@@ -129,5 +167,10 @@ mod tests {
         assert!(check(Some(&wild), "GET", &format!("{a}/x/draft/validation")).is_ok());
         let bridge = vec!["bridge:actions:view".to_string()];
         assert!(check(Some(&bridge), "GET", a).is_ok());
+        // Action view does not reach the integrations or the function settings.
+        let e = check(Some(&view_only), "GET", "/api/v2/integrations").expect_err("refused");
+        assert!(e.message.contains("[integrations:integration:view]"));
+        let e = check(Some(&view_only), "GET", &format!("{a}/x/function")).expect_err("refused");
+        assert!(e.message.contains("[integrations:actionFunction:view]"));
     }
 }

@@ -112,8 +112,36 @@ fn integration_doc(i: &Integ) -> Value {
         "id": i.id,
         "name": i.name,
         "integrationType": { "id": i.kind },
+        "intendedState": "ENABLED",
         "credentialType": i.credential,
         "selfUri": format!("/api/v2/integrations/{}", i.id),
+    })
+}
+
+/// The function settings (`FunctionConfig`) of a seeded function data action; `timeout` is
+/// `Function.timeoutSeconds` (`None`: the function sets none, the platform default of 15 s).
+fn function_doc(action_id: &str, timeout: Option<i64>) -> Value {
+    let mut function = json!({
+        "id": stable_uuid(&format!("function/{action_id}")),
+        "name": format!("function-{action_id}"),
+        "description": "Genesys Cloud Function of this data action.",
+        "zipId": stable_uuid(&format!("zip/{action_id}")),
+        "handler": "src/index.handler",
+        "runtime": "nodejs22.x",
+    });
+    if let Some(t) = timeout {
+        function["timeoutSeconds"] = json!(t);
+    }
+    json!({
+        "id": action_id,
+        "function": function,
+        "zip": {
+            "id": stable_uuid(&format!("zip/{action_id}")),
+            "name": "function.zip",
+            "status": "Available",
+        },
+        "uploadExceptionHistory": [],
+        "selfUri": format!("{ACTIONS_PATH}/{action_id}/function"),
     })
 }
 
@@ -143,6 +171,9 @@ struct Spec {
     future_fields: bool,
     /// An open draft: (draft version, its timeout).
     draft: Option<(i64, Option<i64>)>,
+    /// A function data action's `Function.timeoutSeconds` (`Some(None)`: the function sets
+    /// none); `None` for other actions.
+    function_timeout: Option<Option<i64>>,
 }
 
 fn string_map(pairs: &[(&str, &str)]) -> Value {
@@ -219,6 +250,7 @@ fn config_doc(
 /// Accumulates the documents of one org.
 struct Builder {
     integs: Vec<Integ>,
+    functions: Vec<Value>,
     actions: Vec<Value>,
     drafts: Vec<Value>,
     latency: HashMap<String, u64>,
@@ -297,6 +329,9 @@ impl Builder {
                 }
             }
             self.drafts.push(draft);
+        }
+        if let Some(t) = s.function_timeout {
+            self.functions.push(function_doc(&id, t));
         }
         self.latency.insert(id, s.latency_ms);
         self.actions.push(doc);
@@ -537,9 +572,11 @@ fn realistic(b: &mut Builder) {
             input: &[("queueId", "string")], output: &[("onQueue", "integer")],
             latency_ms: 320, ..Spec::default()
         },
-        // --- Function data actions
+        // --- Function data actions: free-text categories that do not say "function"; only
+        // the integration's type tells them apart. The first function stops at 10 s.
         Spec {
-            integ: FUNCTION, name: "Compute Callback Slot", version: 2, timeout: Some(15), method: "POST",
+            integ: FUNCTION, name: "Compute Callback Slot", category: Some("Scheduling"), version: 2, timeout: Some(15),
+            function_timeout: Some(Some(10)), method: "POST",
             url: "/function", headers: JSON_HEADERS,
             request_template: Some("{\"timezone\": \"${input.timezone}\", \"preferred\": \"${input.preferred}\"}"),
             success_template: Some("${rawResult}"),
@@ -548,7 +585,8 @@ fn realistic(b: &mut Builder) {
             latency_ms: 2_000, ..Spec::default()
         },
         Spec {
-            integ: FUNCTION, name: "Hash Customer Identifier", version: 1, secure: true, method: "POST",
+            integ: FUNCTION, name: "Hash Customer Identifier", category: Some("Security"), version: 1, secure: true,
+            function_timeout: Some(None), method: "POST",
             url: "/function", headers: JSON_HEADERS,
             request_template: Some("{\"value\": \"${input.identifier}\", \"salt\": \"\\\\x00ü\"}"),
             map: &[("hash", "$.hash")],
@@ -744,6 +782,7 @@ fn synthetic(b: &mut Builder, seed: u64, n: usize) {
 pub(crate) fn seed_org(seed: u64, synthetic_actions: usize) -> OrgData {
     let mut b = Builder {
         integs: integrations(),
+        functions: Vec::new(),
         actions: Vec::new(),
         drafts: Vec::new(),
         latency: HashMap::new(),
@@ -751,7 +790,7 @@ pub(crate) fn seed_org(seed: u64, synthetic_actions: usize) -> OrgData {
     realistic(&mut b);
     synthetic(&mut b, seed, synthetic_actions);
     let integrations = b.integs.iter().map(integration_doc).collect();
-    OrgData::new(integrations, b.actions, b.drafts, b.latency)
+    OrgData::new(integrations, b.actions, b.drafts, b.latency).with_functions(b.functions)
 }
 
 #[cfg(test)]
@@ -779,6 +818,23 @@ mod tests {
             .filter(|a| a["name"] == "Get Contact By Phone Number")
             .count();
         assert_eq!(dup, 2);
+        // Function data actions: told apart by their integration's type only.
+        let functions: Vec<&Value> = actions
+            .iter()
+            .filter(|a| org.is_function_action(a))
+            .collect();
+        assert_eq!(functions.len(), 2);
+        for f in &functions {
+            let c = f["category"].as_str().expect("category").to_lowercase();
+            assert!(!c.contains("function"), "{c}");
+            assert!(f["config"].get("function").is_none());
+        }
+        let timeouts: Vec<Option<u64>> = functions
+            .iter()
+            .map(|f| org.function_timeout(f["id"].as_str().expect("id")))
+            .collect();
+        assert!(timeouts.contains(&Some(10)) && timeouts.contains(&Some(15)));
+        assert_eq!(state["functions"].as_array().map(Vec::len), Some(2));
         let text = serde_json::to_string(&state).expect("json");
         for needle in [
             "\\\\",

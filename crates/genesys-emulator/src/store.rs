@@ -18,6 +18,10 @@ use serde_json::{json, Map, Value};
 
 /// The base path of the integrations-actions API.
 pub(crate) const ACTIONS_PATH: &str = "/api/v2/integrations/actions";
+/// `integrationType.id` of the integrations that hold function data actions.
+pub(crate) const FUNCTION_INTEGRATION_TYPE: &str = "function-data-actions";
+/// `Function.timeoutSeconds` when the function sets none (also its maximum).
+pub(crate) const FUNCTION_DEFAULT_TIMEOUT: u64 = 15;
 /// Template file names (the Terraform provider's constants).
 pub(crate) const REQUEST_TEMPLATE_FILE: &str = "requesttemplate.vm";
 pub(crate) const SUCCESS_TEMPLATE_FILE: &str = "successtemplate.vm";
@@ -155,8 +159,10 @@ fn index_key(doc: &Value) -> (String, String) {
 /// One org's data.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct OrgData {
-    /// Integration documents (state only; no integrations API is served).
+    /// Integration documents (`Integration`, with `integrationType.id`).
     pub integrations: Vec<Value>,
+    /// Function settings (`FunctionConfig`) of function data actions, by action id.
+    functions: HashMap<String, Value>,
     actions: HashMap<String, Value>,
     drafts: HashMap<String, Value>,
     /// Simulated latency of test/execute per action id, in ms.
@@ -251,6 +257,65 @@ impl OrgData {
 
     pub fn action(&self, id: &str) -> Option<&Value> {
         self.actions.get(id)
+    }
+
+    /// Adds function settings (`FunctionConfig` documents keyed by their `id`, the action id).
+    pub fn with_functions(mut self, functions: Vec<Value>) -> Self {
+        for f in functions {
+            let id = str_field(&f, "id").to_owned();
+            if !id.is_empty() {
+                self.functions.insert(id, f);
+            }
+        }
+        self
+    }
+
+    /// The type id of an integration (`integrationType.id`), if the org has it.
+    pub fn integration_type(&self, integration_id: &str) -> Option<&str> {
+        self.integrations
+            .iter()
+            .find(|i| str_field(i, "id") == integration_id)
+            .and_then(|i| i.pointer("/integrationType/id"))
+            .and_then(Value::as_str)
+    }
+
+    /// Whether an action belongs to an integration of type `function-data-actions`.
+    pub fn is_function_action(&self, doc: &Value) -> bool {
+        self.integration_type(str_field(doc, "integrationId")) == Some(FUNCTION_INTEGRATION_TYPE)
+    }
+
+    /// The function settings of a function data action: the stored `FunctionConfig`, or the
+    /// default one (no `timeoutSeconds`: the platform default of 15 s applies) when none is
+    /// stored; `None` for any other action.
+    pub fn function_config(&self, id: &str) -> Option<Value> {
+        let doc = self.actions.get(id)?;
+        if !self.is_function_action(doc) {
+            return None;
+        }
+        Some(self.functions.get(id).cloned().unwrap_or_else(|| {
+            json!({
+                "id": id,
+                "function": {
+                    "name": format!("function-{id}"),
+                    "description": "",
+                    "handler": "src/index.handler",
+                    "runtime": "nodejs22.x",
+                },
+                "selfUri": format!("{ACTIONS_PATH}/{id}/function"),
+            })
+        }))
+    }
+
+    /// The function's own timeout of a function data action (default 15 s), `None` for any
+    /// other action.
+    pub fn function_timeout(&self, id: &str) -> Option<u64> {
+        let f = self.function_config(id)?;
+        Some(
+            f.pointer("/function/timeoutSeconds")
+                .and_then(Value::as_u64)
+                .filter(|t| (1..=FUNCTION_DEFAULT_TIMEOUT).contains(t))
+                .unwrap_or(FUNCTION_DEFAULT_TIMEOUT),
+        )
     }
 
     pub fn draft(&self, id: &str) -> Option<&Value> {
@@ -388,9 +453,13 @@ impl OrgData {
         for id in &ids {
             latency.insert((*id).clone(), json!(self.latency_ms(id)));
         }
+        let mut fids: Vec<&String> = self.functions.keys().collect();
+        fids.sort();
+        let functions: Vec<Value> = fids.iter().map(|id| self.functions[*id].clone()).collect();
         json!({
             "org": { "name": org_name },
             "integrations": self.integrations,
+            "functions": functions,
             "categories": self.categories(None),
             "actions": actions,
             "drafts": drafts,
@@ -434,7 +503,8 @@ impl OrgData {
                 }
             }
         }
-        let org = OrgData::new(integrations, actions, drafts, latency);
+        let functions = list("functions", false)?;
+        let org = OrgData::new(integrations, actions, drafts, latency).with_functions(functions);
         for id in org.drafts.keys() {
             if !org.actions.contains_key(id) {
                 return Err(format!("state: draft `{id}` has no published action"));

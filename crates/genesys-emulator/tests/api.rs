@@ -959,6 +959,7 @@ async fn realism_patch_answers_and_conflict_statuses() {
         Realism {
             patch_response: PatchResponse::Empty,
             conflict_status: ConflictStatus::Conflict409,
+            ..Realism::default()
         },
     );
     let stored = env.stored("Create Case");

@@ -30,14 +30,32 @@ async fn consuming_resources_lists_the_flows_of_an_action() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert!(r.header("inin-correlation-id").is_some());
     let v = r.json();
+    // A secure action: the index keeps some of its consumers under SECUREACTION.
+    assert_eq!(names(&v), BTreeSet::from(["Billing IVR".to_string()]));
+    assert_eq!(v["total"], 1);
+    let secure = env
+        .get(&format!("{A2}?id={id}&objectType=SECUREACTION"))
+        .await
+        .json();
     assert_eq!(
-        names(&v),
-        ["Billing IVR", "Customer Lookup Module", "Main IVR"]
+        names(&secure),
+        ["Customer Lookup Module", "Main IVR"]
             .iter()
             .map(|s| s.to_string())
-            .collect()
+            .collect::<BTreeSet<_>>()
     );
-    assert_eq!(v["total"], 3);
+    // A non-secure action has everything under DATAACTION and nothing under SECUREACTION.
+    let plain = env.id_of("Check Store Hours");
+    let all = env
+        .get(&format!("{A2}?id={plain}&objectType=DATAACTION"))
+        .await
+        .json();
+    assert_eq!(all["total"], 2);
+    let none = env
+        .get(&format!("{A2}?id={plain}&objectType=SECUREACTION"))
+        .await
+        .json();
+    assert_eq!(none["total"], 0);
     assert_eq!(v["pageNumber"], 1);
     assert_eq!(v["pageCount"], 1);
     assert!(v.get("nextUri").is_none());
@@ -176,16 +194,24 @@ async fn filters_and_paging() {
 async fn object_with_consuming_resources() {
     let env = start_default().await;
     let id = env.id_of("Create Case");
-    let v = env
+    // Create Case is secure: its one consumer is indexed under SECUREACTION.
+    let data = env
         .get(&format!(
             "{A1}?id={id}&objectType=DATAACTION&consumingResources=true"
+        ))
+        .await
+        .json();
+    assert_eq!(data["consumingResources"], serde_json::json!([]));
+    let v = env
+        .get(&format!(
+            "{A1}?id={id}&objectType=SECUREACTION&consumingResources=true"
         ))
         .await;
     assert_eq!(v.status, 200, "{}", v.text);
     let v = v.json();
     assert_eq!(v["id"], id.as_str());
     assert_eq!(v["name"], "Create Case");
-    assert_eq!(v["type"], "DATAACTION");
+    assert_eq!(v["type"], "SECUREACTION");
     let consumers: Vec<&str> = v["consumingResources"]
         .as_array()
         .expect("consumingResources")

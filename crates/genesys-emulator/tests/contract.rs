@@ -568,6 +568,117 @@ async fn every_response_conforms() {
         .await;
     c.expect(&r, 400);
 
+    // Integrations (how function data actions are told apart) and function settings.
+    for q in [
+        "",
+        "?pageSize=2&pageNumber=2",
+        "?integrationType=function-data-actions",
+        "?pageNumber=99",
+    ] {
+        let r = c
+            .call(Method::GET, &format!("/api/v2/integrations{q}"), None)
+            .await;
+        c.expect(&r, 200);
+    }
+    let listing = r_json(
+        &c.call(
+            Method::GET,
+            "/api/v2/integrations?integrationType=function-data-actions",
+            None,
+        )
+        .await,
+    );
+    assert_eq!(listing["total"], 1, "{listing}");
+    let function_integration = listing["entities"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_eq!(
+        listing["entities"][0]["integrationType"]["id"],
+        "function-data-actions"
+    );
+    let r = c
+        .call(Method::GET, "/api/v2/integrations?pageSize=0", None)
+        .await;
+    c.expect(&r, 400);
+    let r = c
+        .call(
+            Method::GET,
+            &format!("/api/v2/integrations/{function_integration}"),
+            None,
+        )
+        .await;
+    c.expect(&r, 200);
+    let r = c
+        .call(Method::GET, "/api/v2/integrations/missing", None)
+        .await;
+    c.expect(&r, 404);
+    let function_action = c.env.id_of("Compute Callback Slot");
+    let r = c
+        .call(
+            Method::GET,
+            &format!("{ACTIONS}/{function_action}/function"),
+            None,
+        )
+        .await;
+    c.expect(&r, 200);
+    assert_eq!(r_json(&r)["function"]["timeoutSeconds"], 10);
+    let unset = c.env.id_of("Hash Customer Identifier");
+    let r = c
+        .call(Method::GET, &format!("{ACTIONS}/{unset}/function"), None)
+        .await;
+    c.expect(&r, 200);
+    assert!(r_json(&r)["function"].get("timeoutSeconds").is_none());
+    for (p, status) in [
+        (format!("{a}/function"), 404),
+        (format!("{ACTIONS}/missing/function"), 404),
+        (format!("{ACTIONS}/{function_action}/draft/function"), 404),
+    ] {
+        let r = c.call(Method::GET, &p, None).await;
+        c.expect(&r, status);
+    }
+    let r = c
+        .call(
+            Method::POST,
+            &format!("{ACTIONS}/{function_action}/draft"),
+            None,
+        )
+        .await;
+    c.expect(&r, 200);
+    let r = c
+        .call(
+            Method::GET,
+            &format!("{ACTIONS}/{function_action}/draft/function"),
+            None,
+        )
+        .await;
+    c.expect(&r, 200);
+
+    // A timed-out test answered as HTTP 504 or 408 (realism `test_timeout`, U18).
+    for (how, status) in [
+        (genesys_emulator::TestTimeout::Http504, 504),
+        (genesys_emulator::TestTimeout::Http408, 408),
+    ] {
+        c.env.emu.set_realism(
+            None,
+            genesys_emulator::Realism {
+                test_timeout: how,
+                ..genesys_emulator::Realism::default()
+            },
+        );
+        let r = c
+            .call(
+                Method::POST,
+                &format!("{ACTIONS}/{slow}/test"),
+                Some(&json!({"postalCode": "1"})),
+            )
+            .await;
+        c.expect(&r, status);
+    }
+    c.env
+        .emu
+        .set_realism(None, genesys_emulator::Realism::default());
+
     // Authentication, rate limit and injected faults.
     let r = c
         .call_with("expired-or-unknown", Method::GET, &a, None)
@@ -634,7 +745,7 @@ async fn every_response_conforms() {
                 .unwrap_or_default()
         })
         .collect();
-    assert_eq!(ops.len(), 16, "{ops:#?}");
+    assert_eq!(ops.len(), 20, "{ops:#?}");
 }
 
 fn r_json(r: &Resp) -> Value {

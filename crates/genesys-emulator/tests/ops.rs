@@ -288,7 +288,7 @@ async fn categories_listing() {
         "Orders",
         "Utilities",
         "Salesforce Data Actions",
-        "Function Data Actions",
+        "Scheduling",
     ] {
         assert!(names.contains(&expected), "{names:?}");
     }
@@ -397,6 +397,41 @@ async fn admin_endpoints_on_loopback() {
     )
     .await;
     missing.assert_error(404, "not.found");
+
+    // Realism settings, per org, as data.
+    let r = into_resp(http.get(admin("/realism")).send().await.expect("send")).await;
+    assert_eq!(r.json(), json!({"test_timeout": "body"}));
+    let r = into_resp(
+        http.put(admin("/realism"))
+            .json(&json!({"test_timeout": "http408"}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        env.emu.realism(None).map(|r| r.test_timeout),
+        Some(genesys_emulator::TestTimeout::Http408)
+    );
+    let bad = into_resp(
+        http.put(admin("/realism"))
+            .json(&json!({"test_timeout": "http500"}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    bad.assert_error(400, "bad.request");
+    let nobody = into_resp(
+        http.put(admin("/realism?clientId=nobody"))
+            .json(&json!({}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    nobody.assert_error(404, "not.found");
 }
 
 #[tokio::test]
@@ -426,8 +461,7 @@ async fn orgs_are_separate() {
                 client_id: "acme".into(),
                 client_secret: "acme-secret".into(),
                 name: "Acme".into(),
-                permissions: None,
-                realism: None,
+                ..OrgCredentials::default()
             },
         ],
         ..fast()
@@ -553,4 +587,93 @@ async fn ten_thousand_actions_list_quickly() {
         .get(&format!("{ACTIONS}?name=invoice&pageSize=5"))
         .await
         .json();
+}
+
+/// A function data action is stopped at the smaller of its own timeout and its function's,
+/// and a timed-out test is answered as the org's realism setting says (U18).
+#[tokio::test]
+async fn function_timeouts_bound_tests_and_realism_chooses_the_answer() {
+    let env = start(fast()).await;
+    let id = env.id_of("Compute Callback Slot");
+    // The backend now takes 12 s: past the function's 10 s, within the action's 15 s.
+    let mut state = env.emu.state();
+    state["x-emulator"]["latencyMs"][&id] = json!(12_000);
+    env.emu.load_state(state).expect("state");
+    let input = json!({"timezone": "Europe/Brussels", "preferred": "morning"});
+    let r = env
+        .post(&format!("{ACTIONS}/{id}/test"), Some(&input))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let v = r.json();
+    assert_eq!(v["success"], false);
+    assert_eq!(v["error"]["code"], "request.timeout");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("the function's timeout of 10 seconds"),
+        "{v}"
+    );
+    env.emu.set_realism(
+        None,
+        genesys_emulator::Realism {
+            test_timeout: genesys_emulator::TestTimeout::Http504,
+            ..genesys_emulator::Realism::default()
+        },
+    );
+    env.post(&format!("{ACTIONS}/{id}/test"), Some(&input))
+        .await
+        .assert_error(504, "request.timeout");
+    env.emu.set_realism(
+        None,
+        genesys_emulator::Realism {
+            test_timeout: genesys_emulator::TestTimeout::Http408,
+            ..genesys_emulator::Realism::default()
+        },
+    );
+    env.post(&format!("{ACTIONS}/{id}/test"), Some(&input))
+        .await
+        .assert_error(408, "client.timeout");
+    // A test that does not time out is unaffected by the setting.
+    let quick = env.id_of("Validate Postal Code");
+    let r = env
+        .post(
+            &format!("{ACTIONS}/{quick}/test"),
+            Some(&json!({"country": "BE", "postalCode": "1000"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["success"], true);
+    assert_eq!(
+        env.emu.realism(None).map(|r| r.test_timeout),
+        Some(genesys_emulator::TestTimeout::Http408)
+    );
+    // The function settings never show up in the action's config.
+    assert!(env.stored("Compute Callback Slot")["config"]
+        .get("function")
+        .is_none());
+}
+
+#[tokio::test]
+async fn integrations_and_function_settings_need_their_own_permissions() {
+    let env = start(Config {
+        orgs: vec![OrgCredentials {
+            permissions: Some(vec!["integrations:action:*".to_string()]),
+            ..OrgCredentials::default()
+        }],
+        ..fast()
+    })
+    .await;
+    let id = env.id_of("Compute Callback Slot");
+    env.get("/api/v2/integrations")
+        .await
+        .assert_error(403, "missing.permissions");
+    let e = env
+        .get(&format!("{ACTIONS}/{id}/function"))
+        .await
+        .assert_error(403, "missing.permissions");
+    assert!(e["message"]
+        .as_str()
+        .expect("message")
+        .contains("integrations:actionFunction:view"));
 }

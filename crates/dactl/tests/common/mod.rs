@@ -69,8 +69,18 @@ impl Harness {
     }
 
     pub fn with_config(mut config: Config) -> Self {
-        if config.realism == Realism::default() {
-            config.realism = realism();
+        // The write settings of this thread (see `both_realisms!`), where a test sets none.
+        for org in &mut config.orgs {
+            let r = &mut org.realism;
+            if (r.patch_response, r.conflict_status)
+                == (
+                    Realism::default().patch_response,
+                    Realism::default().conflict_status,
+                )
+            {
+                r.patch_response = realism().patch_response;
+                r.conflict_status = realism().conflict_status;
+            }
         }
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)

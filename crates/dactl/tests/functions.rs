@@ -1,0 +1,217 @@
+//! Function data actions against the emulator: told apart by their integration's type (their
+//! categories say nothing), their function's timeout read for them only, the effective timeout
+//! in `list`, `get` and plans, the plan note past the function's timeout, and the fallback to
+//! the category heuristic when the integrations may not be read.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::*;
+use genesys_emulator::{Config, OrgCredentials};
+use serde_json::Value;
+
+fn list_by_name(h: &Harness) -> HashMap<String, Value> {
+    let o = h.run(&["-o", "json", "list", "--all"]);
+    assert_code(&o, 0);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["name"].as_str().unwrap().to_string(), r.clone()))
+        .collect()
+}
+
+fn function_reads(h: &Harness) -> Vec<String> {
+    h.journal()
+        .into_iter()
+        .filter(|e| e.path.ends_with("/function"))
+        .map(|e| e.path)
+        .collect()
+}
+
+#[test]
+fn list_shows_function_and_effective_timeouts_by_integration_type() {
+    let h = Harness::new();
+    let rows = list_by_name(&h);
+    let slot = &rows["Compute Callback Slot"];
+    assert_eq!(slot["category"], "Scheduling", "the category says nothing");
+    assert_eq!(slot["kind"], "function");
+    assert_eq!(slot["timeout_seconds"], 15);
+    assert_eq!(slot["function_timeout_seconds"], 10);
+    assert_eq!(slot["effective_timeout_seconds"], 10);
+    let hash = &rows["Hash Customer Identifier"];
+    assert_eq!(hash["kind"], "function");
+    assert_eq!(hash["timeout_seconds"], Value::Null);
+    assert_eq!(
+        hash["function_timeout_seconds"], 15,
+        "a function that sets none runs 15 s"
+    );
+    assert_eq!(hash["effective_timeout_seconds"], 15);
+    let case = &rows["Create Case"];
+    assert_eq!(case["kind"], "regular");
+    assert_eq!(case["function_timeout_seconds"], Value::Null);
+    assert_eq!(case["effective_timeout_seconds"], 30);
+    assert_eq!(rows.values().filter(|r| r["kind"] == "function").count(), 2);
+    // The integrations once, the function settings of the two function actions only.
+    let integrations = h
+        .journal()
+        .iter()
+        .filter(|e| e.path == "/api/v2/integrations")
+        .count();
+    assert_eq!(integrations, 1);
+    assert_eq!(function_reads(&h).len(), 2);
+
+    // The table and CSV carry the effective timeout too.
+    let o = h.run(&["-o", "csv", "list", "--category", "Scheduling"]);
+    assert_code(&o, 0);
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("NAME,CATEGORY,TIMEOUT,EFFECTIVE,KIND,DRAFT,ID\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Compute Callback Slot,Scheduling,15,10 (function),function,"),
+        "{out}"
+    );
+}
+
+#[test]
+fn get_shows_the_function_timeout() {
+    let h = Harness::new();
+    let o = h.run(&["-o", "csv", "get", "Compute Callback Slot"]);
+    assert_code(&o, 0);
+    let out = stdout(&o);
+    assert!(out.contains("kind,function\n"), "{out}");
+    assert!(out.contains("function timeout,10\n"), "{out}");
+    assert!(out.contains("effective timeout,10 (function)\n"), "{out}");
+    // The action document itself is untouched: no `function` key appears in its config.
+    let o = h.run(&["-o", "json", "get", "Compute Callback Slot"]);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(v["config"].get("function").is_none());
+}
+
+#[test]
+fn a_plan_past_the_function_timeout_keeps_the_change_and_notes_it() {
+    let h = Harness::new();
+    let o = h.run(&[
+        "-o",
+        "json",
+        "timeout",
+        "set",
+        "45s",
+        "Compute Callback Slot",
+        "--dry-run",
+    ]);
+    assert_code(&o, 0);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let row = &v["plan"]["rows"][0];
+    assert_eq!(row["kind"], "function");
+    assert_eq!(row["verdict"], "change");
+    assert_eq!(row["new_timeout"], 45);
+    assert_eq!(row["function_timeout_seconds"], 10);
+    assert_eq!(row["effective_timeout_seconds"], 10);
+    assert!(
+        row["warning"]
+            .as_str()
+            .unwrap()
+            .contains("function stops at 10 s"),
+        "{row}"
+    );
+    // Within the function's timeout: no note.
+    let o = h.run(&[
+        "-o",
+        "json",
+        "timeout",
+        "set",
+        "8s",
+        "Compute Callback Slot",
+        "--dry-run",
+    ]);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["plan"]["rows"][0]["warning"], Value::Null);
+    assert_eq!(v["plan"]["rows"][0]["effective_timeout_seconds"], 8);
+    // The table shows the effective timeout and the note.
+    let o = h.run(&[
+        "timeout",
+        "set",
+        "45s",
+        "Compute Callback Slot",
+        "--dry-run",
+    ]);
+    let out = stdout(&o);
+    assert!(out.contains("EFFECTIVE"), "{out}");
+    assert!(out.contains("10 (function)"), "{out}");
+    assert!(out.contains("function stops at 10 s"), "{out}");
+    // The change itself goes through, with the note on stderr.
+    let o = h.run(&["timeout", "set", "45s", "Compute Callback Slot"]);
+    assert_code(&o, 0);
+    assert!(
+        stderr(&o).contains("`Compute Callback Slot` function stops at 10 s"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        h.action_by_name("Compute Callback Slot")["config"]["timeoutSeconds"],
+        45
+    );
+    // dactl never writes function settings.
+    assert!(h.writes().iter().all(|e| !e.path.contains("function")));
+}
+
+#[test]
+fn without_the_integrations_permission_the_heuristic_classifies_and_says_so_once() {
+    let h = Harness::with_config(Config {
+        orgs: vec![OrgCredentials {
+            permissions: Some(vec!["integrations:action:*".to_string()]),
+            ..OrgCredentials::default()
+        }],
+        ..Config::default()
+    });
+    let o = h.run(&["-o", "json", "list", "--all"]);
+    assert_code(&o, 0);
+    let err = stderr(&o);
+    assert_eq!(
+        err.matches("integrations:integration:view").count(),
+        1,
+        "said once: {err}"
+    );
+    assert!(err.contains("recognised by their category only"), "{err}");
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let slot = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "Compute Callback Slot")
+        .unwrap();
+    // Its category does not say "function": the heuristic cannot tell.
+    assert_eq!(slot["kind"], "regular");
+    assert_eq!(slot["effective_timeout_seconds"], 15);
+    assert!(function_reads(&h).is_empty());
+}
+
+#[test]
+fn without_the_function_permission_function_timeouts_are_the_maximum() {
+    let h = Harness::with_config(Config {
+        orgs: vec![OrgCredentials {
+            permissions: Some(vec![
+                "integrations:action:*".to_string(),
+                "integrations:integration:view".to_string(),
+            ]),
+            ..OrgCredentials::default()
+        }],
+        ..Config::default()
+    });
+    let rows = list_by_name(&h);
+    let slot = &rows["Compute Callback Slot"];
+    assert_eq!(slot["kind"], "function");
+    assert_eq!(slot["function_timeout_seconds"], 15);
+    let o = h.run(&["list", "--category", "Scheduling"]);
+    let err = stderr(&o);
+    assert_eq!(
+        err.matches("integrations:actionFunction:view").count(),
+        1,
+        "{err}"
+    );
+}
