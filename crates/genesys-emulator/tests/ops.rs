@@ -400,7 +400,10 @@ async fn admin_endpoints_on_loopback() {
 
     // Realism settings, per org, as data.
     let r = into_resp(http.get(admin("/realism")).send().await.expect("send")).await;
-    assert_eq!(r.json(), json!({"test_timeout": "body"}));
+    assert_eq!(
+        r.json(),
+        json!({"test_timeout": "body", "patch_response": "full", "conflict_status": "409"})
+    );
     let r = into_resp(
         http.put(admin("/realism"))
             .json(&json!({"test_timeout": "http408"}))
@@ -413,6 +416,19 @@ async fn admin_endpoints_on_loopback() {
     assert_eq!(
         env.emu.realism(None).map(|r| r.test_timeout),
         Some(genesys_emulator::TestTimeout::Http408)
+    );
+    let r = into_resp(
+        http.put(admin("/realism"))
+            .json(&json!({"patch_response": "bare", "conflict_status": "400"}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        env.emu.realism(None),
+        Some(genesys_emulator::Realism::pessimistic())
     );
     let bad = into_resp(
         http.put(admin("/realism"))
@@ -647,6 +663,19 @@ async fn function_timeouts_bound_tests_and_realism_chooses_the_answer() {
     assert_eq!(
         env.emu.realism(None).map(|r| r.test_timeout),
         Some(genesys_emulator::TestTimeout::Http408)
+    );
+    let r = into_resp(
+        http.put(admin("/realism"))
+            .json(&json!({"patch_response": "bare", "conflict_status": "400"}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        env.emu.realism(None),
+        Some(genesys_emulator::Realism::pessimistic())
     );
     // The function settings never show up in the action's config.
     assert!(env.stored("Compute Callback Slot")["config"]
