@@ -664,19 +664,6 @@ async fn function_timeouts_bound_tests_and_realism_chooses_the_answer() {
         env.emu.realism(None).map(|r| r.test_timeout),
         Some(genesys_emulator::TestTimeout::Http408)
     );
-    let r = into_resp(
-        http.put(admin("/realism"))
-            .json(&json!({"patch_response": "bare", "conflict_status": "400"}))
-            .send()
-            .await
-            .expect("send"),
-    )
-    .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(
-        env.emu.realism(None),
-        Some(genesys_emulator::Realism::pessimistic())
-    );
     // The function settings never show up in the action's config.
     assert!(env.stored("Compute Callback Slot")["config"]
         .get("function")
