@@ -3,11 +3,14 @@
 #
 #   scripts/report-screenshot.sh [OUT.png]      (default: target/report-screenshot.png)
 #
+# Two screenshots: a desktop (1280 px wide, OUT.png) and a phone (390 px wide, OUT-390.png,
+# where the tiles wrap, tables scroll inside their cards and the chart keeps legible text).
+#
 # 1. builds dactl, runs a few probes against the built-in sandbox (real-time simulated
 #    latency, about 15 s) and writes the report of the sandbox org;
-# 2. takes a 1280x2400 screenshot with Debian's Chromium (installed with apt-get when it is
+# 2. takes a 1280x2400 and a 390x3200 screenshot with Debian's Chromium (installed with apt-get when it is
 #    missing and apt-get is usable);
-# 3. checks the PNG with Python's standard library: the right size, not blank (many colours,
+# 3. checks each PNG with Python's standard library: the right size, not blank (many colours,
 #    no colour covering nearly everything), the header band and the chart's bars present.
 #
 # When Chromium is missing and cannot be installed (no apt-get, not root, or the Debian
@@ -17,8 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 OUT="${1:-target/report-screenshot.png}"
-WIDTH=1280
-HEIGHT=2400
+OUT_PHONE="${OUT%.png}-390.png"
 
 find_chromium() {
     command -v chromium 2>/dev/null || command -v chromium-browser 2>/dev/null || true
@@ -67,18 +69,23 @@ probe "Get Weather Forecast" --input '{"postalCode": "1000"}' -n 4 --concurrency
 "$DACTL" --sandbox -q report --html "$WORK/report.html"
 
 mkdir -p "$(dirname "$OUT")"
-rm -f "$OUT"
-timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-    --disable-background-networking --disable-component-update --disable-sync \
-    --user-data-dir="$WORK/profile" --hide-scrollbars \
-    --window-size="$WIDTH,$HEIGHT" --screenshot="$OUT" "file://$WORK/report.html" \
-    >"$WORK/chromium.log" 2>&1 || {
-    echo "report-screenshot: chromium failed:" >&2
-    tail -n 20 "$WORK/chromium.log" >&2
-    exit 1
+shoot() {
+    local out="$1" width="$2" height="$3"
+    rm -f "$out"
+    timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+        --disable-background-networking --disable-component-update --disable-sync \
+        --user-data-dir="$WORK/profile-$width" --hide-scrollbars \
+        --window-size="$width,$height" --screenshot="$out" "file://$WORK/report.html" \
+        >"$WORK/chromium.log" 2>&1 || {
+        echo "report-screenshot: chromium failed:" >&2
+        tail -n 20 "$WORK/chromium.log" >&2
+        exit 1
+    }
+    check "$out" "$width" "$height"
 }
 
-python3 - "$OUT" "$WIDTH" "$HEIGHT" <<'PY'
+check() {
+python3 - "$1" "$2" "$3" <<'PY'
 """Check a PNG with the standard library only: size, not blank, expected colours."""
 import struct
 import sys
@@ -152,3 +159,7 @@ if problems:
 print(f"report-screenshot: {path}: {width}x{height}, {len(colours)} distinct colours, "
       f"most common {top_share:.0%}, header {header.hex()}, bar pixels {near((0x2b, 0x6c, 0xb0))}: ok")
 PY
+}
+
+shoot "$OUT" 1280 2400
+shoot "$OUT_PHONE" 390 3200

@@ -95,6 +95,14 @@ pub fn describe_timeout(t: Option<i64>) -> String {
     }
 }
 
+/// `30 s` or `60 s (default)`, for prose and tables that speak in seconds.
+pub fn describe_timeout_secs(t: Option<i64>) -> String {
+    match t {
+        Some(s) => format!("{s} s"),
+        None => format!("{DEFAULT_TIMEOUT} s (default)"),
+    }
+}
+
 /// Whether the action's config references templates by URI that still need their text.
 pub fn template_refs(a: &Action) -> (Option<String>, Option<String>) {
     let Some(c) = a.config.as_ref() else {

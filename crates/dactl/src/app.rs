@@ -66,11 +66,18 @@ pub async fn run(
     let home = settings::resolve_home(&env)?;
     let color =
         term.stdout_tty && !cli.global.no_color && env.raw("NO_COLOR").is_none_or(str::is_empty);
+    // `-o wide` is a table with nothing left out; commands only ever see `Format::Table`.
+    let wide = cli.global.wide || cli.global.output == Some(crate::cli::OutputArg::Wide);
     let app = App {
-        format: cli.global.output.unwrap_or_default(),
+        format: cli
+            .global
+            .output
+            .map(crate::cli::OutputArg::format)
+            .unwrap_or_default(),
         style: Style {
             color,
             width: if term.stdout_tty { term.width } else { None },
+            wide,
         },
         crash: env.raw("DACTL_TEST_CRASH_AT").and_then(CrashPoint::parse),
         global: cli.global,
@@ -186,7 +193,15 @@ pub async fn run(
             file,
             detailed_exitcode,
             show_flows,
-        } => app.plan_policy(&file, detailed_exitcode, show_flows).await,
+        } => match app.plan_policy(&file, detailed_exitcode, show_flows).await {
+            // Terraform's contract: 2 means changes, so every error is 1 (rendered here, with
+            // the one renderer, since the binary would map it to its own code).
+            Err(e) if detailed_exitcode => {
+                eprint!("{}", crate::error::render(&e));
+                Ok(Exit::Failed)
+            }
+            r => r,
+        },
         Command::Apply {
             file,
             also_draft,
@@ -217,12 +232,12 @@ struct ListRecord<'a> {
     version: Option<i64>,
 }
 
-/// The EFFECTIVE cell: `60`, or `10 (function)` when the function's timeout is the one that
-/// stops the action.
+/// The EFFECTIVE cell: `60`, or `10 (fn)` when the function's timeout is the one that stops
+/// the action (short, so that `list` keeps one line a row at 80 columns; KIND says `function`).
 fn effective_cell(timeout: Option<i64>, function_timeout: Option<i64>) -> String {
     let e = crate::functions::effective_timeout(timeout, function_timeout);
     match function_timeout {
-        Some(f) if f == e => format!("{e} (function)"),
+        Some(f) if f == e => format!("{e} (fn)"),
         _ => e.to_string(),
     }
 }
@@ -288,6 +303,12 @@ impl App {
             crate::token_cache::Keep::Off
         };
         Session::open(&target, &self.home, self.client_options(), keep).await
+    }
+
+    /// A next step to print: `dactl` with this command line's target flags, then `args`,
+    /// shell-quoted (see [`crate::suggest`]).
+    pub(crate) fn next_step(&self, args: &[&str]) -> String {
+        crate::suggest::next_step(&self.connection_flags(), args)
     }
 
     pub(crate) fn say(&self, msg: &str) {
@@ -380,6 +401,11 @@ impl App {
         let session = self.session().await?;
         let (actions_, drafts) = self.load(&session, &sel).await?;
         let fx = self.functions(&session, &actions_).await;
+        if actions_.is_empty() && !sel.is_empty() && !sel.all {
+            for h in self.no_match(&session, &sel).await.hints {
+                self.say(&format!("note: {h}"));
+            }
+        }
         session.close()?;
         let mut table = Table::new(&[
             "NAME",
@@ -419,6 +445,25 @@ impl App {
         }
         output::emit(&output::render(self.format, self.style, &table, &records)?)?;
         Ok(Exit::Ok)
+    }
+
+    /// The error for selectors that match nothing, with the nearest categories, names or
+    /// integrations of the org (one more listing: this is the error path).
+    pub(crate) async fn no_match(&self, session: &Session, sel: &Selectors) -> Failure {
+        let q = ListQuery {
+            include_auth_actions: true,
+            ..ListQuery::default()
+        };
+        let mut f = Failure::usage("the selectors match no action");
+        match session.client.list_actions(&q).await {
+            Ok(all) => {
+                for h in selector::no_match_hints(sel, &all) {
+                    f = f.hint(h);
+                }
+            }
+            Err(_) => f = f.hint("`dactl list` shows every action, its category and its id"),
+        }
+        f
     }
 
     async fn get(&self, action: String) -> anyhow::Result<Exit> {
@@ -601,12 +646,23 @@ impl App {
         t
     }
 
-    pub(crate) fn emit_plan(&self, plan: &Plan) -> anyhow::Result<()> {
+    /// Whether a table of `n` rows is summarised to one screen (see [`crate::screen`]).
+    pub(crate) fn summarise(&self, n: usize) -> bool {
+        self.format == Format::Table
+            && self.style.width.is_some()
+            && !self.style.wide
+            && n > crate::screen::SCREEN_ROWS
+    }
+
+    pub(crate) fn emit_plan(&self, plan: &Plan, dry_run: bool) -> anyhow::Result<()> {
         let s = match self.format {
             Format::Json => format!(
                 "{}\n",
                 serde_json::to_string_pretty(&json!({"plan": plan}))?
             ),
+            Format::Table if self.summarise(plan.rows.len()) => {
+                crate::screen::summarised_plan(plan, self.style, (!dry_run).then_some(&self.home))
+            }
             _ => output::render(
                 self.format,
                 self.style,
@@ -618,19 +674,24 @@ impl App {
         Ok(())
     }
 
-    pub(crate) fn confirm(&self, n: usize, what: &str) -> anyhow::Result<()> {
+    /// Ask before writing `n` actions; `Ok(false)` when the answer is no. `counts` goes next
+    /// to the prompt, so that the decision is made on the numbers even when the plan scrolled.
+    pub(crate) fn confirm(&self, n: usize, what: &str, counts: &str) -> anyhow::Result<bool> {
         if n <= 1 || self.global.yes {
-            return Ok(());
+            return Ok(true);
         }
         if self.term.stdin_tty && self.term.stderr_tty {
-            eprint!("{what} {n} actions? [y/N] ");
+            eprint!(
+                "{what} {} actions ({counts})? [y/N] ",
+                crate::screen::thousands(n)
+            );
             let _ = std::io::stderr().flush();
             let mut line = String::new();
             std::io::stdin().lock().read_line(&mut line)?;
-            if matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
-                return Ok(());
-            }
-            return Err(Failure::new(Exit::Failed, "cancelled; nothing was written").into());
+            return Ok(matches!(
+                line.trim().to_ascii_lowercase().as_str(),
+                "y" | "yes"
+            ));
         }
         Err(Failure::usage(format!(
             "refusing to change {n} actions without confirmation"
@@ -665,9 +726,7 @@ impl App {
         let session = self.session().await?;
         let (selected, drafts) = self.load_for_change(&session, &sel, new, dry_run).await?;
         if selected.is_empty() {
-            return Err(Failure::usage("the selectors match no action")
-                .hint("`dactl list` with the same selectors shows what they match")
-                .into());
+            return Err(self.no_match(&session, &sel).await.into());
         }
         let mut rows = self.plan_rows(&selected, &drafts, &|_| new, also_draft);
         self.functions(&session, &selected)
@@ -742,15 +801,38 @@ impl App {
             .iter()
             .filter(|r| r.verdict == Verdict::Change)
             .count();
-        let needs_confirm = changes > 1 && !self.global.yes;
+        let needs_confirm = changes > 1 && !self.global.yes && resume.is_none();
         if dry_run || (needs_confirm && self.format == Format::Table) {
-            self.emit_plan(&plan)?;
+            self.emit_plan(&plan, dry_run)?;
         }
-        for r in plan
+        let warned: Vec<&PlanRow> = plan
             .rows
             .iter()
             .filter(|r| r.warning.is_some() && r.verdict == Verdict::Change)
-        {
+            .collect();
+        // A row whose only warning is its draft can be counted in one line; a function
+        // action's ceiling (or both) is said per action.
+        let past_function = |r: &PlanRow| {
+            r.function_timeout_seconds
+                .is_some_and(|f| crate::functions::ceiling_note(r.new_timeout, f).is_some())
+        };
+        let (drafts, others): (Vec<&PlanRow>, Vec<&PlanRow>) = warned
+            .into_iter()
+            .partition(|r| r.draft && !past_function(r));
+        let summarised = self.summarise(plan.rows.len()) && (dry_run || needs_confirm);
+        let individually = if summarised {
+            // The summary on stdout has the drafts line already.
+            others
+        } else if drafts.len() > 3 {
+            // One line with a count, not one warning per action.
+            if let Some(d) = crate::screen::drafts_line(&plan.rows, plan.also_draft) {
+                self.say(&format!("warning: {d}"));
+            }
+            others
+        } else {
+            drafts.into_iter().chain(others).collect()
+        };
+        for r in individually {
             self.say(&format!(
                 "warning: `{}` {}",
                 r.name,
@@ -805,7 +887,25 @@ impl App {
                 Operation::Restore { .. } => "Restore the configuration of",
                 _ => "Change the timeout of",
             };
-            self.confirm(changes, what)?;
+            let mut counts = crate::screen::plan_counts(&plan.rows);
+            let drafts = plan
+                .rows
+                .iter()
+                .filter(|r| r.draft && r.verdict == Verdict::Change)
+                .count();
+            if drafts > 0 {
+                counts.push_str(&format!(
+                    ", {} with a draft",
+                    crate::screen::thousands(drafts)
+                ));
+            }
+            if !self.confirm(changes, what, &counts)? {
+                session.close()?;
+                // Not an error: nothing failed. The exit code stays 1, so that a script
+                // never takes a declined change for a done one.
+                eprintln!("cancelled; nothing was written");
+                return Ok(Exit::Failed);
+            }
         }
         let (run, events, is_resume) = match resume {
             Some((run, events)) => (run, events, true),
@@ -845,8 +945,16 @@ impl App {
             stop: self.stop.clone(),
         };
         let show_progress = self.term.stderr_tty && !self.global.quiet && !self.global.no_progress;
+        // Work finished before a resume is counted apart: the bar and its rate are this
+        // attempt's writes only.
+        let done_before: HashSet<String> = work
+            .iter()
+            .filter(|w| w.log.done && w.row.verdict == Verdict::Change)
+            .map(|w| w.row.id.clone())
+            .collect();
         let reporter = Arc::new(ProgressReporter::new(
             changes as u64,
+            done_before,
             show_progress,
             self.format == Format::Ndjson,
         ));
@@ -871,22 +979,29 @@ impl App {
         self.emit_results(&plan, &outcomes, &summary)?;
         self.say(&format!(
             "run {run_id}: {} changed, {} unchanged, {} skipped, {} failed{}",
-            summary.changed,
-            summary.unchanged,
-            summary.skipped,
-            summary.failed,
+            crate::screen::thousands(summary.changed as usize),
+            crate::screen::thousands(summary.unchanged as usize),
+            crate::screen::thousands(summary.skipped as usize),
+            crate::screen::thousands(summary.failed as usize),
             if summary.not_started > 0 {
-                format!(", {} not started", summary.not_started)
+                format!(
+                    ", {} not started",
+                    crate::screen::thousands(summary.not_started as usize)
+                )
             } else {
                 String::new()
             }
         ));
         if summary.changed > 0 {
-            self.say(&format!("undo with: dactl undo {run_id}"));
+            self.say(&format!(
+                "undo with: {}",
+                self.next_step(&["undo", &run_id])
+            ));
         }
         if summary.interrupted {
             self.say(&format!(
-                "interrupted; continue with: dactl runs resume {run_id}"
+                "interrupted; continue with: {}",
+                self.next_step(&["runs", "resume", &run_id])
             ));
             return Ok(Exit::Interrupted);
         }
@@ -913,7 +1028,10 @@ impl App {
                 return Ok(outcomes[0].exit.unwrap_or(Exit::Failed));
             }
             if summary.not_started > 0 {
-                self.say(&format!("the canary failed, so no other action was written; fix the cause and run: dactl runs resume {run_id}"));
+                self.say(&format!(
+                    "the canary failed, so no other action was written; fix the cause and run: {}",
+                    self.next_step(&["runs", "resume", &run_id])
+                ));
             }
             return Ok(Exit::Partial);
         }
@@ -940,7 +1058,21 @@ impl App {
             }
             Format::Table | Format::Csv => {
                 let mut t = Table::new(&["NAME", "ID", "OLD", "NEW", "STATUS", "DETAIL"]);
-                for o in outcomes {
+                // A table never lists the rows Ctrl-C left `not started` (they are counted and
+                // resumed); on a terminal it shows one screen of rows.
+                let table = self.format == Format::Table;
+                let (shown, left) = if table {
+                    crate::screen::outcome_rows(outcomes, self.summarise(outcomes.len()))
+                } else {
+                    (outcomes.iter().collect(), 0)
+                };
+                if table && (left > 0 || shown.len() < outcomes.len()) {
+                    output::emit(&format!(
+                        "results: {}\n",
+                        crate::screen::outcome_counts(outcomes)
+                    ))?;
+                }
+                for o in shown {
                     t.row(vec![
                         o.name.clone(),
                         o.id.clone(),
@@ -952,10 +1084,20 @@ impl App {
                 }
                 let s = if self.format == Format::Csv {
                     t.to_csv()
+                } else if t.rows.is_empty() {
+                    String::new()
                 } else {
                     format!("{}\n", t.render(self.style))
                 };
                 output::emit(&s)?;
+                if left > 0 {
+                    output::emit(&format!(
+                        "{} of {} rows shown (failed first); every row: {}\n",
+                        crate::screen::thousands(t.rows.len()),
+                        crate::screen::thousands(t.rows.len() + left),
+                        self.next_step(&["runs", "show", &plan.run_id, "--wide"])
+                    ))?;
+                }
             }
         }
         Ok(())
@@ -1016,7 +1158,14 @@ impl App {
         for r in &records {
             t.row(vec![
                 r.id.clone(),
-                r.started_at.clone(),
+                // On a terminal `2026-12-02T07:22:30.484Z` reads `2026-12-02 07:22`; CSV and
+                // JSON keep the full time.
+                match (self.format, self.style.width, r.started_at.get(..16)) {
+                    (Format::Table, Some(_), Some(t)) if !self.style.wide => {
+                        t.replacen('T', " ", 1)
+                    }
+                    _ => r.started_at.clone(),
+                },
                 r.status.clone(),
                 r.changed.to_string(),
                 r.failed.to_string(),
@@ -1084,13 +1233,53 @@ impl App {
                     plan.run_id, plan.created_at, plan.target, plan.command
                 ));
             }
-            output::emit(&output::render(self.format, self.style, &t, &records)?)?;
+            if self.summarise(t.rows.len()) {
+                // One screen: counts by state, then the rows not done first.
+                let mut counts: Vec<(String, usize)> = Vec::new();
+                for r in &records {
+                    match counts.iter_mut().find(|(s, _)| *s == r.state) {
+                        Some((_, n)) => *n += 1,
+                        None => counts.push((r.state.clone(), 1)),
+                    }
+                }
+                let mut order: Vec<usize> = (0..t.rows.len()).collect();
+                let rank = |state: &str| match state {
+                    "done" => 3,
+                    "unchanged" | "skipped" | "skip" => 2,
+                    "pending" => 1,
+                    _ => 0, // failed, or a write whose outcome is unknown
+                };
+                order.sort_by_key(|&i| (rank(&records[i].state), i));
+                let shown = Table {
+                    headers: t.headers.clone(),
+                    rows: order
+                        .iter()
+                        .take(crate::screen::SCREEN_ROWS)
+                        .map(|&i| t.rows[i].clone())
+                        .collect(),
+                };
+                let counts: Vec<String> = counts
+                    .iter()
+                    .map(|(s, n)| format!("{} {s}", crate::screen::thousands(*n)))
+                    .collect();
+                output::emit(&format!(
+                    "{} actions: {}\n{}\n{} of {} rows shown: failed first, then pending; every row: {}\n",
+                    crate::screen::thousands(t.rows.len()),
+                    counts.join(", "),
+                    shown.render(self.style),
+                    crate::screen::SCREEN_ROWS,
+                    crate::screen::thousands(t.rows.len()),
+                    self.next_step(&["runs", "show", &plan.run_id, "--wide"])
+                ))?;
+            } else {
+                output::emit(&output::render(self.format, self.style, &t, &records)?)?;
+            }
         }
         Ok(Exit::Ok)
     }
 
     async fn runs_resume(&self, run: &str) -> anyhow::Result<Exit> {
-        let (dir, plan, events) = RunDir::open(&self.home, run)?;
+        let (dir, plan, events) = RunDir::open(&self.home, &self.resolve_run_ref(run)?)?;
         let session = self.session_for_run(&plan, "resume").await?;
         let ids: Vec<String> = plan
             .rows
@@ -1165,9 +1354,10 @@ impl App {
     /// action is still what the run left (`--force`: whatever it is now). Through the one
     /// planner and the one write loop, as a run of its own (resumable, undoable).
     async fn undo(&self, run: &str, dry_run: bool, force: bool) -> anyhow::Result<Exit> {
-        let path = runs::find_run(&self.home, run)?;
+        let path = runs::find_run(&self.home, &self.resolve_run_ref(run)?)?;
         let plan0: Plan = serde_json::from_slice(&std::fs::read(path.join("plan.json"))?)
             .context("the run's plan is damaged")?;
+        self.check_undo(&path, &plan0, dry_run, force)?;
         let events = runs::read_journal(&path)?;
         let folded = runs::fold(&events);
         let session = self.session_for_run(&plan0, "undo").await?;
@@ -1368,25 +1558,15 @@ impl App {
         // line that can be pasted as is beats one with a placeholder.
         self.say(&format!(
             "try: GENESYSCLOUD_OAUTHCLIENT_ID={} GENESYSCLOUD_OAUTHCLIENT_SECRET={} dactl --base-url {} list\nCtrl-C stops the emulator",
-            shell_word(&id),
-            shell_word(&secret),
-            shell_word(&running.base_url)
+            crate::suggest::shell_quote(&id),
+            crate::suggest::shell_quote(&secret),
+            crate::suggest::shell_quote(&running.base_url)
         ));
         while !self.stop.load(std::sync::atomic::Ordering::SeqCst) {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
         running.shutdown();
         Ok(Exit::Ok)
-    }
-}
-
-/// `word` as one POSIX shell word: as is when it holds only safe characters, else single-quoted.
-fn shell_word(word: &str) -> String {
-    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c);
-    if !word.is_empty() && word.chars().all(safe) {
-        word.to_owned()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
     }
 }
 
@@ -1410,24 +1590,84 @@ fn outcome_of_row(r: &PlanRow) -> Outcome {
 }
 
 /// Progress bar on stderr (when it is a terminal) and NDJSON result lines on stdout.
+///
+/// The rate is this attempt's finished writes over its elapsed time: a running mean, which
+/// neither jumps between samples nor counts what an earlier attempt did; it is rounded to a
+/// whole number (one decimal below 10/s), and the ETA is derived from it. Actions finished
+/// before a resume are shown apart (`+877 done before`) and are not in the bar.
 struct ProgressReporter {
     bar: Option<indicatif::ProgressBar>,
+    done_before: HashSet<String>,
     ndjson: bool,
 }
 
+/// `51/s`, `2.5/s`.
+fn rate_text(per_sec: f64) -> String {
+    if !per_sec.is_finite() || per_sec <= 0.0 {
+        "–/s".to_string()
+    } else if per_sec >= 10.0 {
+        format!("{:.0}/s", per_sec)
+    } else {
+        format!("{:.1}/s", per_sec)
+    }
+}
+
+/// `1m 05s`, `42s`.
+fn eta_text(secs: f64) -> String {
+    if !secs.is_finite() {
+        return "–".to_string();
+    }
+    let s = secs.round() as u64;
+    if s >= 60 {
+        format!("{}m {:02}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// Mean rate of a bar since it started.
+fn mean_rate(state: &indicatif::ProgressState) -> f64 {
+    let secs = state.elapsed().as_secs_f64();
+    if secs < 0.5 {
+        return f64::NAN;
+    }
+    state.pos() as f64 / secs
+}
+
 impl ProgressReporter {
-    fn new(total: u64, show: bool, ndjson: bool) -> Self {
+    fn new(total: u64, done_before: HashSet<String>, show: bool, ndjson: bool) -> Self {
         let bar = show.then(|| {
-            let b = indicatif::ProgressBar::new(total);
+            let before = done_before.len() as u64;
+            let b = indicatif::ProgressBar::new(total.saturating_sub(before));
+            let template = if before > 0 {
+                format!("{{bar:30}} {{pos}}/{{len}} actions (+{before} done before the resume)  {{rate}}  ETA {{eta_mean}}  {{msg}}")
+            } else {
+                "{bar:30} {pos}/{len} actions  {rate}  ETA {eta_mean}  {msg}".to_string()
+            };
             b.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{bar:30} {pos}/{len} actions  {per_sec}  ETA {eta}  {msg}",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                indicatif::ProgressStyle::with_template(&template)
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                    .with_key(
+                        "rate",
+                        |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                            let _ = w.write_str(&rate_text(mean_rate(s)));
+                        },
+                    )
+                    .with_key(
+                        "eta_mean",
+                        |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                            let left = s.len().unwrap_or(0).saturating_sub(s.pos()) as f64;
+                            let _ = w.write_str(&eta_text(left / mean_rate(s)));
+                        },
+                    ),
             );
             b
         });
-        ProgressReporter { bar, ndjson }
+        ProgressReporter {
+            bar,
+            done_before,
+            ndjson,
+        }
     }
 
     fn finish(&self) {
@@ -1440,8 +1680,9 @@ impl ProgressReporter {
 impl Reporter for ProgressReporter {
     fn finished(&self, o: &Outcome) {
         if let Some(b) = &self.bar {
-            if !matches!(o.status, Status::Unchanged | Status::Skipped)
-                || o.message.as_deref() == Some("already at the target when read")
+            if !self.done_before.contains(&o.id)
+                && (!matches!(o.status, Status::Unchanged | Status::Skipped)
+                    || o.message.as_deref() == Some("already at the target when read"))
             {
                 b.inc(1);
             }
@@ -1454,5 +1695,20 @@ impl Reporter for ProgressReporter {
                 let _ = output::emit(&format!("{line}\n"));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod progress_tests {
+    use super::*;
+
+    #[test]
+    fn rate_and_eta_are_rounded() {
+        assert_eq!(rate_text(51.2291), "51/s");
+        assert_eq!(rate_text(2.46), "2.5/s");
+        assert_eq!(rate_text(f64::NAN), "–/s");
+        assert_eq!(eta_text(65.4), "1m 05s");
+        assert_eq!(eta_text(9.6), "10s");
+        assert_eq!(eta_text(f64::INFINITY), "–");
     }
 }

@@ -42,8 +42,9 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Global options.
+/// Global options (listed under their own heading in every command's help).
 #[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Profile to use, from dactl's config or the gc CLI's ~/.gc/config.toml (`gc:NAME` picks
     /// gc's); default: `DACTL_PROFILE`, else a profile called `default`
@@ -61,7 +62,10 @@ pub struct GlobalArgs {
     /// Output format on stdout: a table, one JSON document, CSV with a header, or one JSON
     /// object a line (field names: docs/output.md)
     #[arg(short = 'o', long, global = true, value_enum, value_name = "FORMAT")]
-    pub output: Option<Format>,
+    pub output: Option<OutputArg>,
+    /// Tables show every column and row, however wide (the same as `-o wide`)
+    #[arg(long, global = true)]
+    pub wide: bool,
     /// Do not ask for confirmation (needed for a write of several actions when not on a terminal)
     #[arg(short = 'y', long, global = true)]
     pub yes: bool,
@@ -89,6 +93,33 @@ pub struct GlobalArgs {
     /// No progress bar (it is also hidden when stderr is not a terminal, and by --quiet)
     #[arg(long, global = true)]
     pub no_progress: bool,
+}
+
+/// `-o`: the output formats, plus `wide` (a table with nothing left out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputArg {
+    /// A human table, fitted to the terminal
+    Table,
+    /// A table with every column and row, however wide (the same as `--wide`)
+    Wide,
+    /// One JSON document
+    Json,
+    /// CSV with a header line
+    Csv,
+    /// One JSON object a line
+    Ndjson,
+}
+
+impl OutputArg {
+    /// The format commands render (`wide` is a table).
+    pub fn format(self) -> Format {
+        match self {
+            OutputArg::Table | OutputArg::Wide => Format::Table,
+            OutputArg::Json => Format::Json,
+            OutputArg::Csv => Format::Csv,
+            OutputArg::Ndjson => Format::Ndjson,
+        }
+    }
 }
 
 /// Which actions to act on; combined with AND.
@@ -124,7 +155,7 @@ A timeout shown as `60s (default)` is unset: the platform default applies. KIND 
 `function`, `builtin` (read-only) or `custom-auth` (a timeout is invalid on it); a function data
 action is one of an integration of type `function-data-actions`. EFFECTIVE is what stops the
 action: its timeout, and for a function data action at most its function's own (1-15 s,
-`10 (function)`). DRAFT `yes` means an unpublished draft exists; publishing it later would
+`10 (fn)`). DRAFT `yes` means an unpublished draft exists; publishing it later would
 bring its own timeout back.
 
 Examples:
@@ -162,25 +193,30 @@ timeout changed, verifies the result and journals it: `dactl undo RUN` puts it b
         subcommand,
         after_help = "\
 Runs live in $DACTL_HOME/runs/<run-id>/: plan.json, journal.ndjson, backups/ (pre-images, 0600).
-RUN is an id, a unique prefix of one, or `last`."
+RUN is an id, a unique prefix of one, or `last` (for `resume`: the newest run against the target
+that --sandbox/--base-url/--region/--profile and the environment choose)."
     )]
     Runs(RunsCommand),
     /// Undo a run: put back what it changed, where the action is still what the run left
     #[command(after_help = "\
 An action whose timeout changed since the run is reported as `changed since` and left alone
-unless --force. Undo is itself a run (resumable, and undoable). Undoing a `restore` run writes
-back the whole configuration each action had before it.
+unless --force. Undo is itself a run (resumable, and undoable with --force, which re-applies
+the change it put back). Undoing a `restore` run writes back the whole configuration each action
+had before it. RUN `last` is the newest run against this target (--sandbox, --base-url,
+--region, --profile and the environment choose it); an interrupted run is finished with
+`dactl runs resume RUN`, not undone.
 
 Examples:
   dactl undo last --dry-run
   dactl undo 20250301T021500123Z-3fa2 --yes")]
     Undo {
-        /// Run id (or a unique prefix, or `last`)
+        /// Run id (or a unique prefix, or `last`: the newest run against this target)
         run: String,
         /// Show what would be restored; write nothing
         #[arg(long)]
         dry_run: bool,
-        /// Restore even where the timeout changed since the run
+        /// Restore even where the timeout changed since the run; also needed to undo an undo
+        /// (which writes back what the undone run had set)
         #[arg(long)]
         force: bool,
     },
@@ -253,7 +289,7 @@ $DACTL_HOME/sandbox/). `dactl sandbox serve` serves it for any client, e.g. the 
         /// The policy file
         #[arg(short = 'f', long = "file", value_name = "POLICY.toml")]
         file: PathBuf,
-        /// Exit 2 when changes are pending and 0 when the org matches (drift checks in CI)
+        /// Exit codes for CI, as Terraform's: 0 the org matches, 1 an error, 2 changes pending
         #[arg(long)]
         detailed_exitcode: bool,
         /// Show how many flows use each action (one request per action)
@@ -279,7 +315,7 @@ $DACTL_HOME/sandbox/). `dactl sandbox serve` serves it for any client, e.g. the 
     /// Write a self-contained HTML page about every action's timeout (and stored probes)
     #[command(after_help = REPORT_HELP)]
     Report {
-        /// The page to write
+        /// The page to write; `-` writes it to stdout
         #[arg(long, value_name = "FILE")]
         html: PathBuf,
     },
@@ -433,7 +469,9 @@ macro_rules! policy_help {
         "\
 POLICY.toml: an optional top-level `default = SECONDS` for actions no rule matches (omit it to
 leave them alone), then [[rule]] tables with any of `category`, `name` (glob), `integration`,
-`id` and a `timeout`; the first matching rule wins. Errors name the file and line (exit 2).
+`id`, a `timeout`, and `optional = true` when the rule may match no action (otherwise that is
+an error, with the nearest category or name); the first matching rule wins. Errors name the
+file and line (exit 2).
 Example policy: docs/timeouts.example.toml"
     };
 }
@@ -444,7 +482,7 @@ const PLAN_HELP: &str = concat!(
 
 Examples:
   dactl plan -f timeouts.toml
-  dactl plan -f timeouts.toml --detailed-exitcode    # in CI: 0 no drift, 2 changes pending
+  dactl plan -f timeouts.toml --detailed-exitcode    # in CI: 0 no drift, 1 error, 2 changes
   dactl plan -f timeouts.toml --show-flows -o json"
 );
 
@@ -460,11 +498,13 @@ Examples:
 
 const REPORT_HELP: &str = "\
 One self-contained page (inline CSS and SVG, no script, no external asset): the distribution of
-timeouts, the actions at the platform default, the outliers, timeouts by category, the results of
-`dactl probe` against this org, and every action. Written with mode 0600.
+timeouts, the actions at the platform default, the timeouts that stand out (too tight, or far
+above what the latency measured by `dactl probe` calls for), timeouts by category, the probe
+results against this org, and every action. Written with mode 0600; `--html -` writes to stdout.
 
 Examples:
   dactl report --html timeouts.html
+  dactl report --html - | gzip > timeouts.html.gz
   dactl --sandbox report --html /tmp/sandbox.html -o json";
 
 /// `timeout` subcommands.

@@ -4,8 +4,9 @@
 //! Both read the policy and validate it before connecting, then read every action and give
 //! each the timeout of the first rule that matches it (or the `default`). Actions no rule
 //! matches, with no `default`, are left out of the plan entirely. `plan` prints the diff
-//! against the live org and writes nothing; with `--detailed-exitcode` it exits 2 when
-//! changes are pending and 0 when the org already matches, for drift checks in CI. `apply`
+//! against the live org and writes nothing; with `--detailed-exitcode` it follows Terraform's
+//! contract for drift checks in CI: 0 the org matches, 1 an error (of any kind), 2 changes
+//! are pending. `apply`
 //! turns the same plan into a bulk run (`Operation::Policy`, one new timeout per row), so
 //! confirmation, backups, the journal, `runs resume` and `undo` work as for `timeout set`.
 
@@ -76,7 +77,7 @@ impl App {
             },
         )?;
         let (all, drafts) = self.load(session, &sel).await?;
-        for w in policy.unused_rules(&all) {
+        for w in policy.check_matches(&all)? {
             self.say(&format!("warning: {w}"));
         }
         let mut rules = HashMap::new();
@@ -183,6 +184,24 @@ impl App {
             Format::Ndjson => output::ndjson(&records)?,
             Format::Csv => t.to_csv(),
             Format::Table if t.rows.is_empty() => String::new(),
+            Format::Table if self.summarise(t.rows.len()) => {
+                // One screen on a terminal (see `crate::screen`).
+                let shown = Table {
+                    headers: t.headers.clone(),
+                    rows: t.rows[..crate::screen::SCREEN_ROWS].to_vec(),
+                };
+                format!(
+                    "{}{}\n{} of {} rows shown. The whole plan: `-o json` or `-o csv`, or piped to `less`\n",
+                    crate::screen::plan_head(
+                        &p.rows,
+                        false,
+                        self.style.width.map(usize::from).unwrap_or(usize::MAX)
+                    ),
+                    shown.render(self.style),
+                    crate::screen::SCREEN_ROWS,
+                    crate::screen::thousands(t.rows.len())
+                )
+            }
             Format::Table => format!("{}\n", t.render(self.style)),
         };
         output::emit(&text)?;
@@ -201,9 +220,12 @@ impl App {
             self.say(&format!("no changes: the org matches `{}`", policy.file));
             return Ok(Exit::Ok);
         }
-        self.say(&format!("apply with: dactl apply -f {}", policy.file));
+        self.say(&format!(
+            "apply with: {}",
+            self.next_step(&["apply", "-f", &file.display().to_string()])
+        ));
         Ok(if detailed_exitcode {
-            Exit::Usage
+            Exit::Changes
         } else {
             Exit::Ok
         })

@@ -27,7 +27,7 @@ use anyhow::Context;
 use genesys_client::ErrorKind;
 use serde_json::{json, Map, Value};
 
-use crate::actions::{describe_timeout, explicit_timeout, Kind};
+use crate::actions::{describe_timeout_secs, explicit_timeout, Kind};
 use crate::app::App;
 use crate::cli::SelectorArgs;
 use crate::error::{Exit, Failure};
@@ -142,13 +142,17 @@ impl App {
         let function_timeout = fx.function_timeout(&action);
         let effective = fx.effective(&action, explicit_timeout(&action));
         let sandbox = session.sandbox.is_some();
-        self.confirm_probe(
+        if !self.confirm_probe(
             &action.name,
             &action.id,
             a.count,
             &session.api_base,
             sandbox,
-        )?;
+        )? {
+            // Not an error: nothing failed (exit 1 all the same, as for a declined change).
+            eprintln!("cancelled; nothing was executed");
+            return Ok(Exit::Failed);
+        }
 
         let client = session.client.clone();
         client.authenticate().await?;
@@ -327,7 +331,10 @@ impl App {
                 format!("no test execution of `{}` succeeded: {reason}", action.name),
             );
             if stats.timeouts > 0 {
-                f = f.hint(too_tight_advice(&record));
+                f = f.hint(too_tight_advice(
+                    &record,
+                    &self.next_step(&["timeout", "set", "60s", &record.action_id]),
+                ));
             }
             if failed_otherwise || stats.timeouts == 0 {
                 f = f.hint("without a successful execution there is nothing to recommend; check `--input` against the action's input contract");
@@ -347,9 +354,9 @@ impl App {
         count: u32,
         target: &str,
         sandbox: bool,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<bool> {
         if self.global.yes || sandbox {
-            return Ok(());
+            return Ok(true);
         }
         if self.term.stdin_tty && self.term.stderr_tty {
             eprint!(
@@ -358,10 +365,10 @@ impl App {
             let _ = std::io::stderr().flush();
             let mut line = String::new();
             std::io::stdin().lock().read_line(&mut line)?;
-            if matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
-                return Ok(());
-            }
-            return Err(Failure::new(Exit::Failed, "cancelled; nothing was executed").into());
+            return Ok(matches!(
+                line.trim().to_ascii_lowercase().as_str(),
+                "y" | "yes"
+            ));
         }
         Err(Failure::usage(format!(
             "refusing to run {count} test executions of `{name}` without confirmation"
@@ -412,6 +419,7 @@ impl App {
                 output::emit(&t.to_csv())?;
             }
             Format::Table => {
+                let rough = probe::is_rough(s);
                 let show = |v: Option<f64>| v.map(probe::human_ms).unwrap_or_else(|| "–".into());
                 let mut t = Table::new(&["PROBE", "VALUE"]);
                 let rows = [
@@ -424,25 +432,44 @@ impl App {
                         ),
                     ),
                     ("p50", show(s.p50_ms)),
-                    ("p95", show(s.p95_ms)),
-                    ("p99", show(s.p99_ms)),
+                    (
+                        "p95",
+                        if rough {
+                            format!("– (needs {} executions)", probe::ROUGH_BELOW)
+                        } else {
+                            show(s.p95_ms)
+                        },
+                    ),
+                    (
+                        "p99",
+                        if rough {
+                            format!("– (needs {} executions)", probe::ROUGH_BELOW)
+                        } else {
+                            show(s.p99_ms)
+                        },
+                    ),
                     ("max", show(s.max_ms)),
                     (
                         "current timeout",
                         match r.function_timeout_seconds {
                             Some(f) => format!(
-                                "{} s (function: {f} s, effective: {} s)",
-                                describe_timeout(r.timeout_seconds),
+                                "{} (function: {f} s, effective: {} s)",
+                                describe_timeout_secs(r.timeout_seconds),
                                 r.effective_timeout_seconds.unwrap_or(f)
                             ),
-                            None => format!("{} s", describe_timeout(r.timeout_seconds)),
+                            None => describe_timeout_secs(r.timeout_seconds),
                         },
                     ),
                     (
                         "recommended timeout",
                         match (r.recommended_timeout_seconds, r.function_timeout_seconds) {
                             (Some(t), Some(f)) if capped => format!(
-                                "{t} s (p99 × 3 is more; capped at the function's own timeout of {f} s)"
+                                "{t} s ({} × 3 is more; capped at the function's own timeout of {f} s)",
+                                if rough { "max" } else { "p99" }
+                            ),
+                            (Some(t), _) if rough => format!(
+                                "{t} s (max × 3, rounded up, within 1..60; rough: {} timed executions)",
+                                s.ok + s.timeouts
                             ),
                             (Some(t), _) => format!("{t} s (p99 × 3, rounded up, within 1..60)"),
                             (None, _) => "none (no successful execution)".into(),
@@ -489,7 +516,14 @@ impl App {
                 "note: {} of {} executions timed out: {}; the recommendation is a lower bound",
                 s.timeouts,
                 s.executions,
-                too_tight_advice(r)
+                too_tight_advice(r, &self.next_step(&["timeout", "set", "60s", &r.action_id]))
+            ));
+        }
+        if probe::is_rough(s) && r.recommended_timeout_seconds.is_some() {
+            self.say(&format!(
+                "note: only {} timed executions: the estimate is rough, so the advice is based on the slowest one; `-n {}` or more gives a p99",
+                s.ok + s.timeouts,
+                probe::ROUGH_BELOW
             ));
         }
         if let Some(rec) = r.recommended_timeout_seconds {
@@ -505,8 +539,8 @@ impl App {
                     }
                     if Some(rec) != r.timeout_seconds {
                         self.say(&format!(
-                            "apply it with: dactl timeout set {rec}s {}",
-                            r.action_id
+                            "apply it with: {}",
+                            self.next_step(&["timeout", "set", &format!("{rec}s"), &r.action_id])
                         ));
                     } else {
                         self.say("the current timeout already matches the recommendation");
@@ -520,7 +554,8 @@ impl App {
 
 /// Why executions timed out, as advice: the timeout that stopped them is too tight for the
 /// backend (never a word about the input, which did not cause it).
-fn too_tight_advice(r: &ProbeRecord) -> String {
+/// What to do when executions timed out; `raise` is the whole command that raises the timeout.
+fn too_tight_advice(r: &ProbeRecord, raise: &str) -> String {
     let effective = r.effective_timeout_seconds.unwrap_or_else(|| {
         r.timeout_seconds
             .unwrap_or(crate::duration::DEFAULT_TIMEOUT)
@@ -530,8 +565,7 @@ fn too_tight_advice(r: &ProbeRecord) -> String {
             "the function's own timeout of {f} s is too tight for this backend; raising the action's timeout does not help (dactl does not change function settings)"
         ),
         _ => format!(
-            "the timeout of {effective} s is too tight for this backend; raise it (e.g. `dactl timeout set 60s {}`) and probe again",
-            r.action_id
+            "the timeout of {effective} s is too tight for this backend; raise it (e.g. `{raise}`) and probe again"
         ),
     }
 }

@@ -1,4 +1,4 @@
-//! `dactl report --html FILE`: read every action (and the draft flags), add the probes stored
+//! `dactl report --html FILE|-`: read every action (and the draft flags), add the probes stored
 //! for this target, and write the self-contained page rendered by [`crate::report`].
 //!
 //! The file is written whole (temporary file in the same folder, then rename), created with
@@ -51,7 +51,16 @@ fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 impl App {
     pub(crate) async fn report(&self, html: &Path) -> anyhow::Result<Exit> {
-        if html.as_os_str().is_empty() || html.is_dir() {
+        // `-` is stdout, as `--from-file -` is stdin.
+        let to_stdout = html.as_os_str() == "-";
+        if to_stdout && matches!(self.format, Format::Json | Format::Ndjson) {
+            return Err(Failure::usage(
+                "`--html -` writes the page to stdout, so `-o json` has no room there",
+            )
+            .hint("write the page to a file (`--html report.html -o json`), or drop `-o`")
+            .into());
+        }
+        if !to_stdout && (html.as_os_str().is_empty() || html.is_dir()) {
             return Err(
                 Failure::usage(format!("`{}` is not a file name", html.display()))
                     .hint("give the page's file name, e.g. `dactl report --html timeouts.html`")
@@ -91,8 +100,12 @@ impl App {
             probes,
         };
         let page = report::render(&input);
-        write_file(html, page.as_bytes())
-            .with_context(|| format!("cannot write `{}`", html.display()))?;
+        if to_stdout {
+            output::emit(&page)?;
+        } else {
+            write_file(html, page.as_bytes())
+                .with_context(|| format!("cannot write `{}`", html.display()))?;
+        }
         let outliers = report::outliers(&input.actions, &input.probes)
             .iter()
             .map(|o| o.id.clone())
@@ -115,8 +128,12 @@ impl App {
             output::emit(&format!("{}\n", serde_json::to_string(&doc)?))?;
         }
         self.say(&format!(
-            "wrote {}: {} actions, {at_default} at the platform default, {outliers} outliers, {probed} probed",
-            html.display(),
+            "wrote {}: {} actions, {at_default} at the platform default, {outliers} stand out, {probed} probed",
+            if to_stdout {
+                "the page to stdout".to_string()
+            } else {
+                html.display().to_string()
+            },
             input.actions.len()
         ));
         Ok(Exit::Ok)

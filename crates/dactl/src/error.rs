@@ -24,6 +24,9 @@ pub enum Exit {
     Exhausted,
     /// Interrupted by Ctrl-C.
     Interrupted,
+    /// `plan --detailed-exitcode`: changes are pending (2, as Terraform's `plan
+    /// -detailed-exitcode`; an error is then 1, whatever its kind).
+    Changes,
 }
 
 impl Exit {
@@ -32,7 +35,7 @@ impl Exit {
         match self {
             Exit::Ok => 0,
             Exit::Failed => 1,
-            Exit::Usage => 2,
+            Exit::Usage | Exit::Changes => 2,
             Exit::Partial => 3,
             Exit::Auth => 4,
             Exit::Exhausted => 5,
@@ -51,6 +54,9 @@ pub struct Failure {
     pub message: String,
     /// Hints printed after the error.
     pub hints: Vec<String>,
+    /// Lines printed after the hints as they are, indented (a small table, e.g. the
+    /// regions); dactl's own text only, never a value from a server.
+    pub details: Vec<String>,
 }
 
 impl Failure {
@@ -60,6 +66,7 @@ impl Failure {
             exit,
             message: message.into(),
             hints: Vec::new(),
+            details: Vec::new(),
         }
     }
 
@@ -71,6 +78,12 @@ impl Failure {
     /// Add a hint.
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hints.push(hint.into());
+        self
+    }
+
+    /// Add a line to print, indented, after the hints.
+    pub fn detail(mut self, line: impl Into<String>) -> Self {
+        self.details.push(line.into());
         self
     }
 }
@@ -152,6 +165,13 @@ pub fn render(err: &anyhow::Error) -> String {
     }
     for h in hints_for(err) {
         out.push_str(&format!("hint: {}\n", one_line(&h)));
+    }
+    for cause in err.chain() {
+        if let Some(f) = cause.downcast_ref::<Failure>() {
+            for d in &f.details {
+                out.push_str(&format!("  {}\n", one_line(d)));
+            }
+        }
     }
     out
 }

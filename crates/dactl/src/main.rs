@@ -26,10 +26,12 @@ fn real_main() -> i32 {
             c
         }
         Err(e) => {
-            let code = if e.use_stderr() {
-                Exit::Usage.code()
-            } else {
-                0
+            // `plan --detailed-exitcode` keeps 2 for "changes present": a usage error is 1.
+            let detailed = std::env::args().any(|a| a == "--detailed-exitcode");
+            let code = match (e.use_stderr(), detailed) {
+                (false, _) => 0,
+                (true, true) => Exit::Failed.code(),
+                (true, false) => Exit::Usage.code(),
             };
             let _ = e.print();
             return code;
@@ -49,10 +51,13 @@ fn real_main() -> i32 {
         env.raw("DACTL_LOG"),
         log_ansi,
     );
+    // Test hook (as DACTL_TEST_CRASH_AT): `DACTL_TEST_TTY=1` makes the transcript tests see
+    // what a terminal shows (fitted tables, summaries, the prompt), with COLUMNS as the width.
+    let fake_tty = env.raw("DACTL_TEST_TTY") == Some("1");
     let term = Terminal {
-        stdin_tty: std::io::stdin().is_terminal(),
-        stdout_tty: std::io::stdout().is_terminal(),
-        stderr_tty: std::io::stderr().is_terminal(),
+        stdin_tty: fake_tty || std::io::stdin().is_terminal(),
+        stdout_tty: fake_tty || std::io::stdout().is_terminal(),
+        stderr_tty: fake_tty || std::io::stderr().is_terminal(),
         width: terminal_width(&env),
     };
     let command_line = redacted_command_line();

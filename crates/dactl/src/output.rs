@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use comfy_table::{presets, ContentArrangement};
+use comfy_table::{presets, Cell, Color, ColumnConstraint, ContentArrangement};
 use serde::Serialize;
 
 /// Output format (`-o`).
@@ -29,6 +29,8 @@ pub struct Style {
     pub color: bool,
     /// Terminal width, if stdout is a terminal.
     pub width: Option<u16>,
+    /// Every column and every row, nothing shortened (`--wide`, `-o wide`).
+    pub wide: bool,
 }
 
 /// Cells for a table or CSV.
@@ -54,16 +56,25 @@ impl Table {
         self.rows.push(cells);
     }
 
-    /// Render with comfy-table.
+    /// Render with comfy-table. On a terminal (`style.width`) the table is fitted to the width
+    /// unless `style.wide`: see [`Table::fitted`]. An ID never wraps onto a second line.
     pub fn render(&self, style: Style) -> String {
+        let fitted;
+        let (headers, rows) = match style.width {
+            Some(w) if !style.wide => {
+                fitted = self.fitted(usize::from(w));
+                (&fitted.headers, &fitted.rows)
+            }
+            _ => (&self.headers, &self.rows),
+        };
         let mut t = comfy_table::Table::new();
         t.load_preset(presets::UTF8_FULL_CONDENSED);
         t.set_content_arrangement(ContentArrangement::Dynamic);
         match style.width {
-            Some(w) => {
+            Some(w) if !style.wide => {
                 t.set_width(w);
             }
-            None => {
+            _ => {
                 t.set_content_arrangement(ContentArrangement::Disabled);
             }
         }
@@ -72,11 +83,128 @@ impl Table {
         } else {
             t.enforce_styling();
         }
-        t.set_header(self.headers.clone());
-        for r in &self.rows {
-            t.add_row(r.clone());
+        t.set_header(headers.clone());
+        let status_cols: Vec<usize> = headers
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| matches!(h.as_str(), "VERDICT" | "STATUS"))
+            .map(|(i, _)| i)
+            .collect();
+        for r in rows {
+            let cells: Vec<Cell> = r
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let cell = Cell::new(c);
+                    match status_color(c) {
+                        Some(color) if style.color && status_cols.contains(&i) => cell.fg(color),
+                        _ => cell,
+                    }
+                })
+                .collect();
+            t.add_row(cells);
+        }
+        for (i, h) in headers.iter().enumerate() {
+            if is_id_column(h) {
+                if let Some(col) = t.column_mut(i) {
+                    col.set_constraint(ColumnConstraint::ContentWidth);
+                }
+            }
         }
         t.to_string()
+    }
+
+    /// The table fitted to `width` columns of a terminal: when it is wider, first the `ID`
+    /// column goes (the rows keep their NAME; `--wide` shows it), then the widest text
+    /// columns (NAME, NOTE, DETAIL, …) are shortened, each cut cell ending in `…`. An ID is
+    /// never cut.
+    pub fn fitted(&self, width: usize) -> Table {
+        let total = |w: &[usize]| w.iter().sum::<usize>() + 3 * w.len() + 1;
+        let widths = |t: &Table| -> Vec<usize> {
+            (0..t.headers.len())
+                .map(|i| {
+                    t.rows
+                        .iter()
+                        .filter_map(|r| r.get(i))
+                        .chain(std::iter::once(&t.headers[i]))
+                        .map(|c| c.lines().map(|l| l.chars().count()).max().unwrap_or(0))
+                        .max()
+                        .unwrap_or(0)
+                })
+                .collect()
+        };
+        let mut t = self.clone();
+        let mut w = widths(&t);
+        if total(&w) <= width {
+            return t;
+        }
+        if t.headers.iter().any(|h| h == "NAME") {
+            if let Some(i) = t.headers.iter().position(|h| h == "ID") {
+                t.headers.remove(i);
+                for r in &mut t.rows {
+                    if i < r.len() {
+                        r.remove(i);
+                    }
+                }
+                w = widths(&t);
+            }
+        }
+        // Shortened in this order, each group down to its floor before the next: notes
+        // first, the NAME (what identifies a row) last.
+        let groups: [&[&str]; 3] = [
+            &["NOTE", "DETAIL", "COMMAND", "STATE"],
+            &["VERDICT", "CATEGORY"],
+            &["NAME"],
+        ];
+        let floor = |i: usize| t.headers[i].chars().count().max(12);
+        let mut shrinkable: Vec<usize> = Vec::new();
+        for group in groups {
+            let cols: Vec<usize> = t
+                .headers
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| group.contains(&h.as_str()))
+                .map(|(i, _)| i)
+                .collect();
+            shrinkable.extend(&cols);
+            while total(&w) > width {
+                let Some(&i) = cols
+                    .iter()
+                    .filter(|&&i| w[i] > floor(i))
+                    .max_by_key(|&&i| (w[i], std::cmp::Reverse(i)))
+                else {
+                    break;
+                };
+                w[i] -= 1;
+            }
+        }
+        // Still too wide at every floor: the command line of `runs list` goes too (`--wide`
+        // and `runs show` have it).
+        if total(&w) > width {
+            if let Some(i) = t.headers.iter().position(|h| h == "COMMAND") {
+                t.headers.remove(i);
+                w.remove(i);
+                for r in &mut t.rows {
+                    if i < r.len() {
+                        r.remove(i);
+                    }
+                }
+                shrinkable.retain(|&c| c != i);
+                for c in &mut shrinkable {
+                    if *c > i {
+                        *c -= 1;
+                    }
+                }
+            }
+        }
+        for &i in &shrinkable {
+            for r in &mut t.rows {
+                if let Some(c) = r.get_mut(i) {
+                    *c = ellipsis(c, w[i]);
+                }
+            }
+        }
+        t
     }
 
     /// Render as CSV (RFC 4180 quoting).
@@ -87,6 +215,41 @@ impl Table {
             out.push_str(&csv_line(r));
         }
         out
+    }
+}
+
+/// Cut `s` to `max` characters, ending in `…` when cut (each line of a cell on its own).
+pub fn ellipsis(s: &str, max: usize) -> String {
+    s.lines()
+        .map(|l| {
+            if l.chars().count() <= max {
+                l.to_string()
+            } else {
+                let mut out: String = l.chars().take(max.saturating_sub(1)).collect();
+                out.push('…');
+                out
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Columns whose cells are ids: never wrapped, never cut.
+fn is_id_column(header: &str) -> bool {
+    matches!(header, "ID" | "RUN") || header.ends_with(" ID")
+}
+
+/// The colour of a verdict or status cell, by its first word.
+fn status_color(cell: &str) -> Option<Color> {
+    let first = cell.split([':', ' ']).next().unwrap_or("");
+    match first {
+        "change" | "pending" => Some(Color::Yellow),
+        "changed" | "done" | "completed" => Some(Color::Green),
+        "unchanged" => Some(Color::DarkGrey),
+        "skip" | "skipped" => Some(Color::Cyan),
+        "failed" | "partial" => Some(Color::Red),
+        "not" | "interrupted" | "incomplete" => Some(Color::Magenta),
+        _ => None,
     }
 }
 
@@ -157,6 +320,57 @@ mod tests {
         let mut t = Table::new(&["a", "b"]);
         t.row(vec!["x,y".into(), "say \"hi\"".into()]);
         assert_eq!(t.to_csv(), "a,b\n\"x,y\",\"say \"\"hi\"\"\"\n");
+    }
+
+    #[test]
+    fn fitting_drops_the_id_then_cuts_names_never_ids() {
+        let mut t = Table::new(&["NAME", "CATEGORY", "TIMEOUT", "ID"]);
+        t.row(vec![
+            "A very long action name that goes on and on".into(),
+            "Orders".into(),
+            "45s".into(),
+            "219a61ba-c69d-433a-bdf7-df48b5193c64".into(),
+        ]);
+        let wide = t.fitted(200);
+        assert_eq!(wide.headers.len(), 4);
+        let f = t.fitted(75);
+        assert_eq!(f.headers, ["NAME", "CATEGORY", "TIMEOUT"]);
+        assert_eq!(f.rows[0][0], "A very long action name that goes on and on");
+        let f = t.fitted(40);
+        assert!(f.rows[0][0].ends_with('…'), "{:?}", f.rows[0]);
+        let out = t.render(Style {
+            color: false,
+            width: Some(40),
+            wide: false,
+        });
+        assert!(out.lines().all(|l| l.chars().count() <= 40), "{out}");
+        // A table without NAME keeps its ID, whole.
+        let mut r = Table::new(&["RUN", "COMMAND"]);
+        r.row(vec![
+            "20250301T021500123Z-3fa2".into(),
+            "dactl timeout set 45s --all --yes --rate 300 --concurrency 8".into(),
+        ]);
+        let out = r.render(Style {
+            color: false,
+            width: Some(50),
+            wide: false,
+        });
+        assert!(out.contains("20250301T021500123Z-3fa2"), "{out}");
+    }
+
+    #[test]
+    fn verdicts_are_coloured_only_with_colour() {
+        let mut t = Table::new(&["NAME", "VERDICT"]);
+        t.row(vec!["a".into(), "change".into()]);
+        t.row(vec!["b".into(), "skip: built-in".into()]);
+        let plain = t.render(Style::default());
+        assert!(!plain.contains('\u{1b}'), "{plain}");
+        let coloured = t.render(Style {
+            color: true,
+            width: None,
+            wide: false,
+        });
+        assert!(coloured.contains('\u{1b}'), "{coloured}");
     }
 
     #[test]

@@ -11,14 +11,17 @@
 //! name = "Get Contact*"        # glob (`*`, `?`, `[...]`), case-insensitive
 //! integration = "9b1e…"        # integration id
 //! timeout = "8s"               # whole seconds 1..=60: 8, "8s", "8000ms", "1m"
+//! optional = true              # may match no action (otherwise that is an error)
 //! ```
 //!
 //! A rule matches an action when every matcher it gives (`category`, `name`, `integration`,
 //! `id`) matches. Validation is strict and happens before any request: an unknown key, a
 //! timeout outside 1..=60 or not whole seconds, an empty string, a bad glob, a rule with no
 //! matcher or no `timeout`, and a file with neither rules nor `default` are all errors that
-//! name the file and line (exit 2). Rules that match no action, or only actions an earlier
-//! rule already took, are reported as warnings by the plan (see [`Policy::unused_rules`]).
+//! name the file and line (exit 2). Against the org, a rule that matches no action is an error
+//! (exit 2, with the nearest category or name: a misspelt `category = "Order"` must not pass
+//! CI while doing nothing) unless the rule says `optional = true`; a rule whose every action
+//! an earlier rule already took is a warning (see [`Policy::check_matches`]).
 
 use std::ops::Range;
 
@@ -55,6 +58,8 @@ pub struct Rule {
     pub id: Option<String>,
     /// Timeout in seconds.
     pub timeout: i64,
+    /// `optional = true`: the rule may match no action (otherwise that is an error).
+    pub optional: bool,
 }
 
 impl Rule {
@@ -113,6 +118,7 @@ struct RawRule {
     integration: Option<Spanned<String>>,
     id: Option<Spanned<String>>,
     timeout: Option<Spanned<toml::Value>>,
+    optional: Option<bool>,
 }
 
 /// 1-based line of a byte offset.
@@ -136,7 +142,7 @@ impl Policy {
             let message = e.message().trim().replace('\n', " ");
             let mut f = Failure::usage(format!("{place}: {message}"));
             if message.contains("unknown field") {
-                f = f.hint("a policy has a top-level `default = SECONDS` and `[[rule]]` tables with `category`, `name`, `integration`, `id` and `timeout`");
+                f = f.hint("a policy has a top-level `default = SECONDS` and `[[rule]]` tables with `category`, `name`, `integration`, `id`, `timeout` and `optional`");
             }
             f
         })?;
@@ -218,6 +224,7 @@ impl Policy {
                 integration,
                 id,
                 timeout,
+                optional: r.optional.unwrap_or(false),
             });
         }
         if rules.is_empty() && default.is_none() {
@@ -258,28 +265,87 @@ impl Policy {
         }
     }
 
-    /// Warnings about rules that never decide anything over `actions`: those that match no
-    /// action, and those whose every match is taken by an earlier rule.
-    pub fn unused_rules(&self, actions: &[Action]) -> Vec<String> {
-        let mut out = Vec::new();
+    /// Check the rules against the org's `actions`: a rule that matches no action is an
+    /// error unless it is `optional` (the error names every such rule, with the nearest
+    /// categories or names); a rule whose every match an earlier rule takes is a warning
+    /// (returned).
+    pub fn check_matches(&self, actions: &[Action]) -> Result<Vec<String>, Failure> {
+        let mut warnings = Vec::new();
+        let mut unmatched: Vec<&Rule> = Vec::new();
         for r in &self.rules {
             let matching: Vec<&Action> = actions.iter().filter(|a| r.matches(a)).collect();
             if matching.is_empty() {
-                out.push(format!(
-                    "{}:{}: rule {} matches no action",
-                    self.file, r.line, r.number
-                ));
+                if !r.optional {
+                    unmatched.push(r);
+                }
             } else if matching
                 .iter()
                 .all(|a| self.target(a).map(|(_, s)| s) != Some(Source::Rule(r.number)))
             {
-                out.push(format!(
+                warnings.push(format!(
                     "{}:{}: rule {} never applies: an earlier rule takes every action it matches",
                     self.file, r.line, r.number
                 ));
             }
         }
-        out
+        let Some(first) = unmatched.first() else {
+            return Ok(warnings);
+        };
+        let mut f = Failure::usage(if unmatched.len() == 1 {
+            format!(
+                "{}:{}: rule {} matches no action",
+                self.file, first.line, first.number
+            )
+        } else {
+            let labels: Vec<String> = unmatched
+                .iter()
+                .map(|r| format!("{} (line {})", r.number, r.line))
+                .collect();
+            format!("{}: rules {} match no action", self.file, labels.join(", "))
+        });
+        let mut categories: Vec<&str> = actions
+            .iter()
+            .filter_map(|a| a.category.as_deref())
+            .collect();
+        categories.sort_unstable();
+        categories.dedup();
+        for r in &unmatched {
+            let mut near = Vec::new();
+            if let Some(c) = &r.category {
+                if !actions.iter().any(|a| {
+                    a.category
+                        .as_deref()
+                        .is_some_and(|ac| ac.eq_ignore_ascii_case(c))
+                }) {
+                    near = crate::suggest::nearest(c, categories.iter().copied(), 3)
+                        .into_iter()
+                        .map(|n| format!("category = \"{n}\""))
+                        .collect();
+                }
+            }
+            if near.is_empty() {
+                if let Some(p) = &r.name {
+                    let plain: String = p
+                        .as_str()
+                        .chars()
+                        .filter(|c| !"*?[]".contains(*c))
+                        .collect();
+                    near =
+                        crate::suggest::nearest(&plain, actions.iter().map(|a| a.name.as_str()), 3)
+                            .into_iter()
+                            .map(|n| format!("name = \"{n}\""))
+                            .collect();
+                }
+            }
+            if !near.is_empty() {
+                f = f.hint(format!(
+                    "rule {}: did you mean {}?",
+                    r.number,
+                    crate::suggest::or_list(&near)
+                ));
+            }
+        }
+        Err(f.hint("a rule that may match nothing says so: add `optional = true` to it"))
     }
 }
 
@@ -399,13 +465,26 @@ timeout = "1m"
     fn unused_rules_are_reported() {
         let p = Policy::parse(
             "t.toml",
-            "[[rule]]\ncategory = \"A\"\ntimeout = 5\n\n[[rule]]\nname = \"x*\"\ncategory = \"A\"\ntimeout = 6\n\n[[rule]]\nid = \"nope\"\ntimeout = 7\n",
+            "[[rule]]\ncategory = \"A\"\ntimeout = 5\n\n[[rule]]\nname = \"x*\"\ncategory = \"A\"\ntimeout = 6\n\n[[rule]]\nid = \"nope\"\ntimeout = 7\noptional = true\n",
         )
         .unwrap();
         let actions = vec![action("1", "x1", "A", "i"), action("2", "y", "B", "i")];
-        let w = p.unused_rules(&actions);
-        assert_eq!(w.len(), 2, "{w:?}");
+        let w = p.check_matches(&actions).unwrap();
+        assert_eq!(w.len(), 1, "{w:?}");
         assert!(w[0].starts_with("t.toml:5: rule 2 never applies"), "{w:?}");
-        assert_eq!(w[1], "t.toml:10: rule 3 matches no action");
+    }
+
+    #[test]
+    fn a_rule_matching_nothing_is_an_error_with_the_nearest_category() {
+        let p = Policy::parse("t.toml", "[[rule]]\ncategory = \"Order\"\ntimeout = 5\n").unwrap();
+        let actions = vec![
+            action("1", "x1", "Orders", "i"),
+            action("2", "y", "CRM", "i"),
+        ];
+        let e = p.check_matches(&actions).unwrap_err();
+        assert_eq!(e.exit, Exit::Usage);
+        assert_eq!(e.message, "t.toml:1: rule 1 matches no action");
+        assert_eq!(e.hints[0], "rule 1: did you mean `category = \"Orders\"`?");
+        assert!(e.hints[1].contains("optional = true"));
     }
 }

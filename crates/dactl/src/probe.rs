@@ -17,7 +17,8 @@
 //! **Recommendation.** Genesys advises sizing the timeout from the observed p99 latency, with
 //! headroom (its example: p99 1 s → 3 s; genesys-api.md §3). dactl recommends
 //! `ceil(p99 × 3)` seconds, clamped to the platform's 1..=60. No recommendation is made
-//! without at least one `ok` sample. When some samples timed out, the true p99 is above the
+//! without at least one `ok` sample. Below [`ROUGH_BELOW`] (20) timed executions there is no
+//! p99 to speak of: the advice is `ceil(max × 3)` and the output says it is rough. When some samples timed out, the true p99 is above the
 //! current timeout and the figure is a lower bound; the report says so.
 
 use std::path::{Path, PathBuf};
@@ -145,10 +146,23 @@ pub fn recommend(p99_ms: f64) -> i64 {
     (secs as i64).clamp(MIN_TIMEOUT, MAX_TIMEOUT)
 }
 
-/// The recommendation for a probe, if one can be made (at least one `ok` sample).
+/// Below this many timed executions a p99 is not an estimate: the advice is based on the
+/// slowest one (the max), and the output says the figure is rough.
+pub const ROUGH_BELOW: u32 = 20;
+
+/// Whether the probe had too few timed executions for a p99 (see [`ROUGH_BELOW`]).
+pub fn is_rough(s: &Stats) -> bool {
+    s.ok + s.timeouts < ROUGH_BELOW
+}
+
+/// The recommendation for a probe, if one can be made (at least one `ok` sample): from the
+/// p99, or from the max when the probe [`is_rough`].
 pub fn recommendation(s: &Stats) -> Option<i64> {
     if s.ok == 0 {
         return None;
+    }
+    if is_rough(s) {
+        return s.max_ms.map(recommend);
     }
     s.p99_ms.map(recommend)
 }

@@ -239,6 +239,39 @@ fn endpoint_env(ep: &Endpoint) -> Result<Environment, genesys_client::Error> {
     }
 }
 
+/// A region named by `from`. An unknown region name is an error that says where the value
+/// came from, suggests the nearest region and lists every region as a small table; URLs and
+/// domains keep the client's own message.
+fn region_env(r: &str, from: &str) -> Result<Environment, anyhow::Error> {
+    match Environment::from_region(r.trim()) {
+        Ok(e) => Ok(e),
+        Err(e) if r.contains("://") || r.contains('.') => Err(e.into()),
+        Err(_) => {
+            let names = genesys_client::REGIONS.iter().map(|(n, _)| *n);
+            let typed = r.trim().replace('_', "-");
+            let near = crate::suggest::nearest(&typed, names, 2);
+            let mut f = Failure::usage(format!(
+                "unknown region `{}` (from {from})",
+                crate::selector::shorten(r.trim())
+            ));
+            if !near.is_empty() {
+                f = f.hint(format!("did you mean {}?", crate::suggest::or_list(&near)));
+            }
+            f = f.hint("the regions (`-` or `_` both work; a domain such as `mypurecloud.ie` works too, any other host needs --base-url):");
+            let cells: Vec<String> = genesys_client::REGIONS
+                .iter()
+                .map(|(n, d)| format!("{n:<15}{d:<23}"))
+                .collect();
+            let half = cells.len().div_ceil(2);
+            for i in 0..half {
+                let right = cells.get(i + half).map(String::as_str).unwrap_or("");
+                f = f.detail(format!("  {}{}", cells[i], right).trim_end().to_string());
+            }
+            Err(f.into())
+        }
+    }
+}
+
 /// Resolve flags, environment, profiles and defaults into a target (DESIGN §3; the precedence
 /// table is in the module docs). Pure: no file, keyring or environment access.
 pub fn resolve(
@@ -301,9 +334,12 @@ pub fn resolve(
             "--base-url".to_string(),
         )
     } else if let Some(r) = flags.region.as_deref() {
-        (Environment::from_region(r.trim())?, "--region".to_string())
+        (
+            region_env(r, "the flag `--region`")?,
+            "--region".to_string(),
+        )
     } else if let Some(r) = env_region {
-        let e = Environment::from_region(r.trim())?;
+        let e = region_env(&r, "the environment variable `GENESYSCLOUD_REGION`")?;
         if let Some(p) = explicit {
             if let Some(ep) = &p.endpoint {
                 if endpoint_env(ep).ok().as_ref() != Some(&e) {

@@ -549,13 +549,16 @@ fn unknown_region_lists_the_valid_ones() {
     assert_code(&o, 2);
     let e = stderr(&o);
     assert!(e.contains("unknown region `mars-1`"), "{e}");
+    assert!(e.contains("(from the flag `--region`)"), "{e}");
+    // A table, one region and its domain a column pair, never one long line.
     for r in [
-        "us-east-1 (mypurecloud.com)",
-        "eu-west-1 (mypurecloud.ie)",
+        "us-east-1      mypurecloud.com",
+        "eu-west-1      mypurecloud.ie",
         "ap-northeast-3",
     ] {
         assert!(e.contains(r), "{e}");
     }
+    assert!(e.lines().all(|l| l.chars().count() <= 130), "{e}");
     assert!(h.journal().is_empty(), "nothing may be sent");
     // from the environment too
     let o = h
@@ -565,7 +568,17 @@ fn unknown_region_lists_the_valid_ones() {
         .output()
         .unwrap();
     assert_code(&o, 2);
-    assert!(stderr(&o).contains("unknown region `eu-west-9`"));
+    let e = stderr(&o);
+    assert!(
+        e.contains(
+            "unknown region `eu-west-9` (from the environment variable `GENESYSCLOUD_REGION`)"
+        ),
+        "{e}"
+    );
+    assert!(
+        e.contains("did you mean `eu-west-1` or `eu-west-2`?"),
+        "{e}"
+    );
 }
 
 #[test]

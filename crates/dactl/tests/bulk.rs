@@ -175,6 +175,18 @@ both_realisms! {
             .collect();
         assert_eq!(patches.len(), 1, "only the canary was written");
         assert!(stderr(&o).contains("canary"), "{}", stderr(&o));
+        // The fault is gone: the printed next step, run back as printed, finishes the run.
+        h.emu.set_faults(Vec::new());
+        let resume = printed_step(&stderr(&o), "fix the cause and run:");
+        assert!(resume.starts_with("dactl --base-url "), "{resume}");
+        let o = h.run_printed(&resume);
+        assert_code(&o, 0);
+        for a in h.actions().iter().filter(|a| a["category"] == cat.as_str()) {
+            let id = a["id"].as_str().unwrap();
+            if !id.starts_with("static") && !id.starts_with("customAuth") {
+                assert_eq!(a["config"]["timeoutSeconds"], 45, "{}", a["name"]);
+            }
+        }
     }
 }
 

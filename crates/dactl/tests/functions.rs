@@ -72,7 +72,7 @@ fn list_shows_function_and_effective_timeouts_by_integration_type() {
         "{out}"
     );
     assert!(
-        out.contains("Compute Callback Slot,Scheduling,15,10 (function),function,"),
+        out.contains("Compute Callback Slot,Scheduling,15,10 (fn),function,"),
         "{out}"
     );
 }
@@ -85,7 +85,7 @@ fn get_shows_the_function_timeout() {
     let out = stdout(&o);
     assert!(out.contains("kind,function\n"), "{out}");
     assert!(out.contains("function timeout,10\n"), "{out}");
-    assert!(out.contains("effective timeout,10 (function)\n"), "{out}");
+    assert!(out.contains("effective timeout,10 (fn)\n"), "{out}");
     // The action document itself is untouched: no `function` key appears in its config.
     let o = h.run(&["-o", "json", "get", "Compute Callback Slot"]);
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
@@ -142,7 +142,7 @@ fn a_plan_past_the_function_timeout_keeps_the_change_and_notes_it() {
     ]);
     let out = stdout(&o);
     assert!(out.contains("EFFECTIVE"), "{out}");
-    assert!(out.contains("10 (function)"), "{out}");
+    assert!(out.contains("10 (fn)"), "{out}");
     assert!(out.contains("function stops at 10 s"), "{out}");
     // The change itself goes through, with the note on stderr.
     let o = h.run(&["timeout", "set", "45s", "Compute Callback Slot"]);

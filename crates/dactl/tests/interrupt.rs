@@ -60,6 +60,11 @@ both_realisms! {
             err.contains("not started"),
             "the summary counts what was not started: {err}"
         );
+        assert!(
+            !stdout(&out).contains("not started (interrupted)"),
+            "no row for each action not started: {}",
+            stdout(&out)
+        );
         // Every write that was sent was answered and journalled.
         let lines = journal_lines(&h);
         let mut sent: HashMap<String, usize> = HashMap::new();
@@ -80,8 +85,24 @@ both_realisms! {
         // Some actions were left for later; resume finishes them, writing none twice.
         let patched_before = h.journal().iter().filter(|e| e.method == "PATCH").count();
         assert!(patched_before < 40);
-        let o = h.run(&["--rate", "6000", "runs", "resume", "last"]);
+        // Undoing the interrupted run says that `runs resume` finishes it instead.
+        let o = h.run(&["undo", "last", "--dry-run"]);
         assert_code(&o, 0);
+        assert!(
+            stderr(&o).contains("did not finish") && stderr(&o).contains("runs resume"),
+            "{}",
+            stderr(&o)
+        );
+        // The printed next step, run back as printed (a higher rate only keeps the test short).
+        let resume = printed_step(&err, "continue with:");
+        assert!(resume.contains("--base-url"), "{resume}");
+        let o = h.run_printed(&format!("{resume} --rate 6000"));
+        assert_code(&o, 0);
+        assert!(
+            !stdout(&o).contains("VERDICT"),
+            "a resume asks nothing, so it prints no plan: {}",
+            stdout(&o)
+        );
         let mut per_id: HashMap<String, usize> = HashMap::new();
         for e in h
             .journal()

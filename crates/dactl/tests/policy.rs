@@ -295,9 +295,23 @@ fn rules_that_never_apply_are_warned_about() {
         "p.toml",
         "[[rule]]\ncategory = \"Orders\"\ntimeout = 9\n\n[[rule]]\nname = \"Lookup Order*\"\ntimeout = 8\n\n[[rule]]\nid = \"no-such-id\"\ntimeout = 7\n",
     );
+    // A rule that matches nothing is an error, before any write…
+    let o = h.run(&["plan", "-f", &f]);
+    assert_code(&o, 2);
+    let err = stderr(&o);
+    assert!(err.contains("p.toml:9: rule 3 matches no action"), "{err}");
+    assert!(err.contains("optional = true"), "{err}");
+    assert_code(&h.run(&["apply", "-f", &f, "--yes"]), 2);
+    assert!(h.writes().is_empty());
+    // …unless it says it may; a rule an earlier one shadows stays a warning.
+    let f = write(
+        &h,
+        "p.toml",
+        "[[rule]]\ncategory = \"Orders\"\ntimeout = 9\n\n[[rule]]\nname = \"Lookup Order*\"\ntimeout = 8\n\n[[rule]]\nid = \"no-such-id\"\ntimeout = 7\noptional = true\n",
+    );
     let o = h.run(&["plan", "-f", &f]);
     assert_code(&o, 0);
     let err = stderr(&o);
     assert!(err.contains("p.toml:5: rule 2 never applies"), "{err}");
-    assert!(err.contains("p.toml:9: rule 3 matches no action"), "{err}");
+    assert!(!err.contains("rule 3"), "{err}");
 }

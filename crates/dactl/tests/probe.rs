@@ -85,10 +85,50 @@ fn probe_times_each_call_and_recommends_p99_times_three() {
         assert_eq!(mode, 0o600);
     }
     assert!(
-        stderr(&o).contains(&format!("dactl timeout set 2s {CONTACT}")),
+        stderr(&o).contains(&format!(" timeout set 2s {CONTACT}")),
         "{}",
         stderr(&o)
     );
+    // Four executions give no p99: the output says the advice is rough, from the max.
+    assert!(
+        stderr(&o).contains("only 4 timed executions"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_short_probe_says_it_is_rough_and_shows_the_default_in_seconds() {
+    let h = scaled(0.01);
+    let o = h.run(&[
+        "probe",
+        "Get Loyalty Points Balance",
+        "--input",
+        r#"{"memberId": "M-1"}"#,
+        "-n",
+        "3",
+        "--yes",
+    ]);
+    assert_code(&o, 0);
+    let out = stdout(&o);
+    assert!(out.contains("– (needs 20 executions)"), "{out}");
+    assert!(out.contains("max × 3"), "{out}");
+    assert!(
+        stderr(&o).contains("the estimate is rough"),
+        "{}",
+        stderr(&o)
+    );
+    // An action at the platform default.
+    let o = h.run(&[
+        "probe",
+        "Check Store Hours",
+        "--input",
+        r#"{"storeId": "S-1"}"#,
+        "-n",
+        "2",
+        "--yes",
+    ]);
+    assert!(stdout(&o).contains("60 s (default)"), "{}", stdout(&o));
 }
 
 #[test]

@@ -147,6 +147,11 @@ fn a_report_without_probes_and_bad_paths() {
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(html.contains("No probe yet"));
     assert!(stderr(&o).contains("wrote"), "{}", stderr(&o));
+    // `-` is stdout.
+    let o = h.run(&["report", "--html", "-"]);
+    assert_code(&o, 0);
+    assert!(stdout(&o).starts_with("<!DOCTYPE html>"));
+    assert!(!std::path::Path::new("-").exists(), "no file named `-`");
     let o = h.run(&["report", "--html", h.home().to_str().unwrap()]);
     assert_code(&o, 2);
     let o = h.run(&["report", "--html", "/nonexistent-dir/r.html"]);

@@ -258,3 +258,43 @@ pub fn conflict_status() -> u16 {
         genesys_emulator::ConflictStatus::BadRequest400 => 400,
     }
 }
+
+/// The command printed after `label` (e.g. `undo with:`) in `text`: from `dactl` to the end of
+/// that line.
+#[track_caller]
+pub fn printed_step(text: &str, label: &str) -> String {
+    let line = text
+        .lines()
+        .find(|l| l.contains(label))
+        .unwrap_or_else(|| panic!("no `{label}` line in:\n{text}"));
+    let at = line[line.find(label).unwrap()..]
+        .find("dactl ")
+        .unwrap_or_else(|| panic!("no command after `{label}` in: {line}"))
+        + line.find(label).unwrap();
+    line[at..].trim_end_matches('`').to_string()
+}
+
+impl Harness {
+    /// Run a printed command back exactly as printed, through `sh -c`, with this harness's
+    /// environment and the `dactl` under test first on PATH.
+    pub fn run_printed(&self, command: &str) -> Output {
+        let bin = Path::new(env!("CARGO_BIN_EXE_dactl")).parent().unwrap();
+        let path = format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        Command::new("sh")
+            .arg("-c")
+            .arg(command)
+            .env_clear()
+            .env("PATH", path)
+            .env("HOME", self.home().join("user-home"))
+            .env("DACTL_HOME", self.home())
+            .env("GENESYSCLOUD_OAUTHCLIENT_ID", ID)
+            .env("GENESYSCLOUD_OAUTHCLIENT_SECRET", SECRET)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    }
+}

@@ -1,0 +1,166 @@
+//! Messages that say what to do next: whole commands that can be pasted, and "did you mean"
+//! suggestions.
+//!
+//! **Next steps.** Every command dactl prints for the user to run next (`undo with:`,
+//! `continue with:`, `apply with:`, …) is built by [`next_step`]: `dactl`, then the flags that
+//! chose the target of this command line (`--sandbox`, `--profile`, `--region`,
+//! `--base-url`), then the command's own words, each quoted for a POSIX shell. Pasted into the
+//! same shell it reaches the same org: the environment (`GENESYSCLOUD_*`, `DACTL_PROFILE`)
+//! is still there, and only flags were missing before.
+//!
+//! **Suggestions.** A misspelt name, category or region gets the nearest known values by
+//! Damerau–Levenshtein distance on lower-cased text (the `strsim` crate, already in the build
+//! through clap), as cargo does for commands: at most three, each within a third of the typed
+//! length (at least 2 edits), nearest first. A known value that contains the typed text is a
+//! suggestion too (`Orders` for `order`).
+
+use crate::settings::ConnectionFlags;
+
+/// Quote one word for a POSIX shell: unchanged when it holds only characters no shell treats
+/// specially, else in single quotes (a `'` inside becomes `'\''`). Hand-written: the rule is
+/// five lines, and the quoting crates would add a dependency for it.
+pub fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "@%+=:,./_-".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// The target flags of a command line, as words to repeat in a next step.
+pub fn target_words(flags: &ConnectionFlags) -> Vec<String> {
+    let mut out = Vec::new();
+    if flags.sandbox {
+        out.push("--sandbox".to_string());
+    }
+    if let Some(p) = &flags.profile {
+        out.extend(["--profile".to_string(), p.clone()]);
+    }
+    if let Some(r) = &flags.region {
+        out.extend(["--region".to_string(), r.clone()]);
+    }
+    if let Some(u) = &flags.base_url {
+        out.extend(["--base-url".to_string(), u.clone()]);
+    }
+    out
+}
+
+/// A whole command to print as a next step: `dactl`, the target flags, then `args`, each
+/// word shell-quoted.
+pub fn next_step(flags: &ConnectionFlags, args: &[&str]) -> String {
+    let mut words = vec!["dactl".to_string()];
+    words.extend(target_words(flags).iter().map(|w| shell_quote(w)));
+    words.extend(args.iter().map(|w| shell_quote(w)));
+    words.join(" ")
+}
+
+/// The known values nearest to `typed`, nearest first, at most `max`.
+pub fn nearest<'a, I>(typed: &str, known: I, max: usize) -> Vec<String>
+where
+    I: IntoIterator<Item = &'a str>,
+{
+    let t = typed.trim().to_lowercase();
+    if t.is_empty() {
+        return Vec::new();
+    }
+    let limit = (t.chars().count() / 3).max(2);
+    let mut close: Vec<(usize, String)> = Vec::new();
+    let mut containing: Vec<String> = Vec::new();
+    for k in known {
+        let kl = k.to_lowercase();
+        if kl == t || close.iter().any(|(_, s)| s == k) || containing.iter().any(|s| s == k) {
+            continue;
+        }
+        let d = strsim::damerau_levenshtein(&t, &kl);
+        if d <= limit {
+            close.push((d, k.to_string()));
+        } else if t.chars().count() >= 3 && (kl.contains(&t) || t.contains(&kl)) {
+            containing.push(k.to_string());
+        }
+    }
+    close.sort();
+    // Only the nearest: one edit more than the best at most.
+    let best = close.first().map(|(d, _)| *d).unwrap_or(0);
+    let mut out: Vec<String> = close
+        .into_iter()
+        .filter(|(d, _)| *d <= best + 1)
+        .map(|(_, s)| s)
+        .collect();
+    containing.sort();
+    out.extend(containing);
+    out.truncate(max);
+    out
+}
+
+/// `` `a`, `b` or `c` `` for a hint.
+pub fn or_list(items: &[String]) -> String {
+    let q: Vec<String> = items.iter().map(|i| format!("`{i}`")).collect();
+    match q.len() {
+        0 => String::new(),
+        1 => q[0].clone(),
+        n => format!("{} or {}", q[..n - 1].join(", "), q[n - 1]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_is_posix() {
+        assert_eq!(shell_quote("undo"), "undo");
+        assert_eq!(
+            shell_quote("http://127.0.0.1:8080"),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(shell_quote("Get Contact"), "'Get Contact'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(shell_quote(""), "''");
+        assert_eq!(shell_quote("$HOME"), "'$HOME'");
+    }
+
+    #[test]
+    fn next_step_carries_the_target_flags() {
+        let f = ConnectionFlags {
+            base_url: Some("http://127.0.0.1:9/x y".into()),
+            profile: Some("prod".into()),
+            ..ConnectionFlags::default()
+        };
+        assert_eq!(
+            next_step(&f, &["undo", "RUN"]),
+            "dactl --profile prod --base-url 'http://127.0.0.1:9/x y' undo RUN"
+        );
+        let s = ConnectionFlags {
+            sandbox: true,
+            ..ConnectionFlags::default()
+        };
+        assert_eq!(
+            next_step(&s, &["apply", "-f", "my policy.toml"]),
+            "dactl --sandbox apply -f 'my policy.toml'"
+        );
+    }
+
+    #[test]
+    fn nearest_names() {
+        let known = [
+            "Lookup Order Status",
+            "Lookup Order History",
+            "Get Contact",
+            "Orders",
+        ];
+        assert_eq!(
+            nearest("Lookup Order Stats", known, 3),
+            vec!["Lookup Order Status".to_string()]
+        );
+        assert_eq!(nearest("order", known, 3)[0], "Orders");
+        assert!(nearest("zzzzzzzz", known, 3).is_empty());
+        assert_eq!(
+            nearest("eu-weest-1", ["eu-west-1", "eu-west-2", "us-east-1"], 1),
+            vec!["eu-west-1".to_string()]
+        );
+    }
+}
