@@ -257,6 +257,25 @@ impl App {
         }
     }
 
+    /// [`App::client_options`] for a resolved target: the extra CA (`--ca-file`, else the
+    /// profile's `ca_file`), where the endpoint came from, and `DACTL_PRECONNECT`.
+    pub(crate) fn connect_options(&self, res: &settings::Resolution) -> ClientOptions {
+        let ca_file = self
+            .global
+            .ca_file
+            .clone()
+            .or_else(|| res.profile.as_ref().and_then(|(p, _)| p.ca_file.clone()));
+        if let Some(f) = &ca_file {
+            tracing::info!(file = %f.display(), "extra trusted CA");
+        }
+        ClientOptions {
+            ca_file,
+            endpoint_source: Some(res.endpoint_source.clone()),
+            preconnect: crate::net::preconnect(&self.env),
+            ..self.client_options()
+        }
+    }
+
     /// The connection flags of this command line.
     pub(crate) fn connection_flags(&self) -> ConnectionFlags {
         ConnectionFlags {
@@ -264,6 +283,7 @@ impl App {
             base_url: self.global.base_url.clone(),
             sandbox: self.global.sandbox,
             profile: self.global.profile.clone(),
+            ca_file: self.global.ca_file.clone(),
         }
     }
 
@@ -295,14 +315,14 @@ impl App {
     }
 
     pub(crate) async fn session(&self) -> anyhow::Result<Session> {
-        let (_, target) = self.resolve_settings()?;
+        let (res, target) = self.resolve_settings()?;
         crate::net::http_timeout(&self.env)?;
         let keep = if crate::token_cache::enabled(&self.env)? {
             crate::token_cache::Keep::ReadWrite
         } else {
             crate::token_cache::Keep::Off
         };
-        Session::open(&target, &self.home, self.client_options(), keep).await
+        Session::open(&target, &self.home, self.connect_options(&res), keep).await
     }
 
     /// A next step to print: `dactl` with this command line's target flags, then `args`,
@@ -1534,18 +1554,32 @@ impl App {
         let addr = a.addr;
         let org = config.orgs.first().cloned();
         let emulator = genesys_emulator::Emulator::new(config);
-        let running = emulator
-            .serve(addr)
+        let default_ca = self.home.join("sandbox").join("ca.pem");
+        let (running, ca_file) = a
+            .start(&emulator, &default_ca)
             .await
-            .with_context(|| format!("cannot listen on {addr}"))?;
+            .with_context(|| format!("cannot serve on {addr}"))?;
         let (id, secret) = org
             .map(|o| (o.client_id, o.client_secret))
             .unwrap_or_default();
-        let rec = json!({"base_url": running.base_url, "client_id": id, "client_secret": secret});
+        let ca_text = ca_file
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        let mut rec =
+            json!({"base_url": running.base_url, "client_id": id, "client_secret": secret});
+        if ca_file.is_some() {
+            rec["ca_file"] = json!(ca_text);
+        }
         match self.format {
             Format::Table => output::emit(&format!(
-                "base URL:      {}\nclient id:     {id}\nclient secret: {secret}\n",
-                running.base_url
+                "base URL:      {}\nclient id:     {id}\nclient secret: {secret}\n{}",
+                running.base_url,
+                if ca_file.is_some() {
+                    format!("CA file:       {ca_text}\n")
+                } else {
+                    String::new()
+                }
             ))?,
             Format::Json => output::emit(&format!("{}\n", serde_json::to_string_pretty(&rec)?))?,
             _ => {
@@ -1554,10 +1588,15 @@ impl App {
                 output::emit(&output::render(self.format, self.style, &t, &[rec])?)?;
             }
         }
+        let trust = if ca_file.is_some() {
+            format!("--ca-file {} ", crate::suggest::shell_quote(&ca_text))
+        } else {
+            String::new()
+        };
         // The emulator's secret is not a secret (it guards a throwaway org on loopback), and a
         // line that can be pasted as is beats one with a placeholder.
         self.say(&format!(
-            "try: GENESYSCLOUD_OAUTHCLIENT_ID={} GENESYSCLOUD_OAUTHCLIENT_SECRET={} dactl --base-url {} list\nCtrl-C stops the emulator",
+            "try: GENESYSCLOUD_OAUTHCLIENT_ID={} GENESYSCLOUD_OAUTHCLIENT_SECRET={} dactl {trust}--base-url {} list\nCtrl-C stops the emulator",
             crate::suggest::shell_quote(&id),
             crate::suggest::shell_quote(&secret),
             crate::suggest::shell_quote(&running.base_url)

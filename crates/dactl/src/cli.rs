@@ -56,6 +56,11 @@ pub struct GlobalArgs {
     /// API base URL, e.g. `http://127.0.0.1:8080` for an emulator (https required off loopback)
     #[arg(long, global = true, value_name = "URL")]
     pub base_url: Option<String>,
+    /// An extra trusted CA (PEM file), e.g. the CA of a TLS-inspecting corporate proxy; also
+    /// profile key `ca_file`. The OS trust store, `SSL_CERT_FILE` and `SSL_CERT_DIR` are
+    /// always read
+    #[arg(long, global = true, value_name = "PEM")]
+    pub ca_file: Option<std::path::PathBuf>,
     /// Use the built-in sandbox org (an emulator inside dactl; no credentials needed)
     #[arg(long, global = true)]
     pub sandbox: bool,
@@ -597,6 +602,8 @@ Example:
 }
 
 /// `sandbox` subcommands.
+// Parsed once per process: the size of the serve flags does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum SandboxCommand {
     /// Serve the emulator for any client; prints its base URL and credentials
@@ -604,10 +611,13 @@ pub enum SandboxCommand {
 Point any client at the printed base URL: dactl --base-url URL …, the official SDKs (login on the
 same host), or curl. Admin endpoints on loopback only: /__emulator/faults, /__emulator/reset,
 /__emulator/requests (the request journal), /__emulator/state.
+`--tls` serves HTTPS with a throwaway CA and prints the path of its PEM: pass it to dactl with
+`--ca-file PATH` (or `SSL_CERT_FILE=PATH`).
 
 Examples:
   dactl sandbox serve --addr 127.0.0.1:8080
-  dactl sandbox serve --actions 10000 --rate-limit 300 --faults faults.toml")]
+  dactl sandbox serve --actions 10000 --rate-limit 300 --faults faults.toml
+  dactl sandbox serve --tls --latency 100 --handshake-latency 100")]
     Serve(genesys_emulator::cli::ServeArgs),
     /// Throw away the sandbox's saved state (the next `--sandbox` command starts from the seed org)
     #[command(after_help = "Example:\n  dactl sandbox reset")]

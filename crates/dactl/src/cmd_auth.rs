@@ -165,7 +165,8 @@ impl App {
             crate::token_cache::Keep::Off
         };
         let session =
-            crate::session::Session::open(&target, &self.home, self.client_options(), keep).await?;
+            crate::session::Session::open(&target, &self.home, self.connect_options(&res), keep)
+                .await?;
         let client = session.client.clone();
         let mut checks: Vec<CheckRecord> = Vec::new();
 

@@ -1,5 +1,8 @@
 //! Network settings from the environment that have no flag: `DACTL_HTTP_TIMEOUT`, the overall
-//! timeout of one HTTP attempt (connect, send, and read the whole response), in seconds.
+//! timeout of one HTTP attempt (connect, send, and read the whole response), in seconds, and
+//! `DACTL_PRECONNECT=0`, which stops the client from opening the API connection while the
+//! first token is fetched (for a proxy that objects to the credential-less `HEAD` it sends;
+//! see the client's `connect` module).
 //!
 //! The default (90 s, the client's) must exceed the longest test execution the platform allows
 //! (60 s). A shorter value helps on a network where a stalled response should fail fast, and
@@ -17,6 +20,19 @@ pub const HTTP_TIMEOUT_VAR: &str = "DACTL_HTTP_TIMEOUT";
 pub const MIN_HTTP_TIMEOUT: f64 = 0.1;
 /// Largest accepted value, in seconds.
 pub const MAX_HTTP_TIMEOUT: f64 = 3600.0;
+
+/// The variable that turns the API pre-connect off (`0`, `off`, `false`, `no`).
+pub const PRECONNECT_VAR: &str = "DACTL_PRECONNECT";
+
+/// Whether the API connection is opened while the first token is fetched (default yes).
+pub fn preconnect(env: &EnvVars) -> bool {
+    !matches!(
+        env.raw(PRECONNECT_VAR)
+            .map(|v| v.trim().to_ascii_lowercase())
+            .as_deref(),
+        Some("0" | "off" | "false" | "no")
+    )
+}
 
 /// `DACTL_HTTP_TIMEOUT` as a duration: `None` when unset; an error for an empty, non-numeric
 /// or out-of-range value (seconds, fractions allowed, 0.1 to 3600).

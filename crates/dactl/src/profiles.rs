@@ -14,6 +14,7 @@
 //! # client_secret_keyring = true       (OS keyring, service `dactl`, account `prod`;
 //! #                                     needs a dactl built with `--features keyring`)
 //! # client_secret = "…"                (accepted for parity with gc, with a warning)
+//! ca_file = "~/corp-ca.pem"            # optional: an extra trusted CA (PEM), like --ca-file
 //! ```
 //!
 //! The file is checked strictly: an unknown key, a wrong type, two endpoints or two secret
@@ -46,6 +47,7 @@ pub const PROFILE_KEYS: &[&str] = &[
     "client_secret_file",
     "client_secret_keyring",
     "client_secret",
+    "ca_file",
 ];
 
 /// The keyring service under which profile secrets are stored (the account is the profile name).
@@ -161,6 +163,8 @@ pub struct Profile {
     pub client_id: Option<String>,
     /// Secret source, if set.
     pub secret: Option<SecretRef>,
+    /// An extra trusted CA (PEM), if set (`ca_file`; relative paths: beside the config).
+    pub ca_file: Option<PathBuf>,
     /// Problems worth a warning (a secret in a readable file, ...).
     pub warnings: Vec<String>,
 }
@@ -387,6 +391,7 @@ fn parse_dactl_profile(
         (None, None) => None,
     };
     let client_id = string("client_id")?;
+    let ca_file = string("ca_file")?.map(|f| expand_path(&f, path, env));
     let keyring = match t.get("client_secret_keyring") {
         None | Some(toml::Value::Boolean(false)) => false,
         Some(toml::Value::Boolean(true)) => true,
@@ -459,6 +464,7 @@ fn parse_dactl_profile(
         endpoint,
         client_id,
         secret,
+        ca_file,
         warnings,
     })
 }
@@ -515,6 +521,7 @@ pub fn parse_gc(file: &ConfigFile) -> Result<Vec<Profile>, Failure> {
             endpoint,
             client_id,
             secret,
+            ca_file: None,
             warnings,
         });
     }
@@ -880,6 +887,7 @@ region = "ap_northeast_1"
             endpoint: None,
             client_id: Some("a".into()),
             secret: None,
+            ca_file: None,
             warnings: vec![],
         };
         let (s, w) = read_secret(&p, &SecretRef::File(sf.clone()), &env(&[])).unwrap();
@@ -905,6 +913,7 @@ region = "ap_northeast_1"
             endpoint: None,
             client_id: Some("a".into()),
             secret: None,
+            ca_file: None,
             warnings: vec![],
         };
         let e = read_secret(
@@ -931,6 +940,7 @@ region = "ap_northeast_1"
             endpoint: None,
             client_id: Some("a".into()),
             secret: None,
+            ca_file: None,
             warnings: vec![],
         };
         let r = SecretRef::Keyring {

@@ -90,6 +90,8 @@ pub struct ConnectionFlags {
     pub sandbox: bool,
     /// `--profile`.
     pub profile: Option<String>,
+    /// `--ca-file` (not part of the resolution: carried so that a printed next step keeps it).
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 /// Where the commands send their requests.
@@ -878,6 +880,7 @@ base_url = "http://127.0.0.1:9"
                 base_url: c.base_url.map(str::to_string),
                 sandbox: false,
                 profile: c.profile.map(str::to_string),
+                ca_file: None,
             };
             let files = ConfigFiles {
                 dactl: c.dactl.then(|| profiles::ConfigFile {

@@ -46,6 +46,9 @@ pub fn target_words(flags: &ConnectionFlags) -> Vec<String> {
     if let Some(u) = &flags.base_url {
         out.extend(["--base-url".to_string(), u.clone()]);
     }
+    if let Some(f) = &flags.ca_file {
+        out.extend(["--ca-file".to_string(), f.display().to_string()]);
+    }
     out
 }
 
@@ -133,6 +136,15 @@ mod tests {
         assert_eq!(
             next_step(&f, &["undo", "RUN"]),
             "dactl --profile prod --base-url 'http://127.0.0.1:9/x y' undo RUN"
+        );
+        let c = ConnectionFlags {
+            region: Some("eu-west-1".into()),
+            ca_file: Some("/etc/corp ca.pem".into()),
+            ..ConnectionFlags::default()
+        };
+        assert_eq!(
+            next_step(&c, &["runs", "show", "last"]),
+            "dactl --region eu-west-1 --ca-file '/etc/corp ca.pem' runs show last"
         );
         let s = ConnectionFlags {
             sandbox: true,

@@ -74,6 +74,15 @@ pub struct ClientOptions {
     pub clock: Arc<dyn Clock>,
     /// Where the access token is kept between processes (`None`: one token per process).
     pub token_store: Option<Arc<dyn crate::auth::TokenStore>>,
+    /// A PEM file of extra trusted CAs, on top of the operating system's store and the
+    /// bundled roots (`--ca-file`).
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Where the endpoint came from (`--region`, a profile, ...), named in the hint of a host
+    /// name that does not resolve.
+    pub endpoint_source: Option<String>,
+    /// Open the API connection while the first token is fetched, when the login and API
+    /// hosts differ (true; see the `connect` module).
+    pub preconnect: bool,
 }
 
 impl Default for ClientOptions {
@@ -90,6 +99,9 @@ impl Default for ClientOptions {
             retry: RetryPolicy::default(),
             clock: Arc::new(SystemClock),
             token_store: None,
+            ca_file: None,
+            endpoint_source: None,
+            preconnect: true,
         }
     }
 }

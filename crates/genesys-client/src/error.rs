@@ -37,6 +37,20 @@ pub enum ErrorKind {
     Other,
 }
 
+/// A connection problem that waiting will not fix: the user must change something.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConnectProblem {
+    /// The server's certificate was refused; the text says why (unknown issuer, expired,
+    /// wrong name, ...).
+    Certificate(String),
+    /// Another TLS failure (the handshake itself); the text is rustls' message.
+    Tls(String),
+    /// The host name did not resolve.
+    Dns,
+    /// The proxy answered the `CONNECT` with 407: it wants credentials.
+    ProxyAuth,
+}
+
 /// An error of the Genesys Cloud client.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -108,6 +122,23 @@ pub enum Error {
         /// What went wrong (never contains secrets).
         message: String,
     },
+    /// A connection failed for a reason that waiting will not fix (a refused certificate, a
+    /// host name that does not resolve, a proxy that wants credentials). Never retried.
+    #[error("{method} {path} failed: {}", connect_detail(problem, host, proxy.as_deref()))]
+    Connect {
+        /// HTTP method of the request.
+        method: String,
+        /// Request path, without query string and host.
+        path: String,
+        /// The host (and port, when not the default) the request was for.
+        host: String,
+        /// The proxy the request went through (`host:port`, never its credentials).
+        proxy: Option<String>,
+        /// Where the host came from (`--region`, a profile, ...), when the caller said.
+        endpoint_source: Option<String>,
+        /// What went wrong.
+        problem: ConnectProblem,
+    },
     /// A response body could not be decoded into the expected type.
     #[error("cannot decode the response of {method} {path} at `{json_path}`: {message}")]
     Decode {
@@ -145,8 +176,57 @@ fn api_detail(body: Option<&ErrorBody>) -> String {
     }
 }
 
+fn connect_detail(problem: &ConnectProblem, host: &str, proxy: Option<&str>) -> String {
+    match (problem, proxy) {
+        (ConnectProblem::Certificate(why), _) => {
+            format!("the TLS certificate of `{host}` is not trusted: {why}")
+        }
+        (ConnectProblem::Tls(why), _) => format!("the TLS handshake with `{host}` failed: {why}"),
+        (ConnectProblem::Dns, Some(p)) => {
+            format!("the proxy's host name `{p}` does not resolve (DNS)")
+        }
+        (ConnectProblem::Dns, None) => format!("the host name `{host}` does not resolve (DNS)"),
+        (ConnectProblem::ProxyAuth, p) => format!(
+            "the proxy `{}` refused to connect to `{host}`: it wants proxy credentials (HTTP 407)",
+            p.unwrap_or("(unknown)")
+        ),
+    }
+}
+
 fn opt_detail(detail: Option<&str>) -> String {
     detail.map(|d| format!(": {d}")).unwrap_or_default()
+}
+
+fn connect_hint(problem: &ConnectProblem, proxy: Option<&str>, source: Option<&str>) -> String {
+    match problem {
+        ConnectProblem::Certificate(_) | ConnectProblem::Tls(_) => {
+            let via = proxy
+                .map(|p| format!(" (requests go through the proxy `{p}`, which may re-sign them)"))
+                .unwrap_or_default();
+            format!(
+                "a proxy or firewall that inspects TLS signs with its own CA{via}: trust that CA by \
+                 installing it in the operating system's store, or by pointing `SSL_CERT_FILE` \
+                 (or `SSL_CERT_DIR`) or `--ca-file` (profile key `ca_file`) at its PEM file"
+            )
+        }
+        ConnectProblem::Dns => match proxy {
+            Some(_) => "check the proxy URL in `HTTPS_PROXY` / `ALL_PROXY`".to_string(),
+            None => {
+                let from = source
+                    .map(|s| format!("the host comes from {s}; "))
+                    .unwrap_or_default();
+                format!(
+                    "{from}check the region (`--region`, `GENESYSCLOUD_REGION`, a profile) or \
+                     `--base-url`; on a network that reaches the internet only through a proxy, \
+                     set `HTTPS_PROXY`"
+                )
+            }
+        },
+        ConnectProblem::ProxyAuth => "the proxy takes its credentials from its URL: check or \
+             add them, e.g. `HTTPS_PROXY=http://USER:PASSWORD@proxy.example:8080` (they are never \
+             printed), or ask the network team which proxy to use"
+            .to_string(),
+    }
 }
 
 /// True when an API error (status + body) is an optimistic-concurrency conflict.
@@ -213,8 +293,17 @@ impl Error {
                 _ => ErrorKind::Transient,
             },
             Error::Transport { .. } => ErrorKind::Transient,
+            // Nothing a retry fixes: the trust store, the region or the proxy settings must
+            // change.
+            Error::Connect { .. } => ErrorKind::Config,
             Error::Decode { .. } | Error::Protocol { .. } => ErrorKind::Protocol,
         }
+    }
+
+    /// A proxy answered the `CONNECT` with something other than 200 or 407 (its status is not
+    /// kept by the HTTP stack): it may be passing, so it is retried, but the hint names it.
+    fn is_refused_tunnel(&self) -> bool {
+        matches!(self, Error::Transport { message, .. } if message.contains("tunnel error"))
     }
 
     /// True for a 409, or a 400 whose message contains "does not match" and "version"
@@ -241,7 +330,7 @@ impl Error {
             | Error::Decode { correlation_id, .. }
             | Error::Protocol { correlation_id, .. } => correlation_id.as_deref(),
             Error::Exhausted { last, .. } => last.correlation_id(),
-            Error::Config { .. } | Error::Transport { .. } => None,
+            Error::Config { .. } | Error::Transport { .. } | Error::Connect { .. } => None,
         }
     }
 
@@ -272,6 +361,16 @@ impl Error {
     pub fn hint(&self) -> Option<String> {
         match self {
             Error::Config { hint, .. } => hint.clone(),
+            Error::Connect {
+                problem,
+                proxy,
+                endpoint_source,
+                ..
+            } => Some(connect_hint(
+                problem,
+                proxy.as_deref(),
+                endpoint_source.as_deref(),
+            )),
             Error::Api { status, body, .. } => match *status {
                 403 => {
                     let msg = body
@@ -333,8 +432,15 @@ impl Error {
                 ErrorKind::RateLimited => {
                     Some("the rate limit kept being hit; lower --rate or --concurrency".to_string())
                 }
+                _ if last.is_refused_tunnel() => last.hint(),
                 _ => Some("the service kept failing; try again later".to_string()),
             },
+            Error::Transport { .. } if self.is_refused_tunnel() => Some(
+                "the proxy (`HTTPS_PROXY` / `ALL_PROXY`) would not open a connection to the host: \
+                 check that it allows the region's `api.` and `login.` hosts, or list them in \
+                 `NO_PROXY` if they are reached directly"
+                    .to_string(),
+            ),
             Error::Transport { .. } => {
                 Some("check the network connection and the region / base URL".to_string())
             }
@@ -384,6 +490,63 @@ mod tests {
             last: Box::new(api(503, None)),
         };
         assert_eq!(ex.kind(), ErrorKind::Transient);
+    }
+
+    #[test]
+    fn connection_problems_are_configuration_with_the_fix() {
+        let e = |problem: ConnectProblem, proxy: Option<&str>| Error::Connect {
+            method: "POST".into(),
+            path: "/oauth/token".into(),
+            host: "login.mypurecloud.ie".into(),
+            proxy: proxy.map(str::to_string),
+            endpoint_source: Some("--region".into()),
+            problem,
+        };
+        let cert = e(ConnectProblem::Certificate("it has expired".into()), None);
+        assert_eq!(cert.kind(), ErrorKind::Config);
+        assert!(cert.to_string().contains("`login.mypurecloud.ie`"));
+        assert!(cert.to_string().contains("it has expired"));
+        let hint = cert.hint().unwrap();
+        assert!(
+            hint.contains("SSL_CERT_FILE") && hint.contains("--ca-file"),
+            "{hint}"
+        );
+        let dns = e(ConnectProblem::Dns, None);
+        assert_eq!(dns.kind(), ErrorKind::Config);
+        assert!(dns
+            .to_string()
+            .contains("`login.mypurecloud.ie` does not resolve"));
+        let hint = dns.hint().unwrap();
+        assert!(
+            hint.contains("comes from --region") && hint.contains("HTTPS_PROXY"),
+            "{hint}"
+        );
+        let dns_proxy = e(ConnectProblem::Dns, Some("proxy.corp:8080"));
+        assert!(dns_proxy.to_string().contains("`proxy.corp:8080`"));
+        let auth = e(ConnectProblem::ProxyAuth, Some("proxy.corp:8080"));
+        assert_eq!(auth.kind(), ErrorKind::Config);
+        assert!(auth.to_string().contains("407"));
+        assert!(auth.hint().unwrap().contains("USER:PASSWORD@"));
+        // Never retried: the transport returns it as is, never inside `Exhausted`.
+        assert_eq!(auth.status(), None);
+
+        // A proxy that refuses the tunnel otherwise is retried, with a hint that names it.
+        let tunnel = Error::Exhausted {
+            attempts: 6,
+            last: Box::new(Error::Transport {
+                method: "POST".into(),
+                path: "/oauth/token".into(),
+                message:
+                    "error sending request: client error (Connect): tunnel error: unsuccessful"
+                        .into(),
+            }),
+        };
+        assert_eq!(tunnel.kind(), ErrorKind::Transient);
+        let hint = tunnel.hint().unwrap();
+        assert!(
+            hint.contains("NO_PROXY") && hint.contains("HTTPS_PROXY"),
+            "{hint}"
+        );
     }
 
     #[test]

@@ -10,6 +10,10 @@
 //! - the transport: one `reqwest::Client`, no redirects, a response size cap,
 //!   `ININ-Correlation-ID` on every response and error, a client-wide [`ratelimit`]er with a
 //!   shared 429 pause, and the pure [`retry`] policy, all timed by an injected [`Clock`];
+//! - connections: trust (the OS store, the bundled roots, `SSL_CERT_FILE`/`SSL_CERT_DIR` and
+//!   [`ClientOptions::ca_file`]), proxies from the environment (never for loopback), the
+//!   [`Error::Connect`] problems that are never retried (certificate, DNS, proxy 407), and the
+//!   API pre-connect during a first login;
 //! - [`models`]: lossless wire models (unknown fields survive a read-modify-write);
 //! - [`paging`]: complete listings (echoed page size, concurrent pages, dedupe, `total` check);
 //! - [`Client`]: the integrations-actions endpoints plus a raw JSON escape hatch;
@@ -28,6 +32,7 @@ pub mod architect;
 pub mod auth;
 pub mod client;
 pub mod clock;
+mod connect;
 pub mod error;
 pub mod execution;
 pub mod integrations;
@@ -42,7 +47,7 @@ pub use architect::{Consumers, Dependency, FlowFilter, DATA_ACTION, SECURE_ACTIO
 pub use auth::{Credentials, Secret, StoredToken, TokenStore};
 pub use client::{Client, ClientOptions, ListQuery, RequestStats, Response};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use error::{Error, ErrorKind};
+pub use error::{ConnectProblem, Error, ErrorKind};
 pub use execution::{error_is_timeout, TestExecutionResult, TimedTest};
 pub use integrations::{
     Function, FunctionConfig, Integration, IntegrationType, FUNCTION_DEFAULT_TIMEOUT,

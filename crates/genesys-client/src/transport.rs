@@ -72,6 +72,8 @@ pub(crate) struct Inner {
     pub(crate) limiter: RateLimiter,
     pub(crate) tokens: TokenCache,
     pub(crate) stats: Mutex<RequestStats>,
+    /// Whether the API connection was opened ahead of the first token (see `connect`).
+    pub(crate) preconnected: std::sync::atomic::AtomicBool,
 }
 
 fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -83,7 +85,7 @@ fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// Message of a reqwest error and its sources, without the URL.
-fn transport_message(e: reqwest::Error) -> String {
+pub(crate) fn transport_message(e: reqwest::Error) -> String {
     let e = e.without_url();
     let mut msg = e.to_string();
     let mut source = std::error::Error::source(&e);
@@ -127,6 +129,16 @@ impl Inner {
             req = req.body(b.to_vec());
         }
         let transport_err = |e: reqwest::Error| {
+            if let Some(problem) = crate::connect::classify(&e) {
+                return SendError::Fatal(Error::Connect {
+                    method: method.to_string(),
+                    path: path.to_string(),
+                    host: crate::connect::host_of(url),
+                    proxy: crate::connect::proxy_for(url, &self.env),
+                    endpoint_source: self.opts.endpoint_source.clone(),
+                    problem,
+                });
+            }
             if e.is_builder() || e.is_redirect() {
                 return SendError::Fatal(Error::Transport {
                     method: method.to_string(),
@@ -348,6 +360,8 @@ impl Inner {
             ),
             hint: Some("check for stray newlines or quotes in the credentials".to_string()),
         })?;
+        // The API host's handshakes overlap with this request (first token only).
+        crate::connect::preconnect(&self.http, &self.env, &self.opts, &self.preconnected);
         let policy = &self.opts.retry;
         let clock = &self.opts.clock;
         let mut attempt = 1u32;
@@ -674,19 +688,7 @@ pub(crate) fn build_inner(
             ),
         });
     }
-    let mut builder = reqwest::Client::builder()
-        .user_agent(opts.user_agent.clone())
-        .connect_timeout(opts.connect_timeout)
-        .timeout(opts.request_timeout)
-        .redirect(reqwest::redirect::Policy::none());
-    if env.is_loopback() {
-        // A proxy from the environment must not capture loopback traffic.
-        builder = builder.no_proxy();
-    }
-    let http = builder.build().map_err(|e| Error::Config {
-        message: format!("cannot build the HTTP client: {}", transport_message(e)),
-        hint: None,
-    })?;
+    let http = crate::connect::build_http(&env, &opts)?;
     let limiter = RateLimiter::with_burst(
         opts.rate_per_minute,
         opts.rate_burst
@@ -704,5 +706,6 @@ pub(crate) fn build_inner(
             by_method: BTreeMap::new(),
             ..RequestStats::default()
         }),
+        preconnected: std::sync::atomic::AtomicBool::new(false),
     }))
 }

@@ -59,6 +59,19 @@ pub struct ServeArgs {
     /// `integrations:action:view`); absent: every permission. Others get the platform's 403.
     #[arg(long = "permission", value_name = "PERM")]
     pub permissions: Vec<String>,
+    /// Serve HTTPS (HTTP/2 or HTTP/1.1) with a throwaway CA made at start; its PEM is written
+    /// to `--ca-out` and the path printed. The certificate names loopback and every region's
+    /// `api.` and `login.` hosts.
+    #[arg(long)]
+    pub tls: bool,
+    /// Where `--tls` writes the CA's PEM (the CA's key is never written).
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    pub ca_out: Option<PathBuf>,
+    /// One network round trip in milliseconds, added per accepted connection for its TCP
+    /// handshake and once more for its TLS handshake (with `--latency`, what a first command
+    /// pays on a real network).
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub handshake_latency: u64,
     /// How a test execution whose remote call timed out is answered: `body` (HTTP 200, the
     /// timeout in the result), `http504` or `http408` (the platform does not say; U18).
     #[arg(long, default_value = "body", value_name = "HOW")]
@@ -91,6 +104,9 @@ impl Default for ServeArgs {
             time_scale: 1.0,
             jitter: 0.0,
             permissions: Vec::new(),
+            tls: false,
+            ca_out: None,
+            handshake_latency: 0,
             test_timeout: crate::TestTimeout::default(),
             patch_response: PatchResponse::Full,
             conflict_status: ConflictStatus::Conflict409,
@@ -138,7 +154,36 @@ impl ServeArgs {
             faults,
             execution_time_scale: self.time_scale,
             execution_jitter: self.jitter,
+            handshake_latency: Duration::from_millis(self.handshake_latency),
         })
+    }
+
+    /// Serve `emu` as these flags say: plain HTTP, or HTTPS with a throwaway CA whose PEM is
+    /// written to `--ca-out` (else `default_ca_out`); returns the server and the PEM's path.
+    pub async fn start(
+        &self,
+        emu: &crate::Emulator,
+        default_ca_out: &std::path::Path,
+    ) -> std::io::Result<(crate::Running, Option<PathBuf>)> {
+        if !self.tls {
+            return Ok((emu.serve(self.addr).await?, None));
+        }
+        let identity = crate::TlsIdentity::generate(crate::tls::default_names())?;
+        let path = self
+            .ca_out
+            .clone()
+            .unwrap_or_else(|| default_ca_out.to_path_buf());
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(&path, identity.ca_pem.as_bytes()).map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("cannot write the CA file `{}`: {e}", path.display()),
+            )
+        })?;
+        let running = emu.serve_tls(self.addr, &identity).await?;
+        Ok((running, Some(path)))
     }
 }
 

@@ -37,6 +37,7 @@ pub mod realism;
 mod seed;
 mod server;
 mod store;
+pub mod tls;
 mod validate;
 
 use std::collections::VecDeque;
@@ -53,6 +54,7 @@ pub use crate::faults::{
 };
 pub use crate::realism::{ConflictStatus, PatchResponse, Realism, TestTimeout};
 pub use crate::server::Running;
+pub use crate::tls::TlsIdentity;
 
 use crate::auth::Tokens;
 use crate::faults::FaultPlan;
@@ -93,6 +95,9 @@ pub struct Config {
     /// Run-to-run variation of test/execute latency: σ of a log-normal factor (0 = exact;
     /// see the `jitter` module).
     pub execution_jitter: f64,
+    /// One network round trip, added per accepted connection for its TCP handshake and once
+    /// more for its TLS handshake (0 = none): with `latency`, what a first command pays.
+    pub handshake_latency: Duration,
 }
 
 impl Default for Config {
@@ -108,6 +113,7 @@ impl Default for Config {
             faults: Vec::new(),
             execution_time_scale: 1.0,
             execution_jitter: 0.0,
+            handshake_latency: Duration::ZERO,
         }
     }
 }
@@ -275,7 +281,32 @@ impl Emulator {
 
     /// Serves on an already bound listener.
     pub fn serve_listener(&self, listener: tokio::net::TcpListener) -> std::io::Result<Running> {
-        server::serve(self.router(), listener)
+        server::serve(
+            self.router(),
+            listener,
+            server::Accept {
+                tls: None,
+                handshake_latency: self.config().handshake_latency,
+            },
+        )
+    }
+
+    /// Binds `addr` and serves HTTPS (HTTP/2 or HTTP/1.1 by ALPN) with `identity` in the
+    /// background; the base URL is `https://IP:PORT`. See the `tls` module.
+    pub async fn serve_tls(
+        &self,
+        addr: SocketAddr,
+        identity: &TlsIdentity,
+    ) -> std::io::Result<Running> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        server::serve(
+            self.router(),
+            listener,
+            server::Accept {
+                tls: Some(identity.clone()),
+                handshake_latency: self.config().handshake_latency,
+            },
+        )
     }
 
     /// The default org's full state as one JSON document: `org`, `integrations`, `categories`,

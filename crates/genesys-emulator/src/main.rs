@@ -36,7 +36,8 @@ fn main() -> std::process::ExitCode {
     };
     runtime.block_on(async move {
         let emu = Emulator::new(config);
-        let running = match emu.serve(cli.serve.addr).await {
+        let default_ca = std::env::temp_dir().join("genesys-emulator-ca.pem");
+        let (running, ca) = match cli.serve.start(&emu, &default_ca).await {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("error: cannot listen on `{}`: {e}", cli.serve.addr);
@@ -46,6 +47,9 @@ fn main() -> std::process::ExitCode {
         println!("genesys-emulator listening on {}", running.base_url);
         println!("client id:     {}", cli.serve.client_id);
         println!("client secret: {}", cli.serve.client_secret);
+        if let Some(ca) = ca {
+            println!("CA file:       {}", ca.display());
+        }
         let _ = tokio::signal::ctrl_c().await;
         running.shutdown();
         std::process::ExitCode::SUCCESS

@@ -7,6 +7,7 @@
 //! without writing anything.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
@@ -61,17 +62,36 @@ impl std::fmt::Display for Dropped {
 
 impl std::error::Error for Dropped {}
 
-pub(crate) fn serve(router: Router, listener: TcpListener) -> std::io::Result<Running> {
+/// How connections are accepted: TLS or not, and the round trip each handshake costs.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Accept {
+    /// Serve HTTPS (HTTP/2 or HTTP/1.1 by ALPN) with this identity.
+    pub(crate) tls: Option<crate::tls::TlsIdentity>,
+    /// Added once for the TCP handshake of each accepted connection, and once more for the
+    /// TLS handshake (TLS 1.3: one round trip).
+    pub(crate) handshake_latency: Duration,
+}
+
+pub(crate) fn serve(
+    router: Router,
+    listener: TcpListener,
+    accept: Accept,
+) -> std::io::Result<Running> {
     let addr = listener.local_addr()?;
-    let task = tokio::spawn(accept_loop(router, listener));
+    let scheme = if accept.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let task = tokio::spawn(accept_loop(router, listener, accept));
     Ok(Running {
         addr,
-        base_url: format!("http://{addr}"),
+        base_url: format!("{scheme}://{addr}"),
         task: Some(task),
     })
 }
 
-async fn accept_loop(router: Router, listener: TcpListener) {
+async fn accept_loop(router: Router, listener: TcpListener, accept: Accept) {
     // Owned here: aborting this task drops the set, which aborts every connection.
     let mut connections = JoinSet::new();
     loop {
@@ -79,7 +99,7 @@ async fn accept_loop(router: Router, listener: TcpListener) {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
-                    connections.spawn(connection(router.clone(), stream, peer));
+                    connections.spawn(connection(router.clone(), stream, peer, accept.clone()));
                 }
                 Err(e) => {
                     tracing::warn!("accept failed: {e}");
@@ -91,7 +111,25 @@ async fn accept_loop(router: Router, listener: TcpListener) {
     }
 }
 
-async fn connection(router: Router, stream: tokio::net::TcpStream, peer: SocketAddr) {
+async fn connection(
+    router: Router,
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    accept: Accept,
+) {
+    if !accept.handshake_latency.is_zero() {
+        tokio::time::sleep(accept.handshake_latency).await;
+    }
+    if let Some(tls) = &accept.tls {
+        if !accept.handshake_latency.is_zero() {
+            tokio::time::sleep(accept.handshake_latency).await;
+        }
+        match tls.acceptor.accept(stream).await {
+            Ok(stream) => serve_tls(router, stream, peer).await,
+            Err(e) => tracing::debug!("TLS handshake with {peer} failed: {e}"),
+        }
+        return;
+    }
     let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
         let router = router.clone();
         async move {
@@ -110,6 +148,46 @@ async fn connection(router: Router, stream: tokio::net::TcpStream, peer: SocketA
     let conn = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)
         .serve_connection(TokioIo::new(stream), service);
+    if let Err(e) = conn.await {
+        tracing::debug!("connection from {peer} ended: {e}");
+    }
+}
+
+fn service(
+    router: Router,
+    peer: SocketAddr,
+) -> impl hyper::service::Service<
+    hyper::Request<Incoming>,
+    Response = axum::response::Response,
+    Error = Dropped,
+    Future = impl std::future::Future<Output = Result<axum::response::Response, Dropped>> + Send,
+> + Clone {
+    hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+        let router = router.clone();
+        async move {
+            let mut req = req.map(Body::new);
+            req.extensions_mut().insert(ConnectInfo(peer));
+            let resp = match router.oneshot(req).await {
+                Ok(resp) => resp,
+                Err(never) => match never {},
+            };
+            if resp.extensions().get::<DropConnection>().is_some() {
+                return Err(Dropped);
+            }
+            Ok(resp)
+        }
+    })
+}
+
+/// One HTTPS connection: HTTP/2 when the client chose it by ALPN, else HTTP/1.1.
+async fn serve_tls(
+    router: Router,
+    stream: tokio_rustls::server::TlsStream<tokio::net::TcpStream>,
+    peer: SocketAddr,
+) {
+    let builder =
+        hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+    let conn = builder.serve_connection(TokioIo::new(stream), service(router, peer));
     if let Err(e) = conn.await {
         tracing::debug!("connection from {peer} ended: {e}");
     }
