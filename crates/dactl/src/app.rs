@@ -223,6 +223,8 @@ struct ListRecord<'a> {
     name: &'a str,
     category: Option<&'a str>,
     integration_id: Option<&'a str>,
+    /// The integration's name (null when the integrations could not be read).
+    integration_name: Option<&'a str>,
     timeout_seconds: Option<i64>,
     kind: Kind,
     function_timeout_seconds: Option<i64>,
@@ -374,6 +376,7 @@ impl App {
             integration: s.integration,
             from_file,
             all: s.all,
+            integration_names: HashMap::new(),
         };
         sel.validate()?;
         Ok(sel)
@@ -399,8 +402,19 @@ impl App {
         let (listing, drafts) = tokio::try_join!(client.list_actions(&q), client.list_drafts(&dq))?;
         let drafts: HashSet<String> = drafts.into_iter().map(|d| d.id).collect();
         let narrowed = q.name.is_some() || !q.ids.is_empty();
-        match sel.select(&listing) {
-            Ok(v) => Ok((v, drafts)),
+        // `--integration` may be a name: then the integrations listing (running since the
+        // token came) names them before anything is selected.
+        let named;
+        let sel = if sel.integration.is_some() {
+            named = Selectors {
+                integration_names: session.integrations.names(client).await,
+                ..sel.clone()
+            };
+            &named
+        } else {
+            sel
+        };
+        let selected = match sel.select(&listing) {
             Err(_) if narrowed => {
                 // The server's filters are a shortcut; fall back to the whole listing.
                 let full = ListQuery {
@@ -410,9 +424,25 @@ impl App {
                     ..ListQuery::default()
                 };
                 let listing = client.list_actions(&full).await?;
-                Ok((sel.select(&listing)?, drafts))
+                sel.select(&listing).map_err(|e| (e, listing))
             }
-            Err(e) => Err(e.into()),
+            other => other.map_err(|e| (e, listing)),
+        };
+        match selected {
+            Ok(v) => Ok((v, drafts)),
+            Err((e, listing)) if sel.integration_names.is_empty() => {
+                // Only on the way to an error: say it again with the integrations' names.
+                let names = session.integrations.names(client).await;
+                if names.is_empty() {
+                    return Err(e.into());
+                }
+                let named = Selectors {
+                    integration_names: names,
+                    ..sel.clone()
+                };
+                Err(named.select(&listing).err().unwrap_or(e).into())
+            }
+            Err((e, _)) => Err(e.into()),
         }
     }
 
@@ -421,6 +451,8 @@ impl App {
         let session = self.session().await?;
         let (actions_, drafts) = self.load(&session, &sel).await?;
         let fx = self.functions(&session, &actions_).await;
+        // Read already, with the classification: no request here.
+        let names = session.integrations.names(&session.client).await;
         if actions_.is_empty() && !sel.is_empty() && !sel.all {
             for h in self.no_match(&session, &sel).await.hints {
                 self.say(&format!("note: {h}"));
@@ -435,11 +467,17 @@ impl App {
             "KIND",
             "DRAFT",
             "ID",
+            "INTEGRATION",
         ]);
         let mut records = Vec::new();
         for a in &actions_ {
             let draft = drafts.contains(&a.id);
             let function_timeout = fx.function_timeout(a);
+            let integration_name = a
+                .integration_id
+                .as_deref()
+                .and_then(|i| names.get(i))
+                .map(String::as_str);
             table.row(vec![
                 a.name.clone(),
                 a.category.clone().unwrap_or_default(),
@@ -448,12 +486,17 @@ impl App {
                 fx.kind(a).as_str().to_string(),
                 if draft { "yes".into() } else { String::new() },
                 a.id.clone(),
+                integration_name
+                    .or(a.integration_id.as_deref())
+                    .unwrap_or_default()
+                    .to_string(),
             ]);
             records.push(ListRecord {
                 id: &a.id,
                 name: &a.name,
                 category: a.category.as_deref(),
                 integration_id: a.integration_id.as_deref(),
+                integration_name,
                 timeout_seconds: explicit_timeout(a),
                 kind: fx.kind(a),
                 function_timeout_seconds: function_timeout,
@@ -499,6 +542,7 @@ impl App {
             self.functions(&session, std::slice::from_ref(&listed))
         );
         let full = full?;
+        let names = session.integrations.names(client).await;
         let inlined = actions::inline_templates(client, &full.body, false).await?;
         if let Some(seen) = &session.seen {
             seen.record_action(&full.body);
@@ -525,7 +569,13 @@ impl App {
                     ("category", inlined.category.clone().unwrap_or_default()),
                     (
                         "integration",
-                        inlined.integration_id.clone().unwrap_or_default(),
+                        match inlined.integration_id.as_deref() {
+                            Some(id) => match names.get(id) {
+                                Some(name) => format!("{name} ({id})"),
+                                None => id.to_string(),
+                            },
+                            None => String::new(),
+                        },
                     ),
                     ("kind", fx.kind(&inlined).as_str().into()),
                     ("timeout", describe_timeout(cfg.timeout_seconds)),
