@@ -19,6 +19,7 @@ use crate::cli::{
 use crate::engine::{self, CrashPoint, EngineOptions, Outcome, Reporter, Status, Work};
 use crate::error::{Exit, Failure};
 use crate::output::{self, Format, Style, Table};
+use crate::planner::{self, Desired};
 use crate::runs::{self, Event, Operation, Plan, PlanRow, RunDir, Summary, Verdict, VerifyMode};
 use crate::selector::{self, Selectors};
 use crate::session::{self, Session};
@@ -226,6 +227,8 @@ struct ListRecord<'a> {
     name: &'a str,
     category: Option<&'a str>,
     integration_id: Option<&'a str>,
+    /// The integration's name (null when the integrations could not be read).
+    integration_name: Option<&'a str>,
     timeout_seconds: Option<i64>,
     kind: Kind,
     function_timeout_seconds: Option<i64>,
@@ -382,6 +385,7 @@ impl App {
             integration: s.integration,
             from_file,
             all: s.all,
+            integration_names: HashMap::new(),
         };
         sel.validate()?;
         Ok(sel)
@@ -407,8 +411,19 @@ impl App {
         let (listing, drafts) = tokio::try_join!(client.list_actions(&q), client.list_drafts(&dq))?;
         let drafts: HashSet<String> = drafts.into_iter().map(|d| d.id).collect();
         let narrowed = q.name.is_some() || !q.ids.is_empty();
-        match sel.select(&listing) {
-            Ok(v) => Ok((v, drafts)),
+        // `--integration` may be a name: then the integrations listing (running since the
+        // token came) names them before anything is selected.
+        let named;
+        let sel = if sel.integration.is_some() {
+            named = Selectors {
+                integration_names: session.integrations.names(client).await,
+                ..sel.clone()
+            };
+            &named
+        } else {
+            sel
+        };
+        let selected = match sel.select(&listing) {
             Err(_) if narrowed => {
                 // The server's filters are a shortcut; fall back to the whole listing.
                 let full = ListQuery {
@@ -418,9 +433,25 @@ impl App {
                     ..ListQuery::default()
                 };
                 let listing = client.list_actions(&full).await?;
-                Ok((sel.select(&listing)?, drafts))
+                sel.select(&listing).map_err(|e| (e, listing))
             }
-            Err(e) => Err(e.into()),
+            other => other.map_err(|e| (e, listing)),
+        };
+        match selected {
+            Ok(v) => Ok((v, drafts)),
+            Err((e, listing)) if sel.integration_names.is_empty() => {
+                // Only on the way to an error: say it again with the integrations' names.
+                let names = session.integrations.names(client).await;
+                if names.is_empty() {
+                    return Err(e.into());
+                }
+                let named = Selectors {
+                    integration_names: names,
+                    ..sel.clone()
+                };
+                Err(named.select(&listing).err().unwrap_or(e).into())
+            }
+            Err((e, _)) => Err(e.into()),
         }
     }
 
@@ -429,6 +460,8 @@ impl App {
         let session = self.session().await?;
         let (actions_, drafts) = self.load(&session, &sel).await?;
         let fx = self.functions(&session, &actions_).await;
+        // Read already, with the classification: no request here.
+        let names = session.integrations.names(&session.client).await;
         if actions_.is_empty() && !sel.is_empty() && !sel.all {
             for h in self.no_match(&session, &sel).await.hints {
                 self.say(&format!("note: {h}"));
@@ -443,11 +476,17 @@ impl App {
             "KIND",
             "DRAFT",
             "ID",
+            "INTEGRATION",
         ]);
         let mut records = Vec::new();
         for a in &actions_ {
             let draft = drafts.contains(&a.id);
             let function_timeout = fx.function_timeout(a);
+            let integration_name = a
+                .integration_id
+                .as_deref()
+                .and_then(|i| names.get(i))
+                .map(String::as_str);
             table.row(vec![
                 a.name.clone(),
                 a.category.clone().unwrap_or_default(),
@@ -456,12 +495,17 @@ impl App {
                 fx.kind(a).as_str().to_string(),
                 if draft { "yes".into() } else { String::new() },
                 a.id.clone(),
+                integration_name
+                    .or(a.integration_id.as_deref())
+                    .unwrap_or_default()
+                    .to_string(),
             ]);
             records.push(ListRecord {
                 id: &a.id,
                 name: &a.name,
                 category: a.category.as_deref(),
                 integration_id: a.integration_id.as_deref(),
+                integration_name,
                 timeout_seconds: explicit_timeout(a),
                 kind: fx.kind(a),
                 function_timeout_seconds: function_timeout,
@@ -507,6 +551,7 @@ impl App {
             self.functions(&session, std::slice::from_ref(&listed))
         );
         let full = full?;
+        let names = session.integrations.names(client).await;
         let inlined = actions::inline_templates(client, &full.body, false).await?;
         if let Some(seen) = &session.seen {
             seen.record_action(&full.body);
@@ -533,7 +578,13 @@ impl App {
                     ("category", inlined.category.clone().unwrap_or_default()),
                     (
                         "integration",
-                        inlined.integration_id.clone().unwrap_or_default(),
+                        match inlined.integration_id.as_deref() {
+                            Some(id) => match names.get(id) {
+                                Some(name) => format!("{name} ({id})"),
+                                None => id.to_string(),
+                            },
+                            None => String::new(),
+                        },
                     ),
                     ("kind", fx.kind(&inlined).as_str().into()),
                     ("timeout", describe_timeout(cfg.timeout_seconds)),
@@ -598,6 +649,7 @@ impl App {
         Ok(Exit::Ok)
     }
 
+    /// Plan rows for a timeout change (`timeout set/unset`, `apply`), through the one planner.
     pub(crate) fn plan_rows(
         &self,
         selected: &[Action],
@@ -608,41 +660,20 @@ impl App {
         selected
             .iter()
             .map(|a| {
-                let kind = actions::kind(a);
-                let old = explicit_timeout(a);
-                let target = new(a);
-                let draft = drafts.contains(&a.id);
-                let (verdict, reason) = if let Some(r) = kind.refusal() {
-                    (Verdict::Skip, Some(r.to_string()))
-                } else if old == target {
-                    (Verdict::Unchanged, Some("already at the target".to_string()))
-                } else {
-                    (Verdict::Change, None)
-                };
-                let warning = (draft && verdict == Verdict::Change).then(|| {
-                    if also_draft {
-                        "has an unpublished draft: its timeout is set too (not published)".to_string()
-                    } else {
-                        "has an unpublished draft: publishing it later would revert this change (use --also-draft)".to_string()
-                    }
-                });
-                PlanRow {
-                    id: a.id.clone(),
-                    name: a.name.clone(),
-                    category: a.category.clone(),
-                    integration_id: a.integration_id.clone(),
-                    kind,
-                    old_timeout: old,
-                    new_timeout: target,
-                    verdict,
-                    reason,
-                    draft,
-                    warning,
-                    version: a.version,
-                    flows: None,
-                    function_timeout_seconds: None,
-                    effective_timeout_seconds: None,
-                }
+                planner::plan_row(planner::Intent {
+                    current: a,
+                    desired: Desired::Timeout(new(a)),
+                    guard: None,
+                    force: false,
+                    unchanged: "already at the target",
+                    draft: drafts.contains(&a.id).then(|| {
+                        if also_draft {
+                            "has an unpublished draft: its timeout is set too (not published)".to_string()
+                        } else {
+                            "has an unpublished draft: publishing it later would revert this change (use --also-draft)".to_string()
+                        }
+                    }),
+                })
             })
             .collect()
     }
@@ -972,10 +1003,14 @@ impl App {
                 row: r.clone(),
                 listed: listed.remove(&r.id),
                 log: logs.get(&r.id).cloned().unwrap_or_default(),
-                target: targets
+                desired: match targets
                     .get(&r.id)
                     .cloned()
-                    .or_else(|| run.load_target(&r.id)),
+                    .or_else(|| run.load_target(&r.id))
+                {
+                    Some(doc) => Desired::Document(Box::new(doc)),
+                    None => Desired::Timeout(r.new_timeout),
+                },
             })
             .collect();
         let opts = EngineOptions {
@@ -1247,10 +1282,10 @@ impl App {
             let l = folded.get(&r.id).cloned().unwrap_or_default();
             let state = if l.done {
                 "done".to_string()
+            } else if l.unknown || (l.patch_sent && l.last.is_none()) {
+                "write sent, outcome unknown (resume or undo settle it)".to_string()
             } else if let Some(last) = l.last {
                 last
-            } else if l.patch_sent {
-                "write sent, outcome unknown (resume settles it)".to_string()
             } else if r.verdict == Verdict::Change {
                 "pending".to_string()
             } else {
@@ -1367,25 +1402,26 @@ impl App {
         Ok(session)
     }
 
-    /// The rows of a run that its journal marks done; `None` (after saying so) when there are none.
-    pub(crate) fn done_rows<'p>(
+    /// The rows of a run that it sent a write to (whatever the journal's last word: a write
+    /// whose outcome was unknown may have landed); `None` (after saying so) when there are none.
+    pub(crate) fn written_rows<'p>(
         &self,
         plan: &'p Plan,
         folded: &std::collections::BTreeMap<String, runs::ActionLog>,
     ) -> Option<Vec<&'p PlanRow>> {
-        let done: Vec<&PlanRow> = plan
+        let written: Vec<&PlanRow> = plan
             .rows
             .iter()
-            .filter(|r| folded.get(&r.id).is_some_and(|l| l.done))
+            .filter(|r| folded.get(&r.id).is_some_and(|l| l.done || l.patch_sent))
             .collect();
-        if done.is_empty() {
+        if written.is_empty() {
             self.say(&format!(
                 "run {} changed no action; nothing to undo",
                 plan.run_id
             ));
             return None;
         }
-        Some(done)
+        Some(written)
     }
 
     pub(crate) async fn list_by_ids(
@@ -1406,6 +1442,10 @@ impl App {
         Ok(listing.into_iter().map(|a| (a.id.clone(), a)).collect())
     }
 
+    /// `undo RUN`: put back the state before the run on every action the run sent a write to
+    /// (a timeout run: the previous timeout; a restore run: the whole pre-image), where the
+    /// action is still what the run left (`--force`: whatever it is now). Through the one
+    /// planner and the one write loop, as a run of its own (resumable, undoable).
     async fn undo(&self, run: &str, dry_run: bool, force: bool) -> anyhow::Result<Exit> {
         let path = runs::find_run(&self.home, &self.resolve_run_ref(run)?)?;
         let plan0: Plan = serde_json::from_slice(&std::fs::read(path.join("plan.json"))?)
@@ -1413,79 +1453,73 @@ impl App {
         self.check_undo(&path, &plan0, dry_run, force)?;
         let events = runs::read_journal(&path)?;
         let folded = runs::fold(&events);
-        if matches!(plan0.operation, Operation::Restore { .. }) {
-            return self
-                .undo_restore(&path, plan0, folded, dry_run, force)
-                .await;
-        }
         let session = self.session_for_run(&plan0, "undo").await?;
-        let Some(done) = self.done_rows(&plan0, &folded) else {
+        let Some(written) = self.written_rows(&plan0, &folded) else {
             session.close()?;
             return Ok(Exit::Ok);
         };
-        let ids: Vec<String> = done.iter().map(|r| r.id.clone()).collect();
+        let read = |dir: &str, id: &str| -> Option<Action> {
+            let p = path.join(dir).join(runs::backup_file_name(id));
+            serde_json::from_slice(&std::fs::read(p).ok()?).ok()
+        };
+        let ids: Vec<String> = written.iter().map(|r| r.id.clone()).collect();
         let listed = self.list_by_ids(&session, &ids).await?;
         let mut rows = Vec::new();
-        for r in done {
-            let (run_old, run_new) = folded[&r.id]
-                .done_change
-                .unwrap_or((r.old_timeout, r.new_timeout));
+        let mut targets = HashMap::new();
+        for r in written {
             let Some(current) = listed.get(&r.id) else {
-                rows.push(PlanRow {
-                    verdict: Verdict::Skip,
-                    reason: Some("the action no longer exists".into()),
-                    old_timeout: None,
-                    new_timeout: run_old,
-                    warning: None,
-                    draft: false,
-                    ..r.clone()
-                });
+                let mut row = planner::skip_row(r, "the action no longer exists");
+                row.old_timeout = None;
+                row.new_timeout = r.old_timeout;
+                rows.push(row);
                 continue;
             };
-            let now_t = explicit_timeout(current);
-            let (verdict, reason, old) = if now_t == run_old {
-                (
-                    Verdict::Unchanged,
-                    Some("already at its previous timeout".to_string()),
-                    now_t,
-                )
-            } else if now_t == run_new || force {
-                (
-                    Verdict::Change,
-                    (now_t != run_new).then(|| {
-                        format!("changed since (now {}); --force", describe_timeout(now_t))
-                    }),
-                    now_t,
-                )
-            } else {
-                (
-                    Verdict::Skip,
-                    Some(format!(
-                        "changed since: now {}, the run set {}",
-                        describe_timeout(now_t),
-                        describe_timeout(run_new)
-                    )),
-                    now_t,
-                )
+            let log = &folded[&r.id];
+            let row = match read("targets", &r.id) {
+                // A restore run (or the undo of one): the whole documents.
+                Some(written_doc) => {
+                    let Some(before) = read("backups", &r.id) else {
+                        rows.push(planner::skip_row(r, "the run's backup is missing"));
+                        continue;
+                    };
+                    let now = actions::inline_templates(&session.client, current, false).await?;
+                    let row = planner::plan_row(planner::Intent {
+                        current: &now,
+                        desired: Desired::Document(Box::new(before.clone())),
+                        guard: Some(Desired::Document(Box::new(written_doc))),
+                        force,
+                        unchanged: "already at its state before the run",
+                        draft: None,
+                    });
+                    if row.verdict == Verdict::Change {
+                        targets.insert(r.id.clone(), before);
+                    }
+                    row
+                }
+                // A timeout run: the timeouts it wrote (the journal's, else the plan's).
+                None => {
+                    let (run_old, run_new) = log
+                        .done_change
+                        .or(log.sent_change)
+                        .unwrap_or((r.old_timeout, r.new_timeout));
+                    let mut row = planner::plan_row(planner::Intent {
+                        current,
+                        desired: Desired::Timeout(run_old),
+                        guard: Some(Desired::Timeout(run_new)),
+                        force,
+                        unchanged: if log.done {
+                            "already at its previous timeout"
+                        } else {
+                            "already at its previous timeout (the run's write had not landed)"
+                        },
+                        draft: None,
+                    });
+                    // A run that also set the draft's timeout restores the draft too.
+                    row.draft = plan0.also_draft && r.draft;
+                    row
+                }
             };
-            rows.push(PlanRow {
-                id: r.id.clone(),
-                name: current.name.clone(),
-                category: current.category.clone(),
-                integration_id: current.integration_id.clone(),
-                kind: actions::kind(current),
-                old_timeout: old,
-                new_timeout: run_old,
-                verdict,
-                reason,
-                // A run that also set the draft's timeout restores the draft too.
-                draft: plan0.also_draft && r.draft,
-                warning: None,
-                version: current.version,
-                flows: None,
-                function_timeout_seconds: None,
-                effective_timeout_seconds: None,
-            });
+            rows.push(row);
         }
         let plan = Plan {
             run_id: runs::new_run_id(),
@@ -1500,7 +1534,7 @@ impl App {
             require_old: !force,
             rows,
         };
-        self.execute_plan(session, plan, listed, dry_run, None)
+        self.execute_plan_with_targets(session, plan, listed, dry_run, None, targets)
             .await
     }
 

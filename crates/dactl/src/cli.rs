@@ -145,8 +145,8 @@ pub struct SelectorArgs {
     /// Category name (exact, case-insensitive)
     #[arg(long, value_name = "NAME")]
     pub category: Option<String>,
-    /// Integration id
-    #[arg(long, value_name = "ID")]
+    /// Integration id, or its name (case-insensitive)
+    #[arg(long, value_name = "ID|NAME")]
     pub integration: Option<String>,
     /// A file with one action id or exact name a line (`-` reads stdin); blank lines and
     /// `#` comments are ignored

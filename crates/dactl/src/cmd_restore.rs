@@ -11,66 +11,22 @@
 //! `PATCH /api/v2/integrations/actions/{id}` accepts); it never creates or deletes actions and
 //! never touches `contract`, `secure` or drafts.
 //!
-//! `dactl undo RUN` of a restore run writes back the run's pre-images where the action is still
-//! what the restore wrote (`--force` overrides).
+//! The rows come from the one planner ([`crate::planner`]: the desired state is the whole
+//! document) and run through the one write loop ([`crate::engine`]). `dactl undo RUN` of a
+//! restore run (in `app.rs`) writes back the run's pre-images where the action is still what
+//! the restore wrote (`--force` overrides).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use genesys_client::Action;
 use serde_json::Value;
 
-use crate::actions::{self, explicit_timeout, Kind};
+use crate::actions::{self, explicit_timeout};
 use crate::app::App;
-use crate::engine::same_document;
 use crate::error::{Exit, Failure};
-use crate::runs::{self, ActionLog, Operation, Plan, PlanRow, Verdict, VerifyMode};
-
-/// Paths (`config.request.requestTemplate`, `name`) where two documents differ, sorted.
-pub fn differing_fields(a: &Action, b: &Action) -> Vec<String> {
-    fn doc(x: &Action) -> Value {
-        serde_json::json!({"name": x.name, "category": x.category, "config": x.config})
-    }
-    fn walk(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
-        match (a, b) {
-            (Value::Object(x), Value::Object(y)) => {
-                let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
-                for k in keys {
-                    let p = if path.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{path}.{k}")
-                    };
-                    walk(
-                        x.get(k).unwrap_or(&Value::Null),
-                        y.get(k).unwrap_or(&Value::Null),
-                        &p,
-                        out,
-                    );
-                }
-            }
-            _ if a != b => out.push(path.to_string()),
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    walk(&doc(a), &doc(b), "", &mut out);
-    out
-}
-
-fn describe_diff(fields: &[String]) -> String {
-    const SHOWN: usize = 3;
-    let mut s = fields
-        .iter()
-        .take(SHOWN)
-        .map(|f| format!("`{f}`"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    if fields.len() > SHOWN {
-        s.push_str(&format!(" and {} more", fields.len() - SHOWN));
-    }
-    format!("differs at {s}")
-}
+use crate::planner::{self, Desired};
+use crate::runs::{self, Operation, Plan, PlanRow, Verdict, VerifyMode};
 
 fn bad_input(source: &str, problem: impl std::fmt::Display) -> Failure {
     Failure::usage(format!("`{source}`: {problem}"))
@@ -255,56 +211,45 @@ impl App {
         let mut rows = Vec::new();
         let mut targets = HashMap::new();
         for (_, doc) in &docs {
-            let kind = actions::kind(doc);
-            let now = current.get(&doc.id);
-            let (verdict, reason) = if let Some(r) = kind.refusal() {
-                (Verdict::Skip, Some(r.to_string()))
-            } else if now.is_none() {
-                (
-                    Verdict::Skip,
-                    Some(
+            let Some(now) = current.get(&doc.id) else {
+                let kind = actions::kind(doc);
+                rows.push(PlanRow {
+                    id: doc.id.clone(),
+                    name: doc.name.clone(),
+                    category: doc.category.clone(),
+                    integration_id: doc.integration_id.clone(),
+                    kind,
+                    old_timeout: None,
+                    new_timeout: explicit_timeout(doc),
+                    verdict: Verdict::Skip,
+                    reason: Some(kind.refusal().map(str::to_string).unwrap_or_else(|| {
                         "no action with this id in the target org (restore never creates actions)"
-                            .to_string(),
-                    ),
-                )
-            } else if now.is_some_and(|n| same_document(n, doc)) {
-                (
-                    Verdict::Unchanged,
-                    Some("already matches the file".to_string()),
-                )
-            } else {
-                let fields = differing_fields(now.unwrap_or(doc), doc);
-                (Verdict::Change, Some(describe_diff(&fields)))
+                            .to_string()
+                    })),
+                    draft: false,
+                    warning: None,
+                    version: None,
+                    flows: None,
+                    function_timeout_seconds: None,
+                    effective_timeout_seconds: None,
+                });
+                continue;
             };
-            let draft = drafts.contains(&doc.id);
-            let warning = (draft && verdict == Verdict::Change).then(|| {
-                "has an unpublished draft: publishing it later would replace this restore"
-                    .to_string()
+            let row = planner::plan_row(planner::Intent {
+                current: now,
+                desired: Desired::Document(Box::new(doc.clone())),
+                guard: None,
+                force: false,
+                unchanged: "already matches the file",
+                draft: drafts.contains(&doc.id).then(|| {
+                    "has an unpublished draft: publishing it later would replace this restore"
+                        .to_string()
+                }),
             });
-            if verdict == Verdict::Change {
+            if row.verdict == Verdict::Change {
                 targets.insert(doc.id.clone(), doc.clone());
             }
-            rows.push(PlanRow {
-                id: doc.id.clone(),
-                name: doc.name.clone(),
-                category: doc.category.clone(),
-                integration_id: doc.integration_id.clone(),
-                kind: if kind == Kind::Builtin || kind == Kind::CustomAuth {
-                    kind
-                } else {
-                    now.map(actions::kind).unwrap_or(kind)
-                },
-                old_timeout: now.and_then(explicit_timeout),
-                new_timeout: explicit_timeout(doc),
-                verdict,
-                reason,
-                draft,
-                warning,
-                version: now.and_then(|n| n.version),
-                flows: None,
-                function_timeout_seconds: None,
-                effective_timeout_seconds: None,
-            });
+            rows.push(row);
         }
         let plan = Plan {
             run_id: runs::new_run_id(),
@@ -322,126 +267,12 @@ impl App {
         self.execute_plan_with_targets(session, plan, current, dry_run, None, targets)
             .await
     }
-
-    /// Undo a restore run: write back each pre-image where the action is still what the run
-    /// wrote (`--force`: whatever it is now).
-    pub(crate) async fn undo_restore(
-        &self,
-        run_path: &Path,
-        plan0: Plan,
-        folded: BTreeMap<String, ActionLog>,
-        dry_run: bool,
-        force: bool,
-    ) -> anyhow::Result<Exit> {
-        let session = self.session_for_run(&plan0, "undo").await?;
-        let Some(done) = self.done_rows(&plan0, &folded) else {
-            session.close()?;
-            return Ok(Exit::Ok);
-        };
-        let read = |dir: &str, id: &str| -> Option<Action> {
-            let p = run_path.join(dir).join(runs::backup_file_name(id));
-            serde_json::from_slice(&std::fs::read(p).ok()?).ok()
-        };
-        let ids: Vec<String> = done.iter().map(|r| r.id.clone()).collect();
-        let listed = self.list_by_ids(&session, &ids).await?;
-        let mut current: HashMap<String, Action> = HashMap::new();
-        for a in listed.values() {
-            current.insert(
-                a.id.clone(),
-                actions::inline_templates(&session.client, a, false).await?,
-            );
-        }
-        let mut rows = Vec::new();
-        let mut targets = HashMap::new();
-        for r in done {
-            let (Some(before), Some(written)) = (read("backups", &r.id), read("targets", &r.id))
-            else {
-                rows.push(PlanRow {
-                    verdict: Verdict::Skip,
-                    reason: Some("the run's backup or restore document is missing".into()),
-                    warning: None,
-                    draft: false,
-                    ..r.clone()
-                });
-                continue;
-            };
-            let Some(now) = current.get(&r.id) else {
-                rows.push(PlanRow {
-                    verdict: Verdict::Skip,
-                    reason: Some("the action no longer exists".into()),
-                    warning: None,
-                    draft: false,
-                    ..r.clone()
-                });
-                continue;
-            };
-            let (verdict, reason) = if same_document(now, &before) {
-                (
-                    Verdict::Unchanged,
-                    Some("already at its state before the run".to_string()),
-                )
-            } else if same_document(now, &written) || force {
-                let mut why = describe_diff(&differing_fields(now, &before));
-                if !same_document(now, &written) {
-                    why.push_str("; changed since the run (--force)");
-                }
-                (Verdict::Change, Some(why))
-            } else {
-                (
-                    Verdict::Skip,
-                    Some(format!(
-                        "changed since the run ({}); use --force to overwrite",
-                        describe_diff(&differing_fields(&written, now))
-                    )),
-                )
-            };
-            if verdict == Verdict::Change {
-                targets.insert(r.id.clone(), before.clone());
-            }
-            rows.push(PlanRow {
-                id: r.id.clone(),
-                name: now.name.clone(),
-                category: now.category.clone(),
-                integration_id: now.integration_id.clone(),
-                kind: actions::kind(now),
-                old_timeout: explicit_timeout(now),
-                new_timeout: explicit_timeout(&before),
-                verdict,
-                reason,
-                draft: false,
-                warning: None,
-                version: now.version,
-                flows: None,
-                function_timeout_seconds: None,
-                effective_timeout_seconds: None,
-            });
-        }
-        let plan = Plan {
-            run_id: runs::new_run_id(),
-            created_at: runs::now(),
-            command: self.command_line.clone(),
-            operation: Operation::Undo {
-                of: plan0.run_id.clone(),
-            },
-            target: session.api_base.clone(),
-            also_draft: false,
-            verify: plan0.verify,
-            require_old: !force,
-            rows,
-        };
-        self.execute_plan_with_targets(session, plan, current, dry_run, None, targets)
-            .await
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    fn action(v: Value) -> Action {
-        serde_json::from_value(v).unwrap()
-    }
 
     #[test]
     fn documents_are_validated_before_any_request() {
@@ -467,26 +298,6 @@ mod tests {
         assert!(e.message.contains("1 to 60"));
         let e = parse_document("f", json!([1])).unwrap_err();
         assert!(e.message.contains("not a JSON object"));
-    }
-
-    #[test]
-    fn differing_fields_name_paths() {
-        let a = action(
-            json!({"id":"a","name":"A","category":"C","config":{"timeoutSeconds":20,"request":{"requestTemplate":"x","headers":{"h":"1"}}}}),
-        );
-        let b = action(
-            json!({"id":"a","name":"A","category":"C","config":{"request":{"requestTemplate":"y","headers":{"h":"1"}}}}),
-        );
-        assert_eq!(
-            differing_fields(&a, &b),
-            vec!["config.request.requestTemplate", "config.timeoutSeconds"]
-        );
-        assert!(same_document(&a, &a));
-        assert!(!same_document(&a, &b));
-        assert_eq!(
-            describe_diff(&["a".into(), "b".into(), "c".into(), "d".into()]),
-            "differs at `a`, `b`, `c` and 1 more"
-        );
     }
 
     #[test]

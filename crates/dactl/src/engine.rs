@@ -1,22 +1,31 @@
-//! The safe change, for one action or ten thousand (DESIGN.md §4).
+//! The safe change, for one action or ten thousand (DESIGN.md §4): one per-action write loop
+//! for every write of dactl (`timeout set/unset`, `apply`, `restore`, `undo`), fed by the one
+//! planner ([`crate::planner`]) with the desired state of each action: a timeout, or a whole
+//! document.
 //!
 //! For each action whose plan verdict is `change`:
 //! 1. Take the pre-image: the config from the `includeConfig` listing (or a fresh GET on resume
-//!    and after a conflict) with the text of every referenced template inlined.
+//!    and after a conflict) with the text of every referenced template inlined. An action that
+//!    an earlier attempt of the run sent a write to is read first, whatever the journal's last
+//!    word: the read settles whether that write landed.
 //! 2. Save it in the run's `backups/` folder (0600, fsynced) and journal it, before any write.
 //! 3. Journal the intent, then PATCH `{name, category, version, config}`: the full pre-image
-//!    config, `*Uri` fields dropped, only `timeoutSeconds` changed.
-//! 4. On a version conflict, re-read and re-apply the same change to the fresh state, at most
-//!    [`MAX_CONFLICT_RETRIES`] times. If the timeout itself moved, report a conflict instead of
-//!    overwriting it. A write that failed with a transient error has an unknown outcome: the
-//!    action is re-read (after the client's jittered backoff, at most
-//!    [`MAX_TRANSIENT_WRITE_RETRIES`] times) and only written again if the first attempt did
-//!    not land. Whenever the config about to be written is not the saved backup's (after a
-//!    re-read, or on resume), it is saved as `preimages/<id>.json` first, so that a resume that
-//!    finds the write landed verifies it against the state it was computed from.
-//! 5. Verify the PATCH response against the pre-image; re-read in full (templates included) the
-//!    canary (first action of the run, before any other is written) or, with `--verify full`,
-//!    every action.
+//!    config (or the document), `*Uri` fields dropped, template text inlined.
+//! 4. On a version conflict (409, or 400 "does not match … version"), re-read and re-apply the
+//!    same change to the fresh state, at most [`MAX_CONFLICT_RETRIES`] times. If what the plan
+//!    was made from moved (the timeout, or for a document anything), report a conflict (or, under
+//!    the plan's guard, skip) instead of overwriting it. A write without a usable answer (a
+//!    timeout, a dropped connection, a 5xx after sending, an unreadable body) is journalled
+//!    `unknown`: the action is re-read (after the client's jittered backoff, at most
+//!    [`MAX_TRANSIENT_WRITE_RETRIES`] times) and only written again if the write did not land.
+//!    Whenever the config about to be written is not the saved backup's, it is saved as
+//!    `preimages/<id>.json` first, so that a write found landed later is verified against the
+//!    state it was computed from.
+//! 5. Verify. A 2xx means the platform took the body; its answer is evidence only where it
+//!    carries a config or a version, and an answer without either is no failure. The read-back
+//!    decides: the canary (first action of the run, before any other is written) or, with
+//!    `--verify full`, every action is re-read in full (templates included); so is any action
+//!    whose answer disagrees with the write.
 //! 6. With `--also-draft`, patch an open draft's timeout too (never publish it).
 //! 7. Journal `done` and append to the audit log.
 //!
@@ -33,6 +42,7 @@ use genesys_client::{Action, Client, Response, UpdateActionInput, UpdateDraftInp
 use serde::Serialize;
 
 use crate::actions::{self, describe_timeout, explicit_timeout};
+use crate::planner::{same_document, Desired};
 use crate::runs::{ActionLog, Event, Plan, PlanRow, RunDir, Summary, Verdict, VerifyMode};
 
 /// How many times a version conflict is re-read and re-applied before giving up. A conflict
@@ -196,9 +206,9 @@ pub struct Work {
     pub listed: Option<Action>,
     /// What the journal already says (on resume).
     pub log: ActionLog,
-    /// For a restore: the whole document (name, category, config with template text) to write
-    /// instead of changing only the timeout.
-    pub target: Option<Action>,
+    /// The state to write: a timeout, or a whole document (name, category, config with
+    /// template text), from the one planner ([`crate::planner`]).
+    pub desired: Desired,
 }
 
 /// Progress reporting hooks.
@@ -454,16 +464,100 @@ async fn read_fresh(
     Ok((pre, r.correlation_id))
 }
 
-/// Journal the intent, send the PATCH of the published action (with the test crash hooks
-/// around it) and journal a successful answer. The outer `Result` is a journal failure; the
-/// inner one is the API's answer, for the caller to settle (conflict, transient, final).
+/// What the answer to a PATCH that succeeded shows (DESIGN.md §4.5: evidence, not proof).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Evidence {
+    /// The answer carries a config that shows the write and a version that rose.
+    Proof,
+    /// The answer carries no config but a version that rose.
+    VersionRose,
+    /// The answer carries neither config nor version, or was unreadable: no evidence.
+    Nothing,
+    /// The answer contradicts the write (this is what it shows); the read-back decides.
+    Contradicts(String),
+}
+
+impl Evidence {
+    /// Judge an answer against the action that was sent (`sent`: at the version written over).
+    fn of(sent: &Action, answered: Option<&Action>) -> Evidence {
+        let Some(after) = answered else {
+            return Evidence::Nothing;
+        };
+        if after.config.is_some() {
+            // A config without a version: the config is evidence, the missing version is not.
+            let mut after = after.clone();
+            if after.version.is_none() {
+                after.version = sent.version.map(|v| v + 1);
+            }
+            return match actions::verify_response(sent, &after, explicit_timeout(sent)) {
+                Ok(()) => Evidence::Proof,
+                Err(p) => Evidence::Contradicts(p),
+            };
+        }
+        match (sent.version, after.version) {
+            (Some(a), Some(b)) if b > a => Evidence::VersionRose,
+            (_, None) => Evidence::Nothing,
+            (a, b) => Evidence::Contradicts(format!("version did not go up ({a:?} -> {b:?})")),
+        }
+    }
+
+    fn label(&self) -> &'static str {
+        match self {
+            Evidence::Proof => "response",
+            Evidence::VersionRose => "response version (the answer carried no config)",
+            Evidence::Nothing => "none: the answer carried neither config nor version",
+            Evidence::Contradicts(_) => "the answer disagreed",
+        }
+    }
+}
+
+/// How a PATCH ended, as far as the engine can know.
+enum Answer {
+    /// 2xx: the platform took the body. The decoded answer, when it could be read.
+    Taken(Option<Box<Response<Action>>>),
+    /// No usable answer (timeout, reset, 5xx after sending): the write may or may not have
+    /// landed. Carries the error, and whether a backoff should come before the re-read.
+    Unknown(genesys_client::Error, bool),
+    /// An answer that could not be understood (an error document in a 2xx, a redirect): the
+    /// write may have landed, which a re-read settles; if it did not, it is not sent again.
+    Unreadable(genesys_client::Error),
+    /// The write was refused with a version conflict (409, or 400 "does not match … version").
+    Conflict(genesys_client::Error),
+    /// The write was refused for another reason (nothing landed).
+    Refused(genesys_client::Error),
+}
+
+fn classify(result: Result<Response<Action>, genesys_client::Error>) -> Answer {
+    use genesys_client::ErrorKind;
+    match result {
+        Ok(r) => Answer::Taken(Some(Box::new(r))),
+        Err(e) if e.is_version_conflict() => Answer::Conflict(e),
+        // A 2xx whose body is not an action (empty, not JSON): taken, no evidence.
+        Err(e @ genesys_client::Error::Decode { .. }) => {
+            tracing::warn!("the answer to a write could not be read; the read-back decides: {e}");
+            Answer::Taken(None)
+        }
+        // Any other answer that could not be understood: settle by reading.
+        Err(e) if e.kind() == ErrorKind::Protocol => Answer::Unreadable(e),
+        // 429 (retries exhausted) was refused before anything was applied, but a transport
+        // error or a 5xx after the body was sent leaves the outcome unknown.
+        Err(e) if matches!(e.kind(), ErrorKind::Transient | ErrorKind::RateLimited) => {
+            Answer::Unknown(e, true)
+        }
+        Err(e) => Answer::Refused(e),
+    }
+}
+
+/// Journal the intent, send a PATCH (with the test crash hooks around it) and journal what
+/// came back: `patched` for a 2xx, `unknown` when the outcome cannot be known. The outer
+/// `Result` is a journal failure.
 async fn send_patch(
     ctx: &Ctx,
     row: &PlanRow,
     body: &UpdateActionInput,
     current: Option<i64>,
     new: Option<i64>,
-) -> anyhow::Result<Result<Response<Action>, genesys_client::Error>> {
+) -> anyhow::Result<Answer> {
     ctx.log(Event::Patch {
         ts: crate::runs::now(),
         id: row.id.clone(),
@@ -476,42 +570,30 @@ async fn send_patch(
     ctx.writes.fetch_add(1, Ordering::SeqCst);
     let result = ctx.client.patch_action(&row.id, body).await;
     ctx.crash_check("after-patch");
-    if let Ok(resp) = &result {
-        ctx.log(Event::Patched {
+    let answer = classify(result);
+    match &answer {
+        Answer::Taken(resp) => {
+            ctx.log(Event::Patched {
+                ts: crate::runs::now(),
+                id: row.id.clone(),
+                to_version: resp.as_ref().and_then(|r| r.body.version),
+                correlation_id: resp.as_ref().and_then(|r| r.correlation_id.clone()),
+                target: "published".into(),
+            })?;
+            ctx.crash_check("after-patched");
+        }
+        Answer::Unknown(e, _) | Answer::Unreadable(e) => ctx.log(Event::Unknown {
             ts: crate::runs::now(),
             id: row.id.clone(),
-            to_version: resp.body.version,
-            correlation_id: resp.correlation_id.clone(),
+            message: format!("{e}"),
             target: "published".into(),
-        })?;
-        ctx.crash_check("after-patched");
+        })?,
+        Answer::Conflict(_) | Answer::Refused(_) => {}
     }
-    Ok(result)
+    Ok(answer)
 }
 
-/// Verify a write that was answered with success: the PATCH response against the state the
-/// body was computed from, and with `full_verify` a fresh read (templates included). Returns
-/// how it was verified, for the journal.
-async fn verify_write(
-    ctx: &Ctx,
-    id: &str,
-    basis: &Action,
-    answered: &Action,
-    new: Option<i64>,
-    full_verify: bool,
-) -> anyhow::Result<String> {
-    actions::verify_response(basis, answered, new)
-        .map_err(|p| anyhow::anyhow!("verification of the PATCH response failed: {p}"))?;
-    if !full_verify {
-        return Ok("response".into());
-    }
-    let (fresh, _) = read_fresh(&ctx.client, id, Some(basis)).await?;
-    actions::verify_full(basis, &fresh, new)
-        .map_err(|p| anyhow::anyhow!("verification by re-reading failed: {p}"))?;
-    Ok("response and full re-read".into())
-}
-
-/// Journal `done` for a verified write, append the audit line, and build the outcome.
+/// Journal `done` for a write, append the audit line, and build the outcome.
 #[allow(clippy::too_many_arguments)]
 fn finish_write(
     ctx: &Ctx,
@@ -520,8 +602,9 @@ fn finish_write(
     operation: &str,
     current: Option<i64>,
     new: Option<i64>,
-    from_version: i64,
-    resp: Response<Action>,
+    from_version: Option<i64>,
+    to_version: Option<i64>,
+    correlation_id: Option<String>,
     verified: String,
 ) -> anyhow::Result<Outcome> {
     ctx.log(Event::Done {
@@ -529,7 +612,7 @@ fn finish_write(
         id: row.id.clone(),
         old_timeout: current,
         new_timeout: new,
-        version: resp.body.version,
+        version: to_version,
         verified: verified.clone(),
     })?;
     ctx.crash_check("after-done");
@@ -543,14 +626,14 @@ fn finish_write(
         "old_timeout": current,
         "new_timeout": new,
         "from_version": from_version,
-        "to_version": resp.body.version,
-        "correlation_id": resp.correlation_id,
+        "to_version": to_version,
+        "correlation_id": correlation_id,
         "verified": verified,
     }));
     let mut o = base_outcome(row, Status::Changed);
-    o.from_version = Some(from_version);
-    o.to_version = resp.body.version;
-    o.correlation_id = resp.correlation_id;
+    o.from_version = from_version;
+    o.to_version = to_version;
+    o.correlation_id = correlation_id;
     Ok(o)
 }
 
@@ -563,30 +646,9 @@ async fn pre_image(ctx: &Ctx, w: &Work) -> Result<Action, genesys_client::Error>
     }
 }
 
-/// On resume, a write that had landed before the process died: journal `done`, no new write.
-fn landed_on_resume(
-    ctx: &Ctx,
-    row: &PlanRow,
-    new: Option<i64>,
-    version: Option<i64>,
-) -> anyhow::Result<Outcome> {
-    ctx.log(Event::Done {
-        ts: crate::runs::now(),
-        id: row.id.clone(),
-        old_timeout: row.old_timeout,
-        new_timeout: new,
-        version,
-        verified: "re-read on resume (the write had landed)".into(),
-    })?;
-    let mut o = base_outcome(row, Status::Changed);
-    o.to_version = version;
-    o.message = Some("the earlier write had landed; verified on resume".into());
-    Ok(o)
-}
-
 async fn apply(ctx: &Ctx, w: Work, full_verify: bool) -> Outcome {
     let id = w.row.id.clone();
-    match apply_inner(ctx, &w, full_verify).await {
+    match write_one(ctx, &w, full_verify).await {
         Ok(o) => o,
         Err(e) => {
             let msg = format!("{e:#}");
@@ -608,74 +670,92 @@ async fn apply(ctx: &Ctx, w: Work, full_verify: bool) -> Outcome {
     }
 }
 
-async fn apply_inner(ctx: &Ctx, w: &Work, full_verify: bool) -> anyhow::Result<Outcome> {
-    if let Some(target) = &w.target {
-        return apply_document(ctx, w, target, full_verify).await;
-    }
+/// The one per-action write loop (DESIGN.md §4), for a timeout and for a whole document:
+/// read → backup → PATCH → verify → journal, with one retry, backoff and conflict policy.
+///
+/// - The state is read first: from the listing on a first attempt; fresh when an earlier
+///   attempt sent a write (its outcome is settled by that read before anything else).
+/// - Already in the desired state: `done` when a write of this run may have put it there (an
+///   unknown outcome, settled now), `unchanged` otherwise.
+/// - Moved away from the state the plan was made from (another timeout, another document):
+///   `skipped` under the plan's guard (`undo` without `--force`), a conflict otherwise; never
+///   overwritten.
+/// - The pre-image is backed up (0600, fsynced, journalled) before the first write; a later
+///   basis that differs from it (after a re-read) is saved in `preimages/` first.
+/// - A 2xx: the platform took the body. The answer is evidence only where it carries it; the
+///   read-back (`--verify canary|full`, or an answer that disagrees) decides.
+/// - A version conflict: re-read and re-apply to the fresh state, at most
+///   [`MAX_CONFLICT_RETRIES`] times.
+/// - No usable answer (timeout, reset, 5xx): journalled `unknown`; after the client's jittered
+///   backoff the action is re-read, and written again only when the write had not landed, at
+///   most [`MAX_TRANSIENT_WRITE_RETRIES`] times.
+async fn write_one(ctx: &Ctx, w: &Work, full_verify: bool) -> anyhow::Result<Outcome> {
     let row = &w.row;
-    let new = row.new_timeout;
     let client = &ctx.client;
+    let desired = &w.desired;
+    let new = desired.timeout();
+    let (name, operation) = match desired {
+        Desired::Timeout(_) => (row.name.clone(), "timeout"),
+        Desired::Document(d) => (d.name.clone(), "restore"),
+    };
 
-    // 1. The pre-image. From the listing on a first attempt; fresh on resume.
     let mut pre = pre_image(ctx, w).await?;
-
-    // A resumed action whose write already landed: verify against the pre-image that write was
-    // computed from (the latest one saved, else the backup), no write.
-    if w.log.patch_sent
-        && explicit_timeout(&pre) == new
-        && explicit_timeout(&pre) != row.old_timeout
-    {
-        let original = ctx
-            .run
-            .load_preimage(&row.id)
-            .or_else(|| ctx.run.load_backup(&row.id));
-        let check = match &original {
-            Some(orig) => actions::verify_full(orig, &pre, new),
-            None => Ok(()),
-        };
-        if let Err(problem) = check {
-            anyhow::bail!(
-                "the earlier write landed but the action differs from its backup: {problem}"
-            );
-        }
-        draft_step(ctx, row).await?;
-        return landed_on_resume(ctx, row, new, pre.version);
-    }
-
-    // 2. Backup before any write.
+    // A write of this run may have landed (an earlier attempt sent one and did not finish).
+    let mut maybe_landed = w.log.patch_sent && !w.log.done;
+    // The state the plan was made from: for a document, the backup (the state before this run
+    // first wrote) or, before any write, the state read now.
+    let planned = match desired {
+        Desired::Timeout(_) => None,
+        Desired::Document(_) => Some(ctx.run.load_backup(&row.id).unwrap_or_else(|| pre.clone())),
+    };
+    let unmoved = |a: &Action| match &planned {
+        None => explicit_timeout(a) == row.old_timeout,
+        Some(p) => same_document(a, p),
+    };
     // The version of the pre-image last saved (backup or `preimages/`); `None`: not known here.
     let mut saved_version = None;
-    if let Some(file) = ctx.run.save_backup(&pre)? {
-        saved_version = Some(pre.version);
-        ctx.log(Event::Backup {
-            ts: crate::runs::now(),
-            id: row.id.clone(),
-            version: pre.version,
-            file,
-        })?;
-    }
-    ctx.crash_check("after-backup");
-
+    let mut backed_up = ctx.run.backup_path(&row.id).exists();
     let mut conflicts = 0;
     let mut transient = 0;
+    // An answer that could not be understood, for a write that the re-read shows not landed.
+    let mut not_understood: Option<genesys_client::Error> = None;
     loop {
         let current = explicit_timeout(&pre);
-        if current == new {
+        if desired.reached(&pre) {
+            if maybe_landed {
+                return landed(ctx, row, &name, operation, &pre, desired).await;
+            }
+            let reason = match desired {
+                Desired::Timeout(_) => "already at the target when read",
+                Desired::Document(_) => "already matches the document when read",
+            };
             ctx.log(Event::Unchanged {
                 ts: crate::runs::now(),
                 id: row.id.clone(),
-                reason: "already at the target when read".into(),
+                reason: reason.into(),
             })?;
             let mut o = base_outcome(row, Status::Unchanged);
-            o.message = Some("already at the target when read".into());
+            o.message = Some(reason.into());
             return Ok(o);
         }
-        if current != row.old_timeout {
-            let msg = format!(
-                "changed since: the timeout is now {} (planned from {}); not overwritten",
-                describe_timeout(current),
-                describe_timeout(row.old_timeout)
-            );
+        if let Some(e) = not_understood.take() {
+            return Err(anyhow::Error::new(e).context(
+                "the write's answer could not be understood, and the action read since shows \
+                 it did not land; not sent again",
+            ));
+        }
+        if !unmoved(&pre) {
+            let msg = match &planned {
+                None => format!(
+                    "changed since: the timeout is now {} (planned from {}); not overwritten",
+                    describe_timeout(current),
+                    describe_timeout(row.old_timeout)
+                ),
+                Some(p) => format!(
+                    "changed since: the action was edited since it was read ({}); not overwritten",
+                    Desired::Document(Box::new(p.clone())).difference(&pre)
+                ),
+            };
             if ctx.opts.require_old {
                 ctx.log(Event::Skipped {
                     ts: crate::runs::now(),
@@ -689,220 +769,172 @@ async fn apply_inner(ctx: &Ctx, w: &Work, full_verify: bool) -> anyhow::Result<O
             anyhow::bail!("conflict: {msg}");
         }
 
-        // 3. Intent, then PATCH.
-        let body = actions::patch_body(&pre, new).map_err(|m| anyhow::anyhow!(m))?;
+        // Backup before the first write; the basis of a later write when it differs.
+        if !backed_up {
+            if let Some(file) = ctx.run.save_backup(&pre)? {
+                saved_version = Some(pre.version);
+                ctx.log(Event::Backup {
+                    ts: crate::runs::now(),
+                    id: row.id.clone(),
+                    version: pre.version,
+                    file,
+                })?;
+            }
+            backed_up = true;
+            ctx.crash_check("after-backup");
+        }
+        let want = desired.apply_to(&pre);
+        let body = actions::patch_body(&want, new).map_err(|m| anyhow::anyhow!(m))?;
         if saved_version != Some(pre.version) {
             ctx.run.save_preimage(&pre)?;
             saved_version = Some(pre.version);
         }
         match send_patch(ctx, row, &body, current, new).await? {
-            Ok(resp) => {
-                // 5. Verify.
-                let verified =
-                    verify_write(ctx, &row.id, &pre, &resp.body, new, full_verify).await?;
-                // 6. Draft.
+            Answer::Taken(resp) => {
+                let evidence = Evidence::of(&want, resp.as_ref().map(|r| &r.body));
+                let verified = match (&evidence, full_verify) {
+                    (Evidence::Contradicts(p), _) => {
+                        let v = read_back(ctx, &row.id, &want, new).await.map_err(|e| {
+                            e.context(format!(
+                                "the write was taken (HTTP 2xx) but its answer disagreed ({p})"
+                            ))
+                        })?;
+                        format!("{v}; the answer disagreed: {p}")
+                    }
+                    (_, true) => {
+                        let v = read_back(ctx, &row.id, &want, new).await?;
+                        match evidence {
+                            Evidence::Proof => format!("response and {v}"),
+                            _ => v,
+                        }
+                    }
+                    (e, false) => e.label().to_string(),
+                };
                 let draft_note = draft_step(ctx, row).await?;
-                // 7. Journal and audit.
+                let (to_version, correlation_id) = resp
+                    .map(|r| (r.body.version, r.correlation_id.clone()))
+                    .unwrap_or_default();
                 let mut o = finish_write(
                     ctx,
                     row,
-                    &row.name,
-                    "timeout",
+                    &name,
+                    operation,
                     current,
                     new,
-                    body.version,
-                    resp,
+                    Some(body.version),
+                    to_version,
+                    correlation_id,
                     verified,
                 )?;
-                o.message = draft_note.or_else(|| row.warning.clone());
+                o.message = draft_note.or_else(|| row.warning.clone()).or_else(|| {
+                    matches!(desired, Desired::Document(_))
+                        .then(|| "configuration restored".to_string())
+                });
                 return Ok(o);
             }
-            Err(e) if e.is_version_conflict() && conflicts < MAX_CONFLICT_RETRIES => {
+            Answer::Conflict(e) => {
                 conflicts += 1;
+                if conflicts > MAX_CONFLICT_RETRIES {
+                    return Err(anyhow::Error::new(e).context(format!(
+                        "the action kept changing: {conflicts} version conflicts in a row"
+                    )));
+                }
                 ctx.log(Event::Conflict {
                     ts: crate::runs::now(),
                     id: row.id.clone(),
                     message: format!("version {} is stale; re-reading", body.version),
                 })?;
-                // The next PATCH is based on this read: action first, then templates.
-                pre = read_fresh(client, &row.id, None).await?.0;
             }
-            Err(e) if e.is_version_conflict() => {
-                return Err(anyhow::Error::new(e).context(format!(
-                    "the action kept changing: {} version conflicts in a row",
-                    MAX_CONFLICT_RETRIES + 1
-                )));
-            }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    genesys_client::ErrorKind::Transient | genesys_client::ErrorKind::RateLimited
-                ) && transient < MAX_TRANSIENT_WRITE_RETRIES =>
-            {
+            Answer::Unknown(e, backoff) => {
+                maybe_landed = true;
                 transient += 1;
-                // The outcome of the write is unknown: re-read before deciding anything, after
-                // the same jittered backoff the client uses for reads.
-                tracing::warn!(id = %row.id, "write failed with a transient error; re-reading: {e}");
-                let opts = client.options();
-                opts.clock
-                    .sleep(opts.retry.backoff(transient, fastrand::f64()))
-                    .await;
-                // A write may follow this read: action first, then templates.
-                let (fresh, _) = read_fresh(client, &row.id, None).await?;
-                if explicit_timeout(&fresh) == new && fresh.version > pre.version {
-                    actions::verify_full(&pre, &fresh, new).map_err(|p| {
-                        anyhow::anyhow!("the write landed but verification failed: {p}")
-                    })?;
-                    let draft_note = draft_step(ctx, row).await?;
-                    ctx.log(Event::Done {
-                        ts: crate::runs::now(),
-                        id: row.id.clone(),
-                        old_timeout: current,
-                        new_timeout: new,
-                        version: fresh.version,
-                        verified: "full re-read (the response was lost)".into(),
-                    })?;
-                    let mut o = base_outcome(row, Status::Changed);
-                    o.from_version = Some(body.version);
-                    o.to_version = fresh.version;
-                    o.message = draft_note;
-                    return Ok(o);
+                if transient > MAX_TRANSIENT_WRITE_RETRIES {
+                    return Err(anyhow::Error::new(e).context(format!(
+                        "the outcome of the write is unknown after {transient} attempts \
+                         (`dactl runs resume` or `dactl undo` settle it by reading the action)"
+                    )));
                 }
-                pre = fresh;
+                tracing::warn!(id = %row.id, "the write has no usable answer; re-reading: {e}");
+                if backoff {
+                    let opts = client.options();
+                    opts.clock
+                        .sleep(opts.retry.backoff(transient, fastrand::f64()))
+                        .await;
+                }
             }
-            Err(e) => return Err(e.into()),
+            Answer::Unreadable(e) => {
+                maybe_landed = true;
+                not_understood = Some(e);
+            }
+            Answer::Refused(e) => return Err(e.into()),
         }
+        // A write may follow this read: action first, then templates.
+        pre = read_fresh(client, &row.id, None).await?.0;
     }
 }
 
-/// True when two inlined actions have the same name, category and config (templates by text).
-pub fn same_document(a: &Action, b: &Action) -> bool {
-    a.name == b.name
-        && a.category == b.category
-        && serde_json::to_value(&a.config).ok() == serde_json::to_value(&b.config).ok()
+/// Re-read the action in full (templates included) and check it is what was written.
+async fn read_back(ctx: &Ctx, id: &str, want: &Action, new: Option<i64>) -> anyhow::Result<String> {
+    let (fresh, _) = read_fresh(&ctx.client, id, Some(want)).await?;
+    actions::verify_full(want, &fresh, new)
+        .map_err(|p| anyhow::anyhow!("verification by re-reading failed: {p}"))?;
+    Ok("full re-read".into())
 }
 
-/// The restore path (`dactl restore`, and `undo` of a restore run): write a whole document
-/// with the same guarantees as a timeout change. The pre-image is backed up and journalled
-/// first; the PATCH carries the document's name, category and full config (template text
-/// inlined) at the current version; the response and (canary/full) a re-read must equal the
-/// document. A version conflict is re-applied only when the fresh state still equals the state
-/// the plan was made from; a concurrent edit of anything is reported, never overwritten.
-async fn apply_document(
+/// A write whose outcome was unknown (or a resumed run's) turned out to have landed: check the
+/// action against the state the write was computed from, then journal `done`.
+async fn landed(
     ctx: &Ctx,
-    w: &Work,
-    target: &Action,
-    full_verify: bool,
+    row: &PlanRow,
+    name: &str,
+    operation: &str,
+    live: &Action,
+    desired: &Desired,
 ) -> anyhow::Result<Outcome> {
-    let row = &w.row;
-    let client = &ctx.client;
-    let new = explicit_timeout(target);
-    let mut pre = pre_image(ctx, w).await?;
-    if w.log.patch_sent && same_document(&pre, target) {
-        return landed_on_resume(ctx, row, new, pre.version);
-    }
-    let planned = pre.clone();
-    if let Some(file) = ctx.run.save_backup(&pre)? {
-        ctx.log(Event::Backup {
-            ts: crate::runs::now(),
-            id: row.id.clone(),
-            version: pre.version,
-            file,
-        })?;
-    }
-    ctx.crash_check("after-backup");
-    let mut attempts = 0;
-    loop {
-        attempts += 1;
-        if same_document(&pre, target) {
-            let reason = "already matches the document when read".to_string();
-            ctx.log(Event::Unchanged {
-                ts: crate::runs::now(),
-                id: row.id.clone(),
-                reason: reason.clone(),
-            })?;
-            let mut o = base_outcome(row, Status::Unchanged);
-            o.message = Some(reason);
-            return Ok(o);
-        }
-        let mut want = target.clone();
-        want.id = pre.id.clone();
-        want.version = pre.version;
-        let body = actions::patch_body(&want, new).map_err(|m| anyhow::anyhow!(m))?;
-        let current = explicit_timeout(&pre);
-        match send_patch(ctx, row, &body, current, new).await? {
-            Ok(resp) => {
-                let verified =
-                    verify_write(ctx, &row.id, &want, &resp.body, new, full_verify).await?;
-                let mut o = finish_write(
-                    ctx,
-                    row,
-                    &want.name,
-                    "restore",
-                    current,
-                    new,
-                    body.version,
-                    resp,
-                    verified,
-                )?;
-                o.message = Some(
-                    row.warning
-                        .clone()
-                        .unwrap_or_else(|| "configuration restored".into()),
+    let new = desired.timeout();
+    let basis = ctx
+        .run
+        .load_preimage(&row.id)
+        .or_else(|| ctx.run.load_backup(&row.id));
+    let mut note = None;
+    if let (Desired::Timeout(_), Some(basis)) = (desired, &basis) {
+        if let Err(problem) = actions::verify_full(basis, live, new) {
+            // One write after the basis is this run's: it must show nothing else. More than
+            // one: someone edited the action after this write landed; theirs is kept.
+            let writes_since = live.version.zip(basis.version).map(|(l, b)| l - b);
+            if writes_since == Some(1) {
+                anyhow::bail!(
+                    "the write landed but the action differs from the state it was computed from: {problem}"
                 );
-                return Ok(o);
             }
-            Err(e)
-                if attempts <= MAX_CONFLICT_RETRIES
-                    && (e.is_version_conflict()
-                        || matches!(
-                            e.kind(),
-                            genesys_client::ErrorKind::Transient
-                                | genesys_client::ErrorKind::RateLimited
-                        )) =>
-            {
-                let conflict = e.is_version_conflict();
-                if conflict {
-                    ctx.log(Event::Conflict {
-                        ts: crate::runs::now(),
-                        id: row.id.clone(),
-                        message: format!("version {} is stale; re-reading", body.version),
-                    })?;
-                } else {
-                    tracing::warn!(id = %row.id, "write failed with a transient error; re-reading: {e}");
-                }
-                // A write may follow this read: action first, then templates.
-                let (fresh, _) = read_fresh(client, &row.id, None).await?;
-                if !conflict && same_document(&fresh, target) && fresh.version > pre.version {
-                    ctx.log(Event::Done {
-                        ts: crate::runs::now(),
-                        id: row.id.clone(),
-                        old_timeout: current,
-                        new_timeout: new,
-                        version: fresh.version,
-                        verified: "full re-read (the response was lost)".into(),
-                    })?;
-                    let mut o = base_outcome(row, Status::Changed);
-                    o.to_version = fresh.version;
-                    o.message = Some("configuration restored".into());
-                    return Ok(o);
-                }
-                if !same_document(&fresh, &planned) && !same_document(&fresh, target) {
-                    let a = serde_json::to_value(&planned.config).unwrap_or_default();
-                    let b = serde_json::to_value(&fresh.config).unwrap_or_default();
-                    anyhow::bail!(
-                        "conflict: the action was edited since it was read ({}); not overwritten",
-                        actions::first_difference(&a, &b, "config")
-                    );
-                }
-                pre = fresh;
-            }
-            Err(e) => return Err(e.into()),
+            note = Some(format!(
+                "the write landed; the action was edited again since ({problem})"
+            ));
         }
     }
+    let draft_note = draft_step(ctx, row).await?;
+    let mut o = finish_write(
+        ctx,
+        row,
+        name,
+        operation,
+        row.old_timeout,
+        new,
+        basis.as_ref().and_then(|b| b.version),
+        live.version,
+        None,
+        "re-read (the write's answer was lost; it had landed)".into(),
+    )?;
+    o.message = note
+        .or(draft_note)
+        .or_else(|| Some("the earlier write had landed; verified by re-reading".into()));
+    Ok(o)
 }
 
-/// With `--also-draft`, set the open draft's timeout too (it is never published).
+/// With `--also-draft`, set the open draft's timeout too (it is never published). The same
+/// rules as for the published action: a version conflict (409, or 400 "does not match …
+/// version") re-reads the draft and re-applies the timeout; an answer without config is no
+/// failure, and neither is a lost answer: the draft is re-read and decides.
 async fn draft_step(ctx: &Ctx, row: &PlanRow) -> anyhow::Result<Option<String>> {
     if !row.draft {
         return Ok(None);
@@ -911,43 +943,97 @@ async fn draft_step(ctx: &Ctx, row: &PlanRow) -> anyhow::Result<Option<String>> 
         return Ok(row.warning.clone());
     }
     let client = &ctx.client;
-    let d = client.get_draft(&row.id).await?;
-    let draft = actions::inline_templates(client, &d.body, true).await?;
-    if explicit_timeout(&draft) == row.new_timeout {
-        return Ok(Some("draft already at the target".into()));
-    }
-    let version = draft
-        .version
-        .ok_or_else(|| anyhow::anyhow!("the draft of `{}` has no version", row.id))?;
-    let mut config = draft.config.clone().unwrap_or_default();
-    config.timeout_seconds = row.new_timeout;
-    let body = UpdateDraftInput {
-        name: Some(draft.name.clone()),
-        category: draft.category.clone(),
-        version,
-        config: Some(config),
-        extra: draft_contract(&draft),
+    let read = || async {
+        let d = client.get_draft(&row.id).await?;
+        actions::inline_templates(client, &d.body, true).await
     };
-    ctx.log(Event::Patch {
-        ts: crate::runs::now(),
-        id: row.id.clone(),
-        from_version: version,
-        old_timeout: explicit_timeout(&draft),
-        new_timeout: row.new_timeout,
-        target: "draft".into(),
-    })?;
-    let r = client.patch_draft(&row.id, &body).await?;
-    ctx.log(Event::Patched {
-        ts: crate::runs::now(),
-        id: row.id.clone(),
-        to_version: r.body.version,
-        correlation_id: r.correlation_id,
-        target: "draft".into(),
-    })?;
-    if explicit_timeout(&r.body) != row.new_timeout {
-        anyhow::bail!("the draft PATCH response does not show the new timeout");
+    let mut draft = read().await?;
+    let mut attempts = 0;
+    loop {
+        if explicit_timeout(&draft) == row.new_timeout {
+            return Ok(Some(if attempts == 0 {
+                "draft already at the target".into()
+            } else {
+                "draft updated too (not published)".into()
+            }));
+        }
+        attempts += 1;
+        if attempts > MAX_CONFLICT_RETRIES {
+            anyhow::bail!(
+                "the draft of `{}` could not be updated after {MAX_CONFLICT_RETRIES} attempts",
+                row.id
+            );
+        }
+        let version = draft
+            .version
+            .ok_or_else(|| anyhow::anyhow!("the draft of `{}` has no version", row.id))?;
+        let mut config = draft.config.clone().unwrap_or_default();
+        config.timeout_seconds = row.new_timeout;
+        let body = UpdateDraftInput {
+            name: Some(draft.name.clone()),
+            category: draft.category.clone(),
+            version,
+            config: Some(config),
+            extra: draft_contract(&draft),
+        };
+        ctx.log(Event::Patch {
+            ts: crate::runs::now(),
+            id: row.id.clone(),
+            from_version: version,
+            old_timeout: explicit_timeout(&draft),
+            new_timeout: row.new_timeout,
+            target: "draft".into(),
+        })?;
+        let result = client.patch_draft(&row.id, &body).await;
+        let answered = match classify(result) {
+            Answer::Taken(r) => {
+                ctx.log(Event::Patched {
+                    ts: crate::runs::now(),
+                    id: row.id.clone(),
+                    to_version: r.as_ref().and_then(|r| r.body.version),
+                    correlation_id: r.as_ref().and_then(|r| r.correlation_id.clone()),
+                    target: "draft".into(),
+                })?;
+                r.map(|r| r.body)
+            }
+            Answer::Conflict(_) => {
+                tracing::info!(id = %row.id, "the draft's version is stale; re-reading it");
+                None
+            }
+            Answer::Unreadable(e) => {
+                ctx.log(Event::Unknown {
+                    ts: crate::runs::now(),
+                    id: row.id.clone(),
+                    message: format!("{e}"),
+                    target: "draft".into(),
+                })?;
+                None
+            }
+            Answer::Unknown(e, backoff) => {
+                ctx.log(Event::Unknown {
+                    ts: crate::runs::now(),
+                    id: row.id.clone(),
+                    message: format!("{e}"),
+                    target: "draft".into(),
+                })?;
+                if backoff {
+                    let opts = client.options();
+                    opts.clock
+                        .sleep(opts.retry.backoff(attempts, fastrand::f64()))
+                        .await;
+                }
+                None
+            }
+            Answer::Refused(e) => return Err(e.into()),
+        };
+        // The answer counts only where it shows the config; otherwise the draft is re-read.
+        match answered {
+            Some(a) if a.config.is_some() && explicit_timeout(&a) == row.new_timeout => {
+                return Ok(Some("draft updated too (not published)".into()));
+            }
+            _ => draft = read().await?,
+        }
     }
-    Ok(Some("draft updated too (not published)".into()))
 }
 
 /// The draft's contract in the `UpdateDraftInput` shape (input.inputSchema,

@@ -4,11 +4,11 @@
 //! **Classification.** A function data action is an action of an integration whose
 //! `integrationType.id` is `function-data-actions`. Its category is the admin's free text and
 //! its config has no `function` key, so nothing in the action tells it apart. Each command that
-//! classifies actions reads `GET /api/v2/integrations?integrationType=function-data-actions`
-//! once (every page, through the shared rate limiter), started together with the actions
-//! listing ([`IntegrationsPrefetch::start`] in [`App::load`]), so a change of one regular action
-//! costs no extra round trip; the type of each listed integration is checked again in case a
-//! server ignores the filter. An action whose integration is not among them is regular.
+//! classifies actions reads `GET /api/v2/integrations` once (every page, through the shared
+//! rate limiter), started together with the actions listing ([`IntegrationsPrefetch::start`] in
+//! [`App::load`]), so a change of one regular action costs no extra round trip. An action whose
+//! integration is not of that type is regular. The same listing names the integrations
+//! (`--integration NAME`, the integration of a name several actions share).
 //!
 //! When the listing is refused (the OAuth client lacks `integrations:integration:view`) or
 //! fails, dactl falls back to the old heuristic (a category containing "function data action",
@@ -26,9 +26,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use genesys_client::{
-    Action, Client, ErrorKind, Integration, FUNCTION_DEFAULT_TIMEOUT, FUNCTION_INTEGRATION_TYPE,
-};
+use genesys_client::{Action, Client, ErrorKind, Integration, FUNCTION_DEFAULT_TIMEOUT};
 
 use crate::actions::{self, Kind};
 use crate::app::App;
@@ -153,8 +151,8 @@ impl Functions {
 /// What became of the integrations listing.
 #[derive(Debug, Clone)]
 enum Listing {
-    /// Ids of the function integrations.
-    Read(HashSet<String>),
+    /// Ids of the function integrations, and every integration's name by id.
+    Read(HashSet<String>, HashMap<String, String>),
     /// The listing was refused for a missing permission.
     Refused,
     /// It failed otherwise.
@@ -183,11 +181,18 @@ impl std::fmt::Debug for IntegrationsPrefetch {
     }
 }
 
-fn function_ids(list: Vec<Integration>) -> HashSet<String> {
-    list.into_iter()
-        .filter(Integration::is_function)
-        .map(|i| i.id)
-        .collect()
+/// The function integrations' ids, and every integration's name by id.
+fn read(list: Vec<Integration>) -> Listing {
+    let functions = list
+        .iter()
+        .filter(|i| i.is_function())
+        .map(|i| i.id.clone())
+        .collect();
+    let names = list
+        .into_iter()
+        .filter_map(|i| Some((i.id, i.name?)))
+        .collect();
+    Listing::Read(functions, names)
 }
 
 impl IntegrationsPrefetch {
@@ -201,10 +206,19 @@ impl IntegrationsPrefetch {
         if matches!(*state, State::Idle) {
             let client = client.clone();
             *state = State::Running(tokio::spawn(async move {
-                client
-                    .list_integrations(Some(FUNCTION_INTEGRATION_TYPE))
-                    .await
+                // Every type, not only `function-data-actions`: the same one page in most
+                // orgs, and it names the integrations (`--integration NAME`, messages).
+                client.list_integrations(None).await
             }));
+        }
+    }
+
+    /// Every integration's name by id; empty when the integrations could not be read (the
+    /// classification says why, once).
+    pub async fn names(&self, client: &Client) -> HashMap<String, String> {
+        match self.outcome(client).await {
+            Listing::Read(_, names) => names,
+            Listing::Refused | Listing::Failed(_) => HashMap::new(),
         }
     }
 
@@ -215,7 +229,7 @@ impl IntegrationsPrefetch {
         let listing = match std::mem::take(&mut *state) {
             State::Done(l) => l,
             State::Running(task) => match task.await {
-                Ok(Ok(list)) => Listing::Read(function_ids(list)),
+                Ok(Ok(list)) => read(list),
                 Ok(Err(e)) if e.kind() == ErrorKind::Permission => Listing::Refused,
                 Ok(Err(e)) => Listing::Failed(e.to_string()),
                 Err(e) => Listing::Failed(format!("the listing task failed: {e}")),
@@ -234,7 +248,7 @@ impl App {
     pub(crate) async fn functions(&self, session: &Session, listed: &[Action]) -> Functions {
         let client = &session.client;
         let mut fx = match session.integrations.outcome(client).await {
-            Listing::Read(ids) => Functions::by_type(ids),
+            Listing::Read(ids, _) => Functions::by_type(ids),
             Listing::Refused => {
                 self.warn(&format!(
                     "the OAuth client may not read the integrations (`{INTEGRATION_VIEW}`): function data actions are recognised by their category only"

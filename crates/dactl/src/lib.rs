@@ -26,6 +26,7 @@ pub mod fsutil;
 pub mod functions;
 pub mod net;
 pub mod output;
+pub mod planner;
 pub mod policy;
 pub mod probe;
 pub mod profiles;

@@ -114,8 +114,9 @@ impl Table {
         t.to_string()
     }
 
-    /// The table fitted to `width` columns of a terminal: when it is wider, first the `ID`
-    /// column goes (the rows keep their NAME; `--wide` shows it), then the widest text
+    /// The table fitted to `width` columns of a terminal: when it is wider, first the
+    /// `INTEGRATION` and then the `ID` column go (the rows keep their NAME; `--wide` shows
+    /// them), then the widest text
     /// columns (NAME, NOTE, DETAIL, …) are shortened, each cut cell ending in `…`. An ID is
     /// never cut.
     pub fn fitted(&self, width: usize) -> Table {
@@ -138,8 +139,12 @@ impl Table {
         if total(&w) <= width {
             return t;
         }
-        if t.headers.iter().any(|h| h == "NAME") {
-            if let Some(i) = t.headers.iter().position(|h| h == "ID") {
+        // The integration's name goes first, then the ID (`--wide` shows both).
+        for column in ["INTEGRATION", "ID"] {
+            if total(&w) <= width || !t.headers.iter().any(|h| h == "NAME") {
+                break;
+            }
+            if let Some(i) = t.headers.iter().position(|h| h == column) {
                 t.headers.remove(i);
                 for r in &mut t.rows {
                     if i < r.len() {

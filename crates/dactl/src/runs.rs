@@ -200,6 +200,20 @@ pub enum Event {
         /// `published` or `draft`.
         target: String,
     },
+    /// The outcome of a write is unknown: its answer never came or could not be read (a
+    /// timeout, a dropped connection, a 5xx after the body was sent, an unreadable 2xx body).
+    /// Settled by reading the action before anything else is done to it.
+    Unknown {
+        /// Time.
+        ts: String,
+        /// Action id.
+        id: String,
+        /// What happened.
+        message: String,
+        /// `published` or `draft`.
+        #[serde(default = "published")]
+        target: String,
+    },
     /// A version conflict; the action is re-read and the change re-applied.
     Conflict {
         /// Time.
@@ -267,6 +281,7 @@ impl Event {
             Event::Backup { id, .. }
             | Event::Patch { id, .. }
             | Event::Patched { id, .. }
+            | Event::Unknown { id, .. }
             | Event::Conflict { id, .. }
             | Event::Done { id, .. }
             | Event::Unchanged { id, .. }
@@ -356,6 +371,10 @@ impl TokenPool {
                 rate_limited: a.rate_limited + b.rate_limited,
             })
     }
+}
+
+fn published() -> String {
+    "published".to_string()
 }
 
 /// The current time as RFC 3339 (UTC, seconds).
@@ -616,13 +635,21 @@ pub struct ActionLog {
     pub done: bool,
     /// Timeouts of the `done` line.
     pub done_change: Option<(Option<i64>, Option<i64>)>,
-    /// A `patch` line was written (a write may have landed).
+    /// A `patch` line of the published action was written: a write was sent and may have
+    /// landed, whatever the journal says after it. `undo` considers every such action.
     pub patch_sent: bool,
+    /// Timeouts (before, sent) of the last `patch` line of the published action.
+    pub sent_change: Option<(Option<i64>, Option<i64>)>,
+    /// The last write of the published action has no known outcome: a `patch` line without a
+    /// `patched`, `conflict` or `done` line after it (the process died, or the answer was
+    /// lost: an `unknown` line). Settled by reading the action first.
+    pub unknown: bool,
     /// Last terminal state other than done.
     pub last: Option<String>,
 }
 
-/// Fold a journal into per-action state.
+/// Fold a journal into per-action state. Journals written before the `unknown` step existed
+/// fold the same way: a `patch` line without an answer after it is an unknown outcome.
 pub fn fold(events: &[Event]) -> BTreeMap<String, ActionLog> {
     let mut m: BTreeMap<String, ActionLog> = BTreeMap::new();
     for ev in events {
@@ -635,11 +662,31 @@ pub fn fold(events: &[Event]) -> BTreeMap<String, ActionLog> {
                 ..
             } => {
                 e.done = true;
+                e.unknown = false;
                 e.done_change = Some((*old_timeout, *new_timeout));
             }
-            Event::Patch { .. } => e.patch_sent = true,
-            Event::Unchanged { .. } => e.last = Some("unchanged".into()),
-            Event::Skipped { .. } => e.last = Some("skipped".into()),
+            Event::Patch {
+                target,
+                old_timeout,
+                new_timeout,
+                ..
+            } if target != "draft" => {
+                e.patch_sent = true;
+                e.unknown = true;
+                e.sent_change = Some((*old_timeout, *new_timeout));
+            }
+            Event::Patched { target, .. } | Event::Unknown { target, .. } if target != "draft" => {
+                e.unknown = matches!(ev, Event::Unknown { .. });
+            }
+            Event::Conflict { .. } => e.unknown = false,
+            Event::Unchanged { .. } => {
+                e.unknown = false;
+                e.last = Some("unchanged".into());
+            }
+            Event::Skipped { .. } => {
+                e.unknown = false;
+                e.last = Some("skipped".into());
+            }
             Event::Failed { .. } => e.last = Some("failed".into()),
             _ => {}
         }
@@ -694,6 +741,39 @@ mod tests {
         let folded = fold(&events);
         assert!(folded["a"].patch_sent);
         assert!(!folded["a"].done);
+    }
+
+    #[test]
+    fn fold_knows_which_writes_have_an_unknown_outcome() {
+        // Lines as an older dactl wrote them (no `unknown` step) and as this one does.
+        let lines = [
+            r#"{"step":"patch","ts":"t","id":"a","from_version":1,"old_timeout":null,"new_timeout":30,"target":"published"}"#,
+            r#"{"step":"patched","ts":"t","id":"a","to_version":2,"correlation_id":null,"target":"published"}"#,
+            r#"{"step":"failed","ts":"t","id":"a","message":"verification failed"}"#,
+            r#"{"step":"patch","ts":"t","id":"b","from_version":1,"old_timeout":5,"new_timeout":30,"target":"published"}"#,
+            r#"{"step":"patch","ts":"t","id":"c","from_version":1,"old_timeout":5,"new_timeout":30,"target":"published"}"#,
+            r#"{"step":"unknown","ts":"t","id":"c","message":"connection reset","target":"published"}"#,
+            r#"{"step":"patch","ts":"t","id":"d","from_version":1,"old_timeout":5,"new_timeout":30,"target":"draft"}"#,
+            r#"{"step":"patch","ts":"t","id":"e","from_version":1,"old_timeout":5,"new_timeout":30,"target":"published"}"#,
+            r#"{"step":"unknown","ts":"t","id":"e","message":"reset"}"#,
+            r#"{"step":"done","ts":"t","id":"e","old_timeout":5,"new_timeout":30,"version":2,"verified":"re-read"}"#,
+        ];
+        let events: Vec<Event> = lines
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let f = fold(&events);
+        // A write answered 2xx, then a failure: sent, not unknown; undo still considers it.
+        assert!(f["a"].patch_sent && !f["a"].unknown && !f["a"].done);
+        assert_eq!(f["a"].sent_change, Some((None, Some(30))));
+        // Killed after the intent: unknown.
+        assert!(f["b"].patch_sent && f["b"].unknown);
+        // Answer lost: unknown.
+        assert!(f["c"].unknown);
+        // A draft write is not a write of the published action.
+        assert!(!f["d"].patch_sent);
+        // Settled: done.
+        assert!(f["e"].done && !f["e"].unknown);
     }
 
     #[test]

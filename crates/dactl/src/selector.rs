@@ -26,12 +26,17 @@ pub struct Selectors {
     pub name: Option<String>,
     /// `--category NAME` (exact, case-insensitive).
     pub category: Option<String>,
-    /// `--integration ID`.
+    /// `--integration ID|NAME` (a name matches case-insensitively, through
+    /// [`Selectors::integration_names`]).
     pub integration: Option<String>,
     /// Lines read from `--from-file` (already cleaned), with the file name for messages.
     pub from_file: Option<(String, Vec<String>)>,
     /// `--all`.
     pub all: bool,
+    /// Integration names by id, when the command read them: `--integration` then takes a
+    /// name, and messages name integrations. Empty: ids only.
+    #[serde(skip)]
+    pub integration_names: HashMap<String, String>,
 }
 
 impl Selectors {
@@ -114,7 +119,7 @@ impl Selectors {
 
     /// Apply the selectors to a listing. Returns the selected actions in listing order.
     pub fn select(&self, listing: &[Action]) -> Result<Vec<Action>, Failure> {
-        let index = Index::new(listing);
+        let index = Index::new(listing, &self.integration_names);
         let mut keep: Option<BTreeSet<usize>> = None;
         let mut intersect = |set: BTreeSet<usize>| {
             keep = Some(match keep.take() {
@@ -177,7 +182,17 @@ impl Selectors {
                 }
             }
             if let Some(int) = &self.integration {
-                if a.integration_id.as_deref() != Some(int.trim()) {
+                let int = int.trim();
+                let by_name = |id: &str| {
+                    self.integration_names
+                        .get(id)
+                        .is_some_and(|n| n.trim().eq_ignore_ascii_case(int))
+                };
+                if !a
+                    .integration_id
+                    .as_deref()
+                    .is_some_and(|id| id == int || by_name(id))
+                {
                     continue;
                 }
             }
@@ -323,12 +338,13 @@ pub fn looks_like_id(s: &str) -> bool {
 
 struct Index<'a> {
     listing: &'a [Action],
+    integration_names: &'a HashMap<String, String>,
     by_id: HashMap<&'a str, usize>,
     by_name: HashMap<&'a str, Vec<usize>>,
 }
 
 impl<'a> Index<'a> {
-    fn new(listing: &'a [Action]) -> Self {
+    fn new(listing: &'a [Action], integration_names: &'a HashMap<String, String>) -> Self {
         let mut by_id = HashMap::new();
         let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, a) in listing.iter().enumerate() {
@@ -337,6 +353,7 @@ impl<'a> Index<'a> {
         }
         Index {
             listing,
+            integration_names,
             by_id,
             by_name,
         }
@@ -367,10 +384,14 @@ impl<'a> Index<'a> {
                     ));
                     for &i in v {
                         let a = &self.listing[i];
+                        let integration = a.integration_id.as_deref().unwrap_or("?");
+                        let integration = match self.integration_names.get(integration) {
+                            Some(name) => format!("`{name}` ({integration})"),
+                            None => format!("`{integration}`"),
+                        };
                         f = f.hint(format!(
-                            "`{}` in integration `{}` (category `{}`)",
+                            "`{}` in integration {integration} (category `{}`)",
                             a.id,
-                            a.integration_id.as_deref().unwrap_or("?"),
                             a.category.as_deref().unwrap_or("?")
                         ));
                     }

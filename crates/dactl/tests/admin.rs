@@ -3,6 +3,7 @@
 //! `restore` through the safe engine, completions and the man page.
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
 mod common;
 
 use std::path::Path;
@@ -634,175 +635,178 @@ fn verbose_logs_carry_correlation_ids_and_never_secrets() {
     );
 }
 
-#[test]
-fn restore_writes_a_get_json_back_through_the_safe_engine() {
-    let h = Harness::new();
-    let name = "Lookup Order Status";
-    let original = h.action_by_name(name);
-    let id = original["id"].as_str().unwrap().to_string();
-    let o = h.run(&["get", name, "-o", "json"]);
-    assert_code(&o, 0);
-    let file = h.home().join("lookup.json");
-    std::fs::write(&file, &o.stdout).unwrap();
-    // two later changes: the timeout, and the request template (by a "UI edit")
-    assert_code(&h.run(&["timeout", "set", "17s", name, "-q"]), 0);
-    let mut edited: Value = json_out(&o);
-    edited["config"]["request"]["requestTemplate"] = "edited in the UI".into();
-    edited["config"]["timeoutSeconds"] = 17.into();
-    let ef = h.home().join("edited.json");
-    std::fs::write(&ef, edited.to_string()).unwrap();
-    assert_code(&h.run(&["restore", ef.to_str().unwrap(), "-q"]), 0);
-    // dry run: a plan naming what differs, nothing written
-    let writes = h.writes().len();
-    let o = h.run(&["restore", file.to_str().unwrap(), "--dry-run", "-o", "json"]);
-    assert_code(&o, 0);
-    let plan = json_out(&o);
-    let row = &plan["plan"]["rows"][0];
-    assert_eq!(row["verdict"], "change");
-    assert_eq!(row["old_timeout"], 17);
-    let reason = row["reason"].as_str().unwrap();
-    assert!(
-        reason.contains("config.request.requestTemplate")
-            && reason.contains("config.timeoutSeconds"),
-        "{reason}"
-    );
-    assert_eq!(h.writes().len(), writes);
-    // restore: the action is back to the file, byte for byte except its version
-    let o = h.run(&["restore", file.to_str().unwrap(), "-o", "json"]);
-    assert_code(&o, 0);
-    let v = json_out(&o);
-    assert_eq!(v["summary"]["changed"], 1);
-    let run_id = v["run_id"].as_str().unwrap().to_string();
-    let now = h.action_by_name(name);
-    let diff: Vec<String> = diff_paths(&original, &now)
-        .into_iter()
-        .filter(|p| p != "/version")
-        .collect();
-    assert!(diff.is_empty(), "differs from the original at {diff:?}");
-    // the engine's guarantees: a pre-image backup, a journal, undo
-    let run = h.runs_dir().join(&run_id);
-    assert!(run.join("backups").join(format!("{id}.json")).exists());
-    assert!(run.join("targets").join(format!("{id}.json")).exists());
-    let journal = std::fs::read_to_string(run.join("journal.ndjson")).unwrap();
-    for step in ["\"backup\"", "\"patch\"", "\"patched\"", "\"done\""] {
-        assert!(journal.contains(step), "{journal}");
+both_realisms! {
+    fn restore_writes_a_get_json_back_through_the_safe_engine() {
+        let h = Harness::new();
+        let name = "Lookup Order Status";
+        let original = h.action_by_name(name);
+        let id = original["id"].as_str().unwrap().to_string();
+        let o = h.run(&["get", name, "-o", "json"]);
+        assert_code(&o, 0);
+        let file = h.home().join("lookup.json");
+        std::fs::write(&file, &o.stdout).unwrap();
+        // two later changes: the timeout, and the request template (by a "UI edit")
+        assert_code(&h.run(&["timeout", "set", "17s", name, "-q"]), 0);
+        let mut edited: Value = json_out(&o);
+        edited["config"]["request"]["requestTemplate"] = "edited in the UI".into();
+        edited["config"]["timeoutSeconds"] = 17.into();
+        let ef = h.home().join("edited.json");
+        std::fs::write(&ef, edited.to_string()).unwrap();
+        assert_code(&h.run(&["restore", ef.to_str().unwrap(), "-q"]), 0);
+        // dry run: a plan naming what differs, nothing written
+        let writes = h.writes().len();
+        let o = h.run(&["restore", file.to_str().unwrap(), "--dry-run", "-o", "json"]);
+        assert_code(&o, 0);
+        let plan = json_out(&o);
+        let row = &plan["plan"]["rows"][0];
+        assert_eq!(row["verdict"], "change");
+        assert_eq!(row["old_timeout"], 17);
+        let reason = row["reason"].as_str().unwrap();
+        assert!(
+            reason.contains("config.request.requestTemplate")
+                && reason.contains("config.timeoutSeconds"),
+            "{reason}"
+        );
+        assert_eq!(h.writes().len(), writes);
+        // restore: the action is back to the file, byte for byte except its version
+        let o = h.run(&["restore", file.to_str().unwrap(), "-o", "json"]);
+        assert_code(&o, 0);
+        let v = json_out(&o);
+        assert_eq!(v["summary"]["changed"], 1);
+        let run_id = v["run_id"].as_str().unwrap().to_string();
+        let now = h.action_by_name(name);
+        let diff: Vec<String> = diff_paths(&original, &now)
+            .into_iter()
+            .filter(|p| p != "/version")
+            .collect();
+        assert!(diff.is_empty(), "differs from the original at {diff:?}");
+        // the engine's guarantees: a pre-image backup, a journal, undo
+        let run = h.runs_dir().join(&run_id);
+        assert!(run.join("backups").join(format!("{id}.json")).exists());
+        assert!(run.join("targets").join(format!("{id}.json")).exists());
+        let journal = std::fs::read_to_string(run.join("journal.ndjson")).unwrap();
+        for step in ["\"backup\"", "\"patch\"", "\"patched\"", "\"done\""] {
+            assert!(journal.contains(step), "{journal}");
+        }
+        // the PATCH carried the template text, not a URI
+        let patch = h.writes().into_iter().last().unwrap();
+        let req = &patch.body.as_ref().unwrap()["config"]["request"];
+        assert!(req.get("requestTemplateUri").is_none());
+        assert!(req["requestTemplate"].is_string());
+        // undo puts the edited state back
+        let o = h.run(&["undo", &run_id, "--yes", "-q"]);
+        assert_code(&o, 0);
+        let now = h.action_by_name(name);
+        assert_eq!(now["config"]["timeoutSeconds"], 17);
+        // again: a second restore is a no-op after a first one
+        assert_code(&h.run(&["restore", file.to_str().unwrap(), "-q"]), 0);
+        let writes = h.writes().len();
+        let o = h.run(&["restore", file.to_str().unwrap()]);
+        assert_code(&o, 0);
+        assert!(stderr(&o).contains("nothing to change"), "{}", stderr(&o));
+        assert_eq!(h.writes().len(), writes);
     }
-    // the PATCH carried the template text, not a URI
-    let patch = h.writes().into_iter().last().unwrap();
-    let req = &patch.body.as_ref().unwrap()["config"]["request"];
-    assert!(req.get("requestTemplateUri").is_none());
-    assert!(req["requestTemplate"].is_string());
-    // undo puts the edited state back
-    let o = h.run(&["undo", &run_id, "--yes", "-q"]);
-    assert_code(&o, 0);
-    let now = h.action_by_name(name);
-    assert_eq!(now["config"]["timeoutSeconds"], 17);
-    // again: a second restore is a no-op after a first one
-    assert_code(&h.run(&["restore", file.to_str().unwrap(), "-q"]), 0);
-    let writes = h.writes().len();
-    let o = h.run(&["restore", file.to_str().unwrap()]);
-    assert_code(&o, 0);
-    assert!(stderr(&o).contains("nothing to change"), "{}", stderr(&o));
-    assert_eq!(h.writes().len(), writes);
 }
 
-#[test]
-fn restore_of_a_backup_folder_and_its_refusals() {
-    let h = Harness::new();
-    let out = h.home().join("bk");
-    let o = h.run(&[
-        "backup",
-        "--category",
-        "Orders",
-        "--out",
-        out.to_str().unwrap(),
-        "-o",
-        "json",
-    ]);
-    assert_code(&o, 0);
-    let n = json_out(&o)["count"].as_u64().unwrap();
-    assert!(n >= 2);
-    assert_code(
-        &h.run(&[
-            "timeout",
-            "set",
-            "9s",
+both_realisms! {
+    fn restore_of_a_backup_folder_and_its_refusals() {
+        let h = Harness::new();
+        let out = h.home().join("bk");
+        let o = h.run(&[
+            "backup",
             "--category",
             "Orders",
-            "--yes",
-            "-q",
-        ]),
-        0,
-    );
-    let o = h.run(&["restore", out.to_str().unwrap(), "--yes", "-o", "json"]);
-    assert_code(&o, 0);
-    let v = json_out(&o);
-    assert!(v["summary"]["changed"].as_u64().unwrap() >= 1, "{v}");
-    // several changes need --yes off a terminal
-    assert_code(
-        &h.run(&[
-            "timeout",
-            "set",
-            "8s",
-            "--category",
-            "Orders",
-            "--yes",
-            "-q",
-        ]),
-        0,
-    );
-    let o = h.run(&["restore", out.to_str().unwrap()]);
-    assert_code(&o, 2);
-    assert!(stderr(&o).contains("--yes"));
-    // a document with a template by URI only: refused before any request
-    let raw = serde_json::json!({"id": "x", "name": "X", "config": {"request":
-        {"requestTemplateUri": "/api/v2/integrations/actions/x/templates/requesttemplate.vm"}}});
-    let f = h.home().join("raw.json");
-    std::fs::write(&f, raw.to_string()).unwrap();
-    let before = h.journal().len();
-    let o = h.run(&["restore", f.to_str().unwrap()]);
-    assert_code(&o, 2);
-    assert!(stderr(&o).contains("by URI only"), "{}", stderr(&o));
-    assert_eq!(h.journal().len(), before, "nothing may be sent");
-    // an id that does not exist is skipped, never created
-    let ghost = serde_json::json!({"id": "00000000-0000-0000-0000-00000000dead", "name": "Ghost", "config": {}});
-    std::fs::write(&f, ghost.to_string()).unwrap();
-    let o = h.run(&["restore", f.to_str().unwrap(), "-o", "json"]);
-    assert_code(&o, 0);
-    assert!(
-        stdout(&o).contains("never creates actions"),
-        "{}",
-        stdout(&o)
-    );
+            "--out",
+            out.to_str().unwrap(),
+            "-o",
+            "json",
+        ]);
+        assert_code(&o, 0);
+        let n = json_out(&o)["count"].as_u64().unwrap();
+        assert!(n >= 2);
+        assert_code(
+            &h.run(&[
+                "timeout",
+                "set",
+                "9s",
+                "--category",
+                "Orders",
+                "--yes",
+                "-q",
+            ]),
+            0,
+        );
+        let o = h.run(&["restore", out.to_str().unwrap(), "--yes", "-o", "json"]);
+        assert_code(&o, 0);
+        let v = json_out(&o);
+        assert!(v["summary"]["changed"].as_u64().unwrap() >= 1, "{v}");
+        // several changes need --yes off a terminal
+        assert_code(
+            &h.run(&[
+                "timeout",
+                "set",
+                "8s",
+                "--category",
+                "Orders",
+                "--yes",
+                "-q",
+            ]),
+            0,
+        );
+        let o = h.run(&["restore", out.to_str().unwrap()]);
+        assert_code(&o, 2);
+        assert!(stderr(&o).contains("--yes"));
+        // a document with a template by URI only: refused before any request
+        let raw = serde_json::json!({"id": "x", "name": "X", "config": {"request":
+            {"requestTemplateUri": "/api/v2/integrations/actions/x/templates/requesttemplate.vm"}}});
+        let f = h.home().join("raw.json");
+        std::fs::write(&f, raw.to_string()).unwrap();
+        let before = h.journal().len();
+        let o = h.run(&["restore", f.to_str().unwrap()]);
+        assert_code(&o, 2);
+        assert!(stderr(&o).contains("by URI only"), "{}", stderr(&o));
+        assert_eq!(h.journal().len(), before, "nothing may be sent");
+        // an id that does not exist is skipped, never created
+        let ghost = serde_json::json!({"id": "00000000-0000-0000-0000-00000000dead", "name": "Ghost", "config": {}});
+        std::fs::write(&f, ghost.to_string()).unwrap();
+        let o = h.run(&["restore", f.to_str().unwrap(), "-o", "json"]);
+        assert_code(&o, 0);
+        assert!(
+            stdout(&o).contains("never creates actions"),
+            "{}",
+            stdout(&o)
+        );
+    }
 }
 
-#[test]
-fn restore_never_overwrites_a_concurrent_edit() {
-    let h = Harness::new();
-    let name = "Lookup Order Status";
-    let o = h.run(&["get", name, "-o", "json"]);
-    let file = h.home().join("l.json");
-    std::fs::write(&file, &o.stdout).unwrap();
-    assert_code(&h.run(&["timeout", "set", "12s", name, "-q"]), 0);
-    // someone edits another field just before the PATCH lands
-    h.emu.set_faults(vec![FaultRule {
-        name: Some("ui-edit".into()),
-        method: Some("PATCH".into()),
-        path: "/api/v2/integrations/actions/*".into(),
-        trigger: Trigger::Nth { n: 1 },
-        action: FaultAction::ConcurrentEdit {
-            field: genesys_emulator::EditField::Other,
-        },
-        times: Some(1),
-    }]);
-    let o = h.run(&["restore", file.to_str().unwrap()]);
-    assert_code(&o, 1);
-    assert!(
-        stderr(&o).contains("edited since it was read"),
-        "{}",
-        stderr(&o)
-    );
-    assert_eq!(h.action_by_name(name)["config"]["timeoutSeconds"], 12);
+both_realisms! {
+    fn restore_never_overwrites_a_concurrent_edit() {
+        let h = Harness::new();
+        let name = "Lookup Order Status";
+        let o = h.run(&["get", name, "-o", "json"]);
+        let file = h.home().join("l.json");
+        std::fs::write(&file, &o.stdout).unwrap();
+        assert_code(&h.run(&["timeout", "set", "12s", name, "-q"]), 0);
+        // someone edits another field just before the PATCH lands
+        h.emu.set_faults(vec![FaultRule {
+            name: Some("ui-edit".into()),
+            method: Some("PATCH".into()),
+            path: "/api/v2/integrations/actions/*".into(),
+            trigger: Trigger::Nth { n: 1 },
+            action: FaultAction::ConcurrentEdit {
+                field: genesys_emulator::EditField::Other,
+            },
+            times: Some(1),
+        }]);
+        let o = h.run(&["restore", file.to_str().unwrap()]);
+        assert_code(&o, 1);
+        assert!(
+            stderr(&o).contains("edited since it was read"),
+            "{}",
+            stderr(&o)
+        );
+        assert_eq!(h.action_by_name(name)["config"]["timeoutSeconds"], 12);
+    }
 }
 
 #[test]
@@ -847,61 +851,63 @@ fn restore_run_id(h: &Harness) -> String {
         .expect("a restore run")
 }
 
-#[test]
-fn a_restore_killed_after_its_write_is_settled_by_resume() {
-    let h = Harness::new();
-    let name = "Lookup Order Status";
-    let original = h.action_by_name(name);
-    let o = h.run(&["get", name, "-o", "json"]);
-    let file = h.home().join("l.json");
-    std::fs::write(&file, &o.stdout).unwrap();
-    assert_code(&h.run(&["timeout", "set", "41s", name, "-q"]), 0);
-    // The process dies after the PATCH was sent, before its answer was journalled.
-    let o = h
-        .cmd()
-        .env("DACTL_TEST_CRASH_AT", "after-patch:1")
-        .args(["restore", file.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_code(&o, 137);
-    let patches = h.writes().len();
-    let o = h.run(&["runs", "resume", &restore_run_id(&h), "-o", "json"]);
-    assert_code(&o, 0);
-    let v = json_out(&o);
-    assert_eq!(v["summary"]["changed"], 1, "{v}");
-    assert!(v["results"][0]["message"]
-        .as_str()
-        .unwrap()
-        .contains("had landed"));
-    assert_eq!(h.writes().len(), patches, "resume must not write again");
-    let diff: Vec<String> = diff_paths(&original, &h.action_by_name(name))
-        .into_iter()
-        .filter(|p| p != "/version")
-        .collect();
-    assert!(diff.is_empty(), "{diff:?}");
+both_realisms! {
+    fn a_restore_killed_after_its_write_is_settled_by_resume() {
+        let h = Harness::new();
+        let name = "Lookup Order Status";
+        let original = h.action_by_name(name);
+        let o = h.run(&["get", name, "-o", "json"]);
+        let file = h.home().join("l.json");
+        std::fs::write(&file, &o.stdout).unwrap();
+        assert_code(&h.run(&["timeout", "set", "41s", name, "-q"]), 0);
+        // The process dies after the PATCH was sent, before its answer was journalled.
+        let o = h
+            .cmd()
+            .env("DACTL_TEST_CRASH_AT", "after-patch:1")
+            .args(["restore", file.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_code(&o, 137);
+        let patches = h.writes().len();
+        let o = h.run(&["runs", "resume", &restore_run_id(&h), "-o", "json"]);
+        assert_code(&o, 0);
+        let v = json_out(&o);
+        assert_eq!(v["summary"]["changed"], 1, "{v}");
+        assert!(v["results"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("had landed"));
+        assert_eq!(h.writes().len(), patches, "resume must not write again");
+        let diff: Vec<String> = diff_paths(&original, &h.action_by_name(name))
+            .into_iter()
+            .filter(|p| p != "/version")
+            .collect();
+        assert!(diff.is_empty(), "{diff:?}");
+    }
 }
 
-#[test]
-fn a_restore_killed_before_its_write_is_finished_by_resume() {
-    let h = Harness::new();
-    let name = "Lookup Order Status";
-    let o = h.run(&["get", name, "-o", "json"]);
-    let file = h.home().join("l.json");
-    std::fs::write(&file, &o.stdout).unwrap();
-    assert_code(&h.run(&["timeout", "set", "42s", name, "-q"]), 0);
-    let o = h
-        .cmd()
-        .env("DACTL_TEST_CRASH_AT", "after-backup:1")
-        .args(["restore", file.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_code(&o, 137);
-    assert_eq!(h.action_by_name(name)["config"]["timeoutSeconds"], 42);
-    let o = h.run(&["runs", "resume", &restore_run_id(&h), "-q"]);
-    assert_code(&o, 0);
-    assert!(h.action_by_name(name)["config"]
-        .get("timeoutSeconds")
-        .is_none());
+both_realisms! {
+    fn a_restore_killed_before_its_write_is_finished_by_resume() {
+        let h = Harness::new();
+        let name = "Lookup Order Status";
+        let o = h.run(&["get", name, "-o", "json"]);
+        let file = h.home().join("l.json");
+        std::fs::write(&file, &o.stdout).unwrap();
+        assert_code(&h.run(&["timeout", "set", "42s", name, "-q"]), 0);
+        let o = h
+            .cmd()
+            .env("DACTL_TEST_CRASH_AT", "after-backup:1")
+            .args(["restore", file.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_code(&o, 137);
+        assert_eq!(h.action_by_name(name)["config"]["timeoutSeconds"], 42);
+        let o = h.run(&["runs", "resume", &restore_run_id(&h), "-q"]);
+        assert_code(&o, 0);
+        assert!(h.action_by_name(name)["config"]
+            .get("timeoutSeconds")
+            .is_none());
+    }
 }
 
 #[test]

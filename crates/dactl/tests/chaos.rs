@@ -1,5 +1,6 @@
-//! Chaos and crash suites (issue 5): a bulk change of 500 actions under injected faults, and
-//! the same change killed with SIGKILL at 20 seeded random moments and resumed each time.
+//! Chaos and crash suites (issue 5): a bulk change of 500 actions under injected faults (lost
+//! answers of applied writes included), and the same change killed with SIGKILL at 20 seeded
+//! random moments and resumed each time; each under both realism settings of the emulator.
 //!
 //! Both suites check the same end state, from the emulator's own state and request journal:
 //! - every changeable action ends at the target, except the actions whose *timeout* a
@@ -15,6 +16,7 @@
 //! the emulator journal says happened, never from a fixed expectation.
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -37,6 +39,8 @@ const EXPIRE: &str = "token-expiry";
 const S503: &str = "503";
 const S429: &str = "429";
 const DROP: &str = "drop";
+const DROP_AFTER: &str = "drop-after-write";
+const S504_AFTER: &str = "504-after-write";
 
 /// An emulator config with exactly [`ACTIONS`] actions.
 fn org_of_500(seed: u64, latency: Duration) -> Config {
@@ -61,6 +65,10 @@ fn rule(v: Value) -> FaultRule {
 fn chaos_rules(seed: u64, scale: f64, expire_at: u64) -> Vec<FaultRule> {
     let patch = format!("{ACTIONS_PATH}*");
     vec![
+        // First: the first rule that fires decides a request, and an `nth` trigger fires once.
+        rule(json!({"name": EXPIRE, "path": "/api/**",
+            "trigger": {"type": "nth", "n": expire_at}, "times": 1,
+            "action": {"type": "expire_token"}})),
         rule(
             json!({"name": EDIT_TIMEOUT, "method": "PATCH", "path": patch,
             "trigger": {"type": "every", "n": 97}, "times": 3,
@@ -69,9 +77,6 @@ fn chaos_rules(seed: u64, scale: f64, expire_at: u64) -> Vec<FaultRule> {
         rule(json!({"name": EDIT_OTHER, "method": "PATCH", "path": patch,
             "trigger": {"type": "every", "n": 7},
             "action": {"type": "concurrent_edit", "field": "other"}})),
-        rule(json!({"name": EXPIRE, "path": "/api/**",
-            "trigger": {"type": "nth", "n": expire_at}, "times": 1,
-            "action": {"type": "expire_token"}})),
         rule(json!({"name": S503, "path": "/api/**",
             "trigger": {"type": "probability", "p": 0.05 * scale, "seed": seed},
             "action": {"type": "status", "status": 503}})),
@@ -81,6 +86,13 @@ fn chaos_rules(seed: u64, scale: f64, expire_at: u64) -> Vec<FaultRule> {
         rule(json!({"name": DROP, "path": "/api/**",
             "trigger": {"type": "probability", "p": 0.02 * scale, "seed": seed + 2},
             "action": {"type": "drop"}})),
+        // Answers lost after the write was applied: the outcome is unknown to dactl.
+        rule(json!({"name": DROP_AFTER, "method": "PATCH", "path": patch,
+            "trigger": {"type": "probability", "p": 0.02 * scale, "seed": seed + 3},
+            "action": {"type": "drop_after"}})),
+        rule(json!({"name": S504_AFTER, "method": "PATCH", "path": patch,
+            "trigger": {"type": "probability", "p": 0.02 * scale, "seed": seed + 4},
+            "action": {"type": "status_after", "status": 504}})),
     ]
 }
 
@@ -173,7 +185,9 @@ fn check_end_state(h: &Harness, before: &Value) -> BTreeSet<String> {
     for e in journal.iter().filter(|e| e.method == "PATCH") {
         if let Some(id) = action_id(e) {
             last_patch.insert(id, e.seq);
-            if (200..300).contains(&e.status) {
+            // Applied: answered 2xx, or answered 2xx by the handler before a fault lost it.
+            let applied = |s: u16| (200..300).contains(&s);
+            if applied(e.status) || e.handled_status.is_some_and(applied) {
                 ok_patches.entry(id).or_default().push(e.seq);
             }
         }
@@ -260,78 +274,81 @@ fn report_faults(suite: &str, journal: &[JournalEntry]) -> BTreeMap<String, usiz
     counts
 }
 
-#[test]
-fn a_bulk_change_of_500_actions_survives_chaos() {
-    let started = Instant::now();
-    let h = Harness::with_config(org_of_500(5, Duration::ZERO));
-    let before = h.state();
-    h.emu.set_faults(chaos_rules(5, 1.0, 400));
-    let o = h
-        .cmd()
-        .args(["-o", "json", "--concurrency", "8", "--rate", "100000"])
-        .args(["timeout", "set", &TARGET.to_string(), "--all", "--yes"])
-        .output()
-        .unwrap();
-    eprintln!("--- dactl stderr\n{}", stderr(&o));
-    let journal = h.journal();
-    let counts = report_faults("chaos", &journal);
-    let failed = check_end_state(&h, &before);
-    assert!(!failed.is_empty(), "the timeout editor fired");
-    // Exit 3, naming exactly the actions whose timeout was changed concurrently.
-    assert_code(&o, 3);
-    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
-    let reported: BTreeSet<String> = v["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["status"] == "failed")
-        .map(|r| r["id"].as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(reported, failed, "failures reported");
-    let err = stderr(&o);
-    let error_lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
-    assert_eq!(error_lines.len(), failed.len(), "{err}");
-    for id in &failed {
-        assert!(
-            error_lines
-                .iter()
-                .any(|l| l.contains(id.as_str()) && l.contains("changed since")),
-            "{id} named: {err}"
-        );
-    }
-    assert_eq!(
-        (v["summary"]["changed"].as_u64().unwrap() + v["summary"]["unchanged"].as_u64().unwrap())
-            as usize,
-        h.actions().iter().filter(|a| changeable(a)).count() - failed.len()
-    );
-    check_run_journal(&h, &before, &failed);
-    // The weather really happened.
-    for (k, min) in [
-        (S503, 20),
-        (S429, 10),
-        (DROP, 5),
-        (EDIT_OTHER, 40),
-        (EXPIRE, 1),
-    ] {
-        assert!(
-            counts.get(k).copied().unwrap_or(0) >= min,
-            "{k}: {counts:?}"
-        );
-    }
-    assert!(
-        journal
+both_realisms! {
+    fn a_bulk_change_of_500_actions_survives_chaos() {
+        let started = Instant::now();
+        let h = Harness::with_config(org_of_500(5, Duration::ZERO));
+        let before = h.state();
+        h.emu.set_faults(chaos_rules(5, 1.0, 400));
+        let o = h
+            .cmd()
+            .args(["-o", "json", "--concurrency", "8", "--rate", "100000"])
+            .args(["timeout", "set", &TARGET.to_string(), "--all", "--yes"])
+            .output()
+            .unwrap();
+        eprintln!("--- dactl stderr\n{}", stderr(&o));
+        let journal = h.journal();
+        let counts = report_faults("chaos", &journal);
+        let failed = check_end_state(&h, &before);
+        assert!(!failed.is_empty(), "the timeout editor fired");
+        // Exit 3, naming exactly the actions whose timeout was changed concurrently.
+        assert_code(&o, 3);
+        let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        let reported: BTreeSet<String> = v["results"]
+            .as_array()
+            .unwrap()
             .iter()
-            .filter(|e| e.path == "/oauth/token" && e.status == 200)
-            .count()
-            >= 2,
-        "a fresh token was fetched after the expiry"
-    );
-    eprintln!(
-        "chaos: {} actions, {} failed as expected, {:.1} s",
-        ACTIONS,
-        failed.len(),
-        started.elapsed().as_secs_f64()
-    );
+            .filter(|r| r["status"] == "failed")
+            .map(|r| r["id"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(reported, failed, "failures reported");
+        let err = stderr(&o);
+        let error_lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+        assert_eq!(error_lines.len(), failed.len(), "{err}");
+        for id in &failed {
+            assert!(
+                error_lines
+                    .iter()
+                    .any(|l| l.contains(id.as_str()) && l.contains("changed since")),
+                "{id} named: {err}"
+            );
+        }
+        assert_eq!(
+            (v["summary"]["changed"].as_u64().unwrap() + v["summary"]["unchanged"].as_u64().unwrap())
+                as usize,
+            h.actions().iter().filter(|a| changeable(a)).count() - failed.len()
+        );
+        check_run_journal(&h, &before, &failed);
+        // The weather really happened.
+        for (k, min) in [
+            (S503, 20),
+            (S429, 10),
+            (DROP, 5),
+            (DROP_AFTER, 3),
+            (S504_AFTER, 3),
+            (EDIT_OTHER, 40),
+            (EXPIRE, 1),
+        ] {
+            assert!(
+                counts.get(k).copied().unwrap_or(0) >= min,
+                "{k}: {counts:?}"
+            );
+        }
+        assert!(
+            journal
+                .iter()
+                .filter(|e| e.path == "/oauth/token" && e.status == 200)
+                .count()
+                >= 2,
+            "a fresh token was fetched after the expiry"
+        );
+        eprintln!(
+            "chaos: {} actions, {} failed as expected, {:.1} s",
+            ACTIONS,
+            failed.len(),
+            started.elapsed().as_secs_f64()
+        );
+    }
 }
 
 /// Waits until `child` exits or the deadline passes; true when it exited.
@@ -389,194 +406,197 @@ fn has_run(h: &Harness) -> bool {
         .unwrap_or(false)
 }
 
-#[test]
-fn a_bulk_change_killed_20_times_resumes_to_the_same_end_state() {
-    let started = Instant::now();
-    // A little latency so that a run lasts long enough to be killed 20 times.
-    let h = Harness::with_config(org_of_500(11, Duration::from_millis(10)));
-    let before = h.state();
-    // Lighter weather than the chaos suite (a third of the probabilities), same kinds.
-    h.emu.set_faults(chaos_rules(11, 1.0 / 3.0, 900));
-    let set_args = [
-        "--concurrency",
-        "4",
-        "--rate",
-        "100000",
-        "timeout",
-        "set",
-        "30",
-        "--all",
-        "--yes",
-    ];
-    let mut rng = fastrand::Rng::with_seed(20_261_129);
-    let mut kills = 0;
-    let mut kills_mid_write = 0;
-    while kills < 20 {
-        let mut cmd = h.cmd();
-        if has_run(&h) {
-            cmd.args([
-                "--concurrency",
-                "4",
-                "--rate",
-                "100000",
-                "runs",
-                "resume",
-                "last",
-            ]);
-        } else {
-            cmd.args(set_args);
-        }
-        let mut child = cmd
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        // A seeded random moment: mostly a few ms after a random number of new journal lines
-        // (in the middle of the per-action steps), sometimes a plain delay from the start
-        // (during login, listing and planning).
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let exited = if rng.f64() < 0.15 {
-            let ms = rng.u64(0..150);
-            wait_until(&mut child, Instant::now() + Duration::from_millis(ms))
-        } else {
-            let target = journal_lines(&h) + rng.usize(1..50);
-            loop {
-                if child.try_wait().unwrap().is_some() {
-                    break true;
-                }
-                if journal_lines(&h) >= target {
-                    let ms = rng.u64(0..15);
-                    break wait_until(&mut child, Instant::now() + Duration::from_millis(ms));
-                }
-                assert!(Instant::now() < deadline, "no progress");
-                std::thread::sleep(Duration::from_millis(1));
+both_realisms! {
+    fn a_bulk_change_killed_20_times_resumes_to_the_same_end_state() {
+        let started = Instant::now();
+        // A little latency so that a run lasts long enough to be killed 20 times.
+        let h = Harness::with_config(org_of_500(11, Duration::from_millis(10)));
+        let before = h.state();
+        // Lighter weather than the chaos suite (a third of the probabilities), same kinds.
+        h.emu.set_faults(chaos_rules(11, 1.0 / 3.0, 900));
+        let set_args = [
+            "--concurrency",
+            "4",
+            "--rate",
+            "100000",
+            "timeout",
+            "set",
+            "30",
+            "--all",
+            "--yes",
+        ];
+        let mut rng = fastrand::Rng::with_seed(20_261_129);
+        let mut kills = 0;
+        let mut kills_mid_write = 0;
+        while kills < 20 {
+            let mut cmd = h.cmd();
+            if has_run(&h) {
+                cmd.args([
+                    "--concurrency",
+                    "4",
+                    "--rate",
+                    "100000",
+                    "runs",
+                    "resume",
+                    "last",
+                ]);
+            } else {
+                cmd.args(set_args);
             }
-        };
-        if exited {
-            let code = child.wait().unwrap().code();
-            panic!("the run ended on its own ({code:?}) after {kills} kills; it must outlast 20");
+            let mut child = cmd
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            // A seeded random moment: mostly a few ms after a random number of new journal lines
+            // (in the middle of the per-action steps), sometimes a plain delay from the start
+            // (during login, listing and planning).
+            let deadline = Instant::now() + Duration::from_secs(30);
+            let exited = if rng.f64() < 0.15 {
+                let ms = rng.u64(0..150);
+                wait_until(&mut child, Instant::now() + Duration::from_millis(ms))
+            } else {
+                let target = journal_lines(&h) + rng.usize(1..50);
+                loop {
+                    if child.try_wait().unwrap().is_some() {
+                        break true;
+                    }
+                    if journal_lines(&h) >= target {
+                        let ms = rng.u64(0..15);
+                        break wait_until(&mut child, Instant::now() + Duration::from_millis(ms));
+                    }
+                    assert!(Instant::now() < deadline, "no progress");
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            };
+            if exited {
+                let code = child.wait().unwrap().code();
+                panic!("the run ended on its own ({code:?}) after {kills} kills; it must outlast 20");
+            }
+            child.kill().unwrap(); // SIGKILL on Unix
+            let status = child.wait().unwrap();
+            if let Some(code) = status.code() {
+                panic!("the run ended on its own (exit {code}) just before kill {kills}; it must outlast 20");
+            }
+            kills += 1;
+            let in_flight = writes_in_flight(&h);
+            if in_flight > 0 {
+                kills_mid_write += 1;
+            }
+            eprintln!(
+                "kill {kills}: {} journal lines, {} requests, {in_flight} writes in flight",
+                journal_lines(&h),
+                h.journal().len()
+            );
         }
-        child.kill().unwrap(); // SIGKILL on Unix
-        let status = child.wait().unwrap();
-        if let Some(code) = status.code() {
-            panic!("the run ended on its own (exit {code}) just before kill {kills}; it must outlast 20");
-        }
-        kills += 1;
-        let in_flight = writes_in_flight(&h);
-        if in_flight > 0 {
-            kills_mid_write += 1;
-        }
+        // Finish: resume until the run completes (no more kills).
+        let o = h.run(&[
+            "-o",
+            "json",
+            "--concurrency",
+            "8",
+            "--rate",
+            "100000",
+            "runs",
+            "resume",
+            "last",
+        ]);
+        eprintln!("--- dactl stderr\n{}", stderr(&o));
+        let journal = h.journal();
+        let counts = report_faults("crash", &journal);
+        let failed = check_end_state(&h, &before);
+        assert_code(&o, if failed.is_empty() { 0 } else { 3 });
+        let lines = check_run_journal(&h, &before, &failed);
+        // A second resume finds nothing to do.
+        let n = h.journal().len();
+        let o = h.run(&["--rate", "100000", "runs", "resume", "last"]);
+        assert!(matches!(o.status.code(), Some(0) | Some(3)));
+        assert!(h.journal()[n..].iter().all(|e| e.method != "PATCH"));
         eprintln!(
-            "kill {kills}: {} journal lines, {} requests, {in_flight} writes in flight",
-            journal_lines(&h),
-            h.journal().len()
+            "crash: {kills} kills survived ({kills_mid_write} with a write in flight), {} failed as \
+             expected, \
+             {lines} journal lines, {counts:?}, {:.1} s",
+            failed.len(),
+            started.elapsed().as_secs_f64()
         );
     }
-    // Finish: resume until the run completes (no more kills).
-    let o = h.run(&[
-        "-o",
-        "json",
-        "--concurrency",
-        "8",
-        "--rate",
-        "100000",
-        "runs",
-        "resume",
-        "last",
-    ]);
-    eprintln!("--- dactl stderr\n{}", stderr(&o));
-    let journal = h.journal();
-    let counts = report_faults("crash", &journal);
-    let failed = check_end_state(&h, &before);
-    assert_code(&o, if failed.is_empty() { 0 } else { 3 });
-    let lines = check_run_journal(&h, &before, &failed);
-    // A second resume finds nothing to do.
-    let n = h.journal().len();
-    let o = h.run(&["--rate", "100000", "runs", "resume", "last"]);
-    assert!(matches!(o.status.code(), Some(0) | Some(3)));
-    assert!(h.journal()[n..].iter().all(|e| e.method != "PATCH"));
-    eprintln!(
-        "crash: {kills} kills survived ({kills_mid_write} with a write in flight), {} failed as \
-         expected, \
-         {lines} journal lines, {counts:?}, {:.1} s",
-        failed.len(),
-        started.elapsed().as_secs_f64()
-    );
 }
 
-/// A write that lands after a version conflict, then a crash before its response is
-/// journalled: resume must verify against the pre-image of that write (which carries the
-/// concurrent edit), not against the first backup.
-#[test]
-fn resume_after_a_conflict_and_a_crash_keeps_the_concurrent_edit() {
-    let h = Harness::new();
-    let a = h
-        .actions()
-        .into_iter()
-        .find(|a| changeable(a) && a["config"]["timeoutSeconds"] != TARGET)
-        .unwrap();
-    let id = a["id"].as_str().unwrap().to_string();
-    h.emu
-        .set_faults(vec![rule(json!({"name": EDIT_OTHER, "method": "PATCH",
-        "path": format!("{ACTIONS_PATH}*"), "trigger": {"type": "nth", "n": 1},
-        "action": {"type": "concurrent_edit", "field": "other"}}))]);
-    // The first PATCH gets a 409; the second lands; the process dies right after sending it.
-    let o = h
-        .cmd()
-        .env("DACTL_TEST_CRASH_AT", "after-patch:2")
-        .args(["timeout", "set", &TARGET.to_string(), &id])
-        .output()
-        .unwrap();
-    assert_code(&o, 137);
-    let o = h.run(&["runs", "resume", "last"]);
-    assert_code(&o, 0);
-    let now = h.action_by_name(a["name"].as_str().unwrap());
-    assert_eq!(now["config"]["timeoutSeconds"], TARGET);
-    assert!(now["config"]["request"]["headers"]
-        .get("X-Concurrent-Edit")
-        .is_some());
+// A write that lands after a version conflict, then a crash before its response is
+// journalled: resume must verify against the pre-image of that write (which carries the
+// concurrent edit), not against the first backup.
+both_realisms! {
+    fn resume_after_a_conflict_and_a_crash_keeps_the_concurrent_edit() {
+        let h = Harness::new();
+        let a = h
+            .actions()
+            .into_iter()
+            .find(|a| changeable(a) && a["config"]["timeoutSeconds"] != TARGET)
+            .unwrap();
+        let id = a["id"].as_str().unwrap().to_string();
+        h.emu
+            .set_faults(vec![rule(json!({"name": EDIT_OTHER, "method": "PATCH",
+            "path": format!("{ACTIONS_PATH}*"), "trigger": {"type": "nth", "n": 1},
+            "action": {"type": "concurrent_edit", "field": "other"}}))]);
+        // The first PATCH gets a 409; the second lands; the process dies right after sending it.
+        let o = h
+            .cmd()
+            .env("DACTL_TEST_CRASH_AT", "after-patch:2")
+            .args(["timeout", "set", &TARGET.to_string(), &id])
+            .output()
+            .unwrap();
+        assert_code(&o, 137);
+        let o = h.run(&["runs", "resume", "last"]);
+        assert_code(&o, 0);
+        let now = h.action_by_name(a["name"].as_str().unwrap());
+        assert_eq!(now["config"]["timeoutSeconds"], TARGET);
+        assert!(now["config"]["request"]["headers"]
+            .get("X-Concurrent-Edit")
+            .is_some());
+    }
 }
 
-/// A canary that failed for a reason of its own (its timeout was changed concurrently) does not
-/// block the resumed run: it goes last, a new canary is chosen, and only it is reported.
-#[test]
-fn an_action_that_keeps_failing_does_not_block_resume_as_its_canary() {
-    let h = Harness::new();
-    let cat = {
-        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+// A canary that failed for a reason of its own (its timeout was changed concurrently) does not
+// block the resumed run: it goes last, a new canary is chosen, and only it is reported.
+both_realisms! {
+    fn an_action_that_keeps_failing_does_not_block_resume_as_its_canary() {
+        let h = Harness::new();
+        let cat = {
+            let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+            for a in h.actions().iter().filter(|a| changeable(a)) {
+                *counts
+                    .entry(a["category"].as_str().unwrap_or("").to_string())
+                    .or_default() += 1;
+            }
+            counts.into_iter().max_by_key(|(_, n)| *n).unwrap().0
+        };
+        h.emu
+            .set_faults(vec![rule(json!({"name": EDIT_TIMEOUT, "method": "PATCH",
+            "path": format!("{ACTIONS_PATH}*"), "trigger": {"type": "nth", "n": 1},
+            "action": {"type": "concurrent_edit", "field": "timeout"}}))]);
+        let args = ["timeout", "set", "30", "--category", &cat, "--yes"];
+        let o = h.run(&args);
+        assert_code(&o, 3);
+        assert!(stderr(&o).contains("canary"), "{}", stderr(&o));
+        let first = edited(&h.journal(), EDIT_TIMEOUT);
+        assert_eq!(first.len(), 1);
+        let o = h.run(&["-o", "json", "runs", "resume", "last"]);
+        assert_code(&o, 3);
+        let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        let failed: BTreeSet<String> = v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["status"] == "failed")
+            .map(|r| r["id"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(failed, first, "only the concurrently changed action fails");
         for a in h.actions().iter().filter(|a| changeable(a)) {
-            *counts
-                .entry(a["category"].as_str().unwrap_or("").to_string())
-                .or_default() += 1;
-        }
-        counts.into_iter().max_by_key(|(_, n)| *n).unwrap().0
-    };
-    h.emu
-        .set_faults(vec![rule(json!({"name": EDIT_TIMEOUT, "method": "PATCH",
-        "path": format!("{ACTIONS_PATH}*"), "trigger": {"type": "nth", "n": 1},
-        "action": {"type": "concurrent_edit", "field": "timeout"}}))]);
-    let args = ["timeout", "set", "30", "--category", &cat, "--yes"];
-    let o = h.run(&args);
-    assert_code(&o, 3);
-    assert!(stderr(&o).contains("canary"), "{}", stderr(&o));
-    let first = edited(&h.journal(), EDIT_TIMEOUT);
-    assert_eq!(first.len(), 1);
-    let o = h.run(&["-o", "json", "runs", "resume", "last"]);
-    assert_code(&o, 3);
-    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
-    let failed: BTreeSet<String> = v["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["status"] == "failed")
-        .map(|r| r["id"].as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(failed, first, "only the concurrently changed action fails");
-    for a in h.actions().iter().filter(|a| changeable(a)) {
-        if a["category"].as_str() == Some(cat.as_str())
-            && !first.contains(a["id"].as_str().unwrap())
-        {
-            assert_eq!(a["config"]["timeoutSeconds"], 30, "{}", a["name"]);
+            if a["category"].as_str() == Some(cat.as_str())
+                && !first.contains(a["id"].as_str().unwrap())
+            {
+                assert_eq!(a["config"]["timeoutSeconds"], 30, "{}", a["name"]);
+            }
         }
     }
 }

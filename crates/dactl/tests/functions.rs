@@ -68,12 +68,69 @@ fn list_shows_function_and_effective_timeouts_by_integration_type() {
     assert_code(&o, 0);
     let out = stdout(&o);
     assert!(
-        out.starts_with("NAME,CATEGORY,TIMEOUT,EFFECTIVE,KIND,DRAFT,ID\n"),
+        out.starts_with("NAME,CATEGORY,TIMEOUT,EFFECTIVE,KIND,DRAFT,ID,INTEGRATION\n"),
         "{out}"
     );
     assert!(
         out.contains("Compute Callback Slot,Scheduling,15,10 (fn),function,"),
         "{out}"
+    );
+}
+
+#[test]
+fn integrations_are_named_and_integration_takes_a_name() {
+    let h = Harness::new();
+    let rows = list_by_name(&h);
+    let slot = &rows["Compute Callback Slot"];
+    let id = slot["integration_id"].as_str().unwrap().to_string();
+    let name = slot["integration_name"].as_str().unwrap().to_string();
+    assert!(!name.is_empty() && name != id, "{slot}");
+
+    // By id and by name (any case), the same actions.
+    let names_of = |args: &[&str]| -> Vec<String> {
+        let mut a = vec!["-o", "json", "list"];
+        a.extend_from_slice(args);
+        let o = h.run(&a);
+        assert_code(&o, 0);
+        let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let by_id = names_of(&["--integration", &id]);
+    assert!(
+        by_id.contains(&"Compute Callback Slot".to_string()),
+        "{by_id:?}"
+    );
+    assert_eq!(names_of(&["--integration", &name.to_uppercase()]), by_id);
+
+    // `get` names the integration.
+    let o = h.run(&["-o", "csv", "get", "Compute Callback Slot"]);
+    assert!(
+        stdout(&o).contains(&format!("integration,{name} ({id})\n")),
+        "{}",
+        stdout(&o)
+    );
+
+    // A name that several actions share: the hint names each one's integration.
+    let o = h.run(&[
+        "timeout",
+        "set",
+        "30s",
+        "Get Contact By Phone Number",
+        "--dry-run",
+    ]);
+    assert_code(&o, 2);
+    let err = stderr(&o);
+    assert!(
+        err.contains("in integration `Salesforce Data Actions` ("),
+        "{err}"
+    );
+    assert!(
+        err.contains("in integration `Zendesk Data Actions` ("),
+        "{err}"
     );
 }
 

@@ -2,6 +2,7 @@
 //! bulk run (resume, undo), strict validation, and the example policy in `docs/`.
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
 mod common;
 
 use std::collections::HashMap;
@@ -105,100 +106,102 @@ fn the_example_policy_parses_and_plans_against_the_seed_org() {
     assert!(stderr(&o).contains("25 to change"), "{}", stderr(&o));
 }
 
-#[test]
-fn detailed_exitcode_apply_then_no_drift_then_undo() {
-    let h = Harness::new();
-    let file = example();
-    let f = file.to_str().unwrap();
-    let before = timeouts(&h);
-    assert_code(&h.run(&["plan", "-f", f, "--detailed-exitcode"]), 2);
-    // More than one change: refused without a terminal or --yes, nothing written.
-    let o = h.run(&["apply", "-f", f]);
-    assert_code(&o, 2);
-    assert!(h.writes().is_empty());
-    let o = h.run(&["-o", "json", "apply", "-f", f, "--yes"]);
-    assert_code(&o, 0);
-    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert_eq!(v["plan"]["operation"]["type"], "policy");
-    assert_eq!(v["summary"]["changed"], 25);
-    let after = timeouts(&h);
-    let contact = h
-        .actions()
-        .into_iter()
-        .find(|a| a["name"] == "Get Contact By Phone Number")
-        .unwrap();
-    assert_eq!(contact["config"]["timeoutSeconds"], 4);
-    assert_eq!(
-        h.action_by_name("Check Store Hours")["config"]["timeoutSeconds"],
-        20
-    );
-    assert_eq!(
-        h.action_by_name("Hash Customer Identifier")["config"]["timeoutSeconds"],
-        15
-    );
-    // The org now matches: no drift.
-    let o = h.run(&["plan", "-f", f, "--detailed-exitcode"]);
-    assert_code(&o, 0);
-    assert!(stderr(&o).contains("no changes"), "{}", stderr(&o));
-    // A hand edit is drift again.
-    let o = h.run(&["timeout", "set", "9", "Check Store Hours"]);
-    assert_code(&o, 0);
-    assert_code(&h.run(&["plan", "-f", f, "--detailed-exitcode"]), 2);
-    assert_code(&h.run(&["apply", "-f", f, "--yes"]), 0);
-    // The apply is a run: listed, and undoable back to the original timeouts.
-    let o = h.run(&["-o", "json", "runs", "list"]);
-    let runs: Vec<Value> = serde_json::from_str(&stdout(&o)).unwrap();
-    let applies: Vec<&Value> = runs
-        .iter()
-        .filter(|r| r["command"].as_str().unwrap().contains("apply -f"))
-        .collect();
-    assert_eq!(applies.len(), 2);
-    let set_run = runs
-        .iter()
-        .find(|r| r["command"].as_str().unwrap().contains("timeout set"))
-        .unwrap();
-    // Undo newest first: each undo finds the timeouts its run set.
-    for run in [applies[1], set_run, applies[0]] {
-        let o = h.run(&["undo", run["id"].as_str().unwrap(), "--yes"]);
+both_realisms! {
+    fn detailed_exitcode_apply_then_no_drift_then_undo() {
+        let h = Harness::new();
+        let file = example();
+        let f = file.to_str().unwrap();
+        let before = timeouts(&h);
+        assert_code(&h.run(&["plan", "-f", f, "--detailed-exitcode"]), 2);
+        // More than one change: refused without a terminal or --yes, nothing written.
+        let o = h.run(&["apply", "-f", f]);
+        assert_code(&o, 2);
+        assert!(h.writes().is_empty());
+        let o = h.run(&["-o", "json", "apply", "-f", f, "--yes"]);
         assert_code(&o, 0);
+        let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        assert_eq!(v["plan"]["operation"]["type"], "policy");
+        assert_eq!(v["summary"]["changed"], 25);
+        let after = timeouts(&h);
+        let contact = h
+            .actions()
+            .into_iter()
+            .find(|a| a["name"] == "Get Contact By Phone Number")
+            .unwrap();
+        assert_eq!(contact["config"]["timeoutSeconds"], 4);
+        assert_eq!(
+            h.action_by_name("Check Store Hours")["config"]["timeoutSeconds"],
+            20
+        );
+        assert_eq!(
+            h.action_by_name("Hash Customer Identifier")["config"]["timeoutSeconds"],
+            15
+        );
+        // The org now matches: no drift.
+        let o = h.run(&["plan", "-f", f, "--detailed-exitcode"]);
+        assert_code(&o, 0);
+        assert!(stderr(&o).contains("no changes"), "{}", stderr(&o));
+        // A hand edit is drift again.
+        let o = h.run(&["timeout", "set", "9", "Check Store Hours"]);
+        assert_code(&o, 0);
+        assert_code(&h.run(&["plan", "-f", f, "--detailed-exitcode"]), 2);
+        assert_code(&h.run(&["apply", "-f", f, "--yes"]), 0);
+        // The apply is a run: listed, and undoable back to the original timeouts.
+        let o = h.run(&["-o", "json", "runs", "list"]);
+        let runs: Vec<Value> = serde_json::from_str(&stdout(&o)).unwrap();
+        let applies: Vec<&Value> = runs
+            .iter()
+            .filter(|r| r["command"].as_str().unwrap().contains("apply -f"))
+            .collect();
+        assert_eq!(applies.len(), 2);
+        let set_run = runs
+            .iter()
+            .find(|r| r["command"].as_str().unwrap().contains("timeout set"))
+            .unwrap();
+        // Undo newest first: each undo finds the timeouts its run set.
+        for run in [applies[1], set_run, applies[0]] {
+            let o = h.run(&["undo", run["id"].as_str().unwrap(), "--yes"]);
+            assert_code(&o, 0);
+        }
+        assert_eq!(timeouts(&h), before);
+        assert_ne!(after, before);
     }
-    assert_eq!(timeouts(&h), before);
-    assert_ne!(after, before);
 }
 
-#[test]
-fn an_interrupted_apply_resumes() {
-    let h = Harness::new();
-    let f = write(
-        &h,
-        "p.toml",
-        "[[rule]]\ncategory = \"Genesys Cloud Data Actions\"\ntimeout = 7\n\n[[rule]]\nname = \"Get *\"\ntimeout = 11\n",
-    );
-    let o = h
-        .cmd()
-        .env("DACTL_TEST_CRASH_AT", "after-patched:2")
-        .args(["apply", "-f", &f, "--yes", "--concurrency", "1"])
-        .output()
-        .unwrap();
-    assert_code(&o, 137);
-    assert_code(&h.run(&["runs", "resume", "last"]), 0);
-    for a in h.actions() {
-        let id = a["id"].as_str().unwrap();
-        if id.starts_with("static") || id.starts_with("customAuth") {
-            continue;
+both_realisms! {
+    fn an_interrupted_apply_resumes() {
+        let h = Harness::new();
+        let f = write(
+            &h,
+            "p.toml",
+            "[[rule]]\ncategory = \"Genesys Cloud Data Actions\"\ntimeout = 7\n\n[[rule]]\nname = \"Get *\"\ntimeout = 11\n",
+        );
+        let o = h
+            .cmd()
+            .env("DACTL_TEST_CRASH_AT", "after-patched:2")
+            .args(["apply", "-f", &f, "--yes", "--concurrency", "1"])
+            .output()
+            .unwrap();
+        assert_code(&o, 137);
+        assert_code(&h.run(&["runs", "resume", "last"]), 0);
+        for a in h.actions() {
+            let id = a["id"].as_str().unwrap();
+            if id.starts_with("static") || id.starts_with("customAuth") {
+                continue;
+            }
+            let want = if a["category"] == "Genesys Cloud Data Actions" {
+                Some(7)
+            } else if a["name"].as_str().unwrap().starts_with("Get ") {
+                Some(11)
+            } else {
+                None
+            };
+            if let Some(t) = want {
+                assert_eq!(a["config"]["timeoutSeconds"], t, "{}", a["name"]);
+            }
         }
-        let want = if a["category"] == "Genesys Cloud Data Actions" {
-            Some(7)
-        } else if a["name"].as_str().unwrap().starts_with("Get ") {
-            Some(11)
-        } else {
-            None
-        };
-        if let Some(t) = want {
-            assert_eq!(a["config"]["timeoutSeconds"], t, "{}", a["name"]);
-        }
+        assert_code(&h.run(&["plan", "-f", &f, "--detailed-exitcode"]), 0);
     }
-    assert_code(&h.run(&["plan", "-f", &f, "--detailed-exitcode"]), 0);
 }
 
 #[test]

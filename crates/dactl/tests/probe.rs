@@ -172,7 +172,7 @@ fn timeouts_are_timeout_samples_however_answered_and_give_no_recommendation() {
             None,
             Realism {
                 test_timeout: how,
-                ..Default::default()
+                ..Realism::default()
             },
         );
         let o = h.run(&[

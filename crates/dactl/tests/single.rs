@@ -2,6 +2,7 @@
 //! templates always travel with the PATCH, concurrent edits survive, bad input writes nothing.
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
 mod common;
 
 use common::*;
@@ -48,124 +49,128 @@ fn only_timeout_and_version_changed(before: &Value, after: &Value) -> Vec<String
         .collect()
 }
 
-#[test]
-fn set_changes_only_the_timeout_and_the_version() {
-    let h = Harness::new();
-    let a = action_with_templates(&h);
-    let name = a["name"].as_str().unwrap();
-    let target = if a["config"]["timeoutSeconds"] == 30 {
-        "31"
-    } else {
-        "30"
-    };
-    let before = h.state();
-    let o = h.run(&["timeout", "set", &format!("{target}s"), name]);
-    assert_code(&o, 0);
-    let after = h.state();
-    assert_eq!(
-        only_timeout_and_version_changed(&before, &after),
-        Vec::<String>::new()
-    );
-    let changed = h.action_by_name(name);
-    assert_eq!(changed["config"]["timeoutSeconds"].to_string(), target);
-    assert!(changed["version"].as_i64().unwrap() > a["version"].as_i64().unwrap());
-    // The PATCH carried the template text, not the URIs.
-    let p = patches(&h);
-    assert_eq!(p.len(), 1);
-    let body = p[0].body.clone().unwrap();
-    assert_eq!(
-        body["config"]["request"]["requestTemplate"],
-        a["config"]["request"]["requestTemplate"]
-    );
-    assert_eq!(
-        body["config"]["response"]["successTemplate"],
-        a["config"]["response"]["successTemplate"]
-    );
-    let text = body.to_string();
-    assert!(!text.contains("TemplateUri"), "{text}");
-    assert_eq!(body["version"], a["version"]);
-    // An audit line and a backup exist.
-    let audit = std::fs::read_to_string(h.home().join("audit.ndjson")).unwrap();
-    assert_eq!(audit.lines().count(), 1);
-    assert!(audit.contains(a["id"].as_str().unwrap()));
+both_realisms! {
+    fn set_changes_only_the_timeout_and_the_version() {
+        let h = Harness::new();
+        let a = action_with_templates(&h);
+        let name = a["name"].as_str().unwrap();
+        let target = if a["config"]["timeoutSeconds"] == 30 {
+            "31"
+        } else {
+            "30"
+        };
+        let before = h.state();
+        let o = h.run(&["timeout", "set", &format!("{target}s"), name]);
+        assert_code(&o, 0);
+        let after = h.state();
+        assert_eq!(
+            only_timeout_and_version_changed(&before, &after),
+            Vec::<String>::new()
+        );
+        let changed = h.action_by_name(name);
+        assert_eq!(changed["config"]["timeoutSeconds"].to_string(), target);
+        assert!(changed["version"].as_i64().unwrap() > a["version"].as_i64().unwrap());
+        // The PATCH carried the template text, not the URIs.
+        let p = patches(&h);
+        assert_eq!(p.len(), 1);
+        let body = p[0].body.clone().unwrap();
+        assert_eq!(
+            body["config"]["request"]["requestTemplate"],
+            a["config"]["request"]["requestTemplate"]
+        );
+        assert_eq!(
+            body["config"]["response"]["successTemplate"],
+            a["config"]["response"]["successTemplate"]
+        );
+        let text = body.to_string();
+        assert!(!text.contains("TemplateUri"), "{text}");
+        assert_eq!(body["version"], a["version"]);
+        // An audit line and a backup exist.
+        let audit = std::fs::read_to_string(h.home().join("audit.ndjson")).unwrap();
+        assert_eq!(audit.lines().count(), 1);
+        assert!(audit.contains(a["id"].as_str().unwrap()));
+    }
 }
 
-#[test]
-fn unset_removes_only_the_timeout() {
-    let h = Harness::new();
-    let a = h
-        .actions()
-        .into_iter()
-        .find(|a| {
-            let id = a["id"].as_str().unwrap_or("");
-            a["config"]["timeoutSeconds"].is_i64()
-                && !id.starts_with("static")
-                && has_unique_name(&h, a["name"].as_str().unwrap())
-        })
-        .expect("an action with an explicit timeout");
-    let name = a["name"].as_str().unwrap();
-    let before = h.state();
-    let o = h.run(&["timeout", "unset", name]);
-    assert_code(&o, 0);
-    let after = h.state();
-    assert_eq!(
-        only_timeout_and_version_changed(&before, &after),
-        Vec::<String>::new()
-    );
-    assert!(h.action_by_name(name)["config"]
-        .get("timeoutSeconds")
-        .is_none());
-    // Unset again: nothing to change, no write.
-    let n = patches(&h).len();
-    let o = h.run(&["timeout", "unset", name]);
-    assert_code(&o, 0);
-    assert_eq!(patches(&h).len(), n);
+both_realisms! {
+    fn unset_removes_only_the_timeout() {
+        let h = Harness::new();
+        let a = h
+            .actions()
+            .into_iter()
+            .find(|a| {
+                let id = a["id"].as_str().unwrap_or("");
+                a["config"]["timeoutSeconds"].is_i64()
+                    && !id.starts_with("static")
+                    && has_unique_name(&h, a["name"].as_str().unwrap())
+            })
+            .expect("an action with an explicit timeout");
+        let name = a["name"].as_str().unwrap();
+        let before = h.state();
+        let o = h.run(&["timeout", "unset", name]);
+        assert_code(&o, 0);
+        let after = h.state();
+        assert_eq!(
+            only_timeout_and_version_changed(&before, &after),
+            Vec::<String>::new()
+        );
+        assert!(h.action_by_name(name)["config"]
+            .get("timeoutSeconds")
+            .is_none());
+        // Unset again: nothing to change, no write.
+        let n = patches(&h).len();
+        let o = h.run(&["timeout", "unset", name]);
+        assert_code(&o, 0);
+        assert_eq!(patches(&h).len(), n);
+    }
 }
 
-#[test]
-fn already_at_target_writes_nothing() {
-    let h = Harness::new();
-    let a = action_with_templates(&h);
-    let name = a["name"].as_str().unwrap();
-    assert_code(&h.run(&["timeout", "set", "25", name]), 0);
-    assert_eq!(patches(&h).len(), 1);
-    let o = h.run(&["timeout", "set", "25000ms", name]);
-    assert_code(&o, 0);
-    assert_eq!(patches(&h).len(), 1, "no second write");
+both_realisms! {
+    fn already_at_target_writes_nothing() {
+        let h = Harness::new();
+        let a = action_with_templates(&h);
+        let name = a["name"].as_str().unwrap();
+        assert_code(&h.run(&["timeout", "set", "25", name]), 0);
+        assert_eq!(patches(&h).len(), 1);
+        let o = h.run(&["timeout", "set", "25000ms", name]);
+        assert_code(&o, 0);
+        assert_eq!(patches(&h).len(), 1, "no second write");
+    }
 }
 
-#[test]
-fn a_concurrent_edit_is_re_read_and_survives() {
-    let h = Harness::new();
-    let a = action_with_templates(&h);
-    let name = a["name"].as_str().unwrap();
-    let rule: genesys_emulator::FaultRule = serde_json::from_value(serde_json::json!({
-        "name": "editor",
-        "method": "PATCH",
-        "path": "/api/v2/integrations/actions/*",
-        "trigger": {"type": "nth", "n": 1},
-        "action": {"type": "concurrent_edit", "field": "other"}
-    }))
-    .expect("a concurrent-edit fault rule");
-    h.emu.set_faults(vec![rule]);
-    let before = h.state();
-    let o = h.run(&["timeout", "set", "17", name]);
-    assert_code(&o, 0);
-    let after = h.state();
-    let changed = h.action_by_name(name);
-    assert_eq!(changed["config"]["timeoutSeconds"], 17);
-    // The concurrent edit is still there: something other than timeout/version changed.
-    let other = only_timeout_and_version_changed(&before, &after);
-    assert!(!other.is_empty(), "the concurrent edit must survive");
-    let p = patches(&h);
-    assert_eq!(p.len(), 2, "one stale PATCH, one re-applied");
-    assert_eq!(p[0].status, 409);
-    assert!(p[1].status < 300);
-    // The re-applied PATCH still carried the templates.
-    assert_eq!(
-        p[1].body.as_ref().unwrap()["config"]["request"]["requestTemplate"],
-        a["config"]["request"]["requestTemplate"]
-    );
+both_realisms! {
+    fn a_concurrent_edit_is_re_read_and_survives() {
+        let h = Harness::new();
+        let a = action_with_templates(&h);
+        let name = a["name"].as_str().unwrap();
+        let rule: genesys_emulator::FaultRule = serde_json::from_value(serde_json::json!({
+            "name": "editor",
+            "method": "PATCH",
+            "path": "/api/v2/integrations/actions/*",
+            "trigger": {"type": "nth", "n": 1},
+            "action": {"type": "concurrent_edit", "field": "other"}
+        }))
+        .expect("a concurrent-edit fault rule");
+        h.emu.set_faults(vec![rule]);
+        let before = h.state();
+        let o = h.run(&["timeout", "set", "17", name]);
+        assert_code(&o, 0);
+        let after = h.state();
+        let changed = h.action_by_name(name);
+        assert_eq!(changed["config"]["timeoutSeconds"], 17);
+        // The concurrent edit is still there: something other than timeout/version changed.
+        let other = only_timeout_and_version_changed(&before, &after);
+        assert!(!other.is_empty(), "the concurrent edit must survive");
+        let p = patches(&h);
+        assert_eq!(p.len(), 2, "one stale PATCH, one re-applied");
+        assert_eq!(p[0].status, conflict_status());
+        assert!(p[1].status < 300);
+        // The re-applied PATCH still carried the templates.
+        assert_eq!(
+            p[1].body.as_ref().unwrap()["config"]["request"]["requestTemplate"],
+            a["config"]["request"]["requestTemplate"]
+        );
+    }
 }
 
 fn assert_no_write(h: &Harness) {

@@ -5,7 +5,8 @@
 //!    `contextId` in every `ErrorBody`);
 //! 2. the body is buffered (it is journaled when it is JSON);
 //! 3. the fault plan decides (`Status` and `Drop` answer at once, `ExpireToken` expires the
-//!    request's token, `ConcurrentEdit` is applied after authentication, latency rules sleep);
+//!    request's token, `ConcurrentEdit` is applied after authentication, latency rules sleep;
+//!    `DropAfter` and `StatusAfter` let the handler apply the request, then lose its answer);
 //! 4. the configured latency;
 //! 5. `/api/…` requests: bearer token check (401), then the rate limit (429), per token or
 //!    per client as the org's realism setting says;
@@ -37,7 +38,7 @@ use crate::faults::{EditField, FaultAction};
 use crate::store::{kind_of, render, template_text, version_of, Filter, Kind, View, ACTIONS_PATH};
 use crate::validate::{self, Update};
 use crate::{admin, ops};
-use crate::{Emulator, JournalEntry, Org};
+use crate::{ConflictStatus, Emulator, JournalEntry, Org, PatchResponse, Realism};
 
 /// The token endpoint (on the login host in the real platform; same host here).
 pub(crate) const TOKEN_PATH: &str = "/oauth/token";
@@ -178,6 +179,7 @@ async fn pipeline(State(emu): State<Emulator>, req: Request, next: Next) -> Resp
         client_id: None,
         correlation_id: correlation_id.clone(),
         fault: None,
+        handled_status: None,
         received_us,
         answered_us: 0,
     };
@@ -224,6 +226,7 @@ async fn pipeline(State(emu): State<Emulator>, req: Request, next: Next) -> Resp
     }
 
     let mut edit = None;
+    let mut after = None;
     let early = match decision.action.map(|(_, a)| a) {
         Some(FaultAction::Status {
             status,
@@ -232,6 +235,10 @@ async fn pipeline(State(emu): State<Emulator>, req: Request, next: Next) -> Resp
             message,
         }) => Some(status_fault(status, retry_after, code, message).into_response()),
         Some(FaultAction::Drop) => Some(drop_response()),
+        Some(a @ (FaultAction::DropAfter | FaultAction::StatusAfter { .. })) => {
+            after = Some(a);
+            None
+        }
         Some(FaultAction::ExpireToken) => {
             if let Some(t) = &token {
                 emu.tokens().expire(t, Instant::now());
@@ -292,7 +299,18 @@ async fn pipeline(State(emu): State<Emulator>, req: Request, next: Next) -> Resp
                         json,
                         content_type,
                     });
-                    next.run(Request::from_parts(parts, Body::from(body))).await
+                    let resp = next.run(Request::from_parts(parts, Body::from(body))).await;
+                    if after.is_some() {
+                        entry.handled_status = Some(resp.status().as_u16());
+                    }
+                    match after {
+                        // The request was applied; its answer is lost.
+                        Some(FaultAction::DropAfter) => drop_response(),
+                        Some(FaultAction::StatusAfter { status }) => {
+                            status_fault(status, None, None, None).into_response()
+                        }
+                        _ => resp,
+                    }
                 }
             }
         }
@@ -843,7 +861,7 @@ async fn patch_action(
     State(emu): State<Emulator>,
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let body = json_body(&ctx)?;
     let kind = kind_of(&id);
     let parsed = validate::update_input(body.as_deref(), kind, false);
@@ -856,17 +874,47 @@ async fn patch_action(
     }
     let update = parsed?;
     let current_version = version_of(current);
+    let realism = org_of(&emu, &ctx).realism();
     if update.version != current_version {
-        return Err(ApiError::conflict(format!(
-            "Supplied version {} does not match the current version {current_version} of action [{id}]",
-            update.version
-        )));
+        return Err(stale_version(
+            realism,
+            format!(
+                "Supplied version {} does not match the current version {current_version} of action [{id}]",
+                update.version
+            ),
+        ));
     }
     let mut doc = current.clone();
     apply_update(&mut doc, update, current_version + 1);
-    let out = render(&doc, full_view(false));
+    let out = patch_answer(realism, &doc, false);
     data.put_action(doc);
-    Ok(Json(out))
+    Ok(out)
+}
+
+/// A write that carries a stale version: 409 `request.conflict` or 400 `bad.request` with the
+/// same "Supplied version N does not match …" message, as the org's realism says.
+fn stale_version(realism: Realism, message: String) -> ApiError {
+    match realism.conflict_status {
+        ConflictStatus::Conflict409 => ApiError::conflict(message),
+        ConflictStatus::BadRequest400 => ApiError::bad_request(message),
+    }
+}
+
+/// The answer to a successful PATCH (P1, D3), as the org's realism says: the written action
+/// with its config (templates by URI), the action without its config, or an empty body.
+fn patch_answer(realism: Realism, doc: &Value, draft: bool) -> Response {
+    match realism.patch_response {
+        PatchResponse::Full => Json(render(doc, full_view(draft))).into_response(),
+        PatchResponse::Bare => {
+            let mut out = render(doc, full_view(draft));
+            if let Some(o) = out.as_object_mut() {
+                o.remove("config");
+                o.remove("contract");
+            }
+            Json(out).into_response()
+        }
+        PatchResponse::Empty => StatusCode::OK.into_response(),
+    }
 }
 
 /// D3: PATCH the draft (its own version counter).
@@ -874,7 +922,7 @@ async fn patch_draft(
     State(emu): State<Emulator>,
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let body = json_body(&ctx)?;
     let kind = kind_of(&id);
     let parsed = validate::update_input(body.as_deref(), kind, true);
@@ -890,15 +938,19 @@ async fn patch_draft(
         .ok_or_else(|| ApiError::draft_not_found(&id))?;
     let update = parsed?;
     let current_version = version_of(current);
+    let realism = org_of(&emu, &ctx).realism();
     if update.version != current_version {
-        return Err(ApiError::conflict(format!(
-            "Supplied version {} does not match latest draft version {current_version}",
-            update.version
-        )));
+        return Err(stale_version(
+            realism,
+            format!(
+                "Supplied version {} does not match latest draft version {current_version}",
+                update.version
+            ),
+        ));
     }
     let mut doc = current.clone();
     apply_update(&mut doc, update, current_version + 1);
-    let out = render(&doc, full_view(true));
+    let out = patch_answer(realism, &doc, true);
     data.put_draft(doc);
-    Ok(Json(out))
+    Ok(out)
 }

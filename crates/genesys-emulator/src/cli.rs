@@ -8,7 +8,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::{Config, OrgCredentials, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_ORG_NAME};
+use crate::{
+    Config, ConflictStatus, OrgCredentials, PatchResponse, DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET, DEFAULT_ORG_NAME,
+};
 
 /// The default listen address of the binary.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8765";
@@ -77,6 +80,14 @@ pub struct ServeArgs {
     /// timeout in the result), `http504` or `http408` (the platform does not say; U18).
     #[arg(long, default_value = "body", value_name = "HOW")]
     pub test_timeout: crate::TestTimeout,
+    /// What a successful PATCH answers with: the action with its config (`full`), without it
+    /// (`bare`), or an empty body (`empty`); the platform does not document it.
+    #[arg(long, value_enum, default_value = "full", value_name = "ANSWER")]
+    pub patch_response: PatchResponse,
+    /// How a write with a stale version is refused: 409 `request.conflict` or 400 "…does not
+    /// match … version"; the platform does not document it.
+    #[arg(long, value_enum, default_value = "409", value_name = "STATUS")]
+    pub conflict_status: ConflictStatus,
 }
 
 impl Default for ServeArgs {
@@ -102,6 +113,8 @@ impl Default for ServeArgs {
             ca_out: None,
             handshake_latency: 0,
             test_timeout: crate::TestTimeout::default(),
+            patch_response: PatchResponse::Full,
+            conflict_status: ConflictStatus::Conflict409,
         }
     }
 }
@@ -140,6 +153,8 @@ impl ServeArgs {
                 realism: crate::Realism {
                     test_timeout: self.test_timeout,
                     rate_limit_scope: self.rate_limit_scope,
+                    patch_response: self.patch_response,
+                    conflict_status: self.conflict_status,
                 },
             }],
             faults,
@@ -234,6 +249,11 @@ mod tests {
             crate::RateLimitScope::Client
         );
         assert!(Cli::try_parse_from(["x", "--rate-limit-scope", "org"]).is_err());
+        let p = Cli::try_parse_from(["x", "--patch-response", "bare", "--conflict-status", "400"])
+            .expect("parse");
+        let r = p.serve.to_config().expect("config").orgs[0].realism;
+        assert_eq!(r, crate::Realism::pessimistic());
+        assert!(Cli::try_parse_from(["x", "--conflict-status", "412"]).is_err());
         let d = Cli::try_parse_from(["x", "--rate-limit", "0"]).expect("parse");
         let c = d.serve.to_config().expect("config");
         assert_eq!(c.rate_limit_per_minute, None);

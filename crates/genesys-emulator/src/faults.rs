@@ -85,6 +85,15 @@ pub enum FaultAction {
     /// Close the connection without writing a response (the request is not applied).
     #[serde(alias = "Drop")]
     Drop,
+    /// Handle the request normally (a write lands), then close the connection without sending
+    /// the answer: the client cannot know whether its write landed.
+    #[serde(alias = "DropAfter")]
+    DropAfter,
+    /// Handle the request normally (a write lands), then answer with this status and an
+    /// `ErrorBody` instead of the real answer (a gateway that timed out after the backend
+    /// applied the write).
+    #[serde(alias = "StatusAfter")]
+    StatusAfter { status: u16 },
     /// Expire the request's bearer token now; the request gets 401 `authentication.required`.
     #[serde(alias = "ExpireToken")]
     ExpireToken,
@@ -182,7 +191,7 @@ fn validate(rules: &[FaultRule]) -> Result<(), String> {
             }
             _ => {}
         }
-        if let FaultAction::Status { status, .. } = r.action {
+        if let FaultAction::Status { status, .. } | FaultAction::StatusAfter { status } = r.action {
             if !(100..=599).contains(&status) {
                 return Err(format!(
                     "fault `{label}`: status {status} is not an HTTP status"

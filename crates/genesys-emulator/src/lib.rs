@@ -52,7 +52,7 @@ pub use crate::faults::{
     load_faults, parse_faults_json, parse_faults_toml, path_matches, EditField, FaultAction,
     FaultRule, Trigger,
 };
-pub use crate::realism::{RateLimitScope, Realism, TestTimeout};
+pub use crate::realism::{ConflictStatus, PatchResponse, RateLimitScope, Realism, TestTimeout};
 pub use crate::server::Running;
 pub use crate::tls::TlsIdentity;
 
@@ -161,6 +161,10 @@ pub struct JournalEntry {
     pub correlation_id: String,
     /// The name of the fault rule that fired, if any.
     pub fault: Option<String>,
+    /// When a `drop_after` or `status_after` fault replaced the answer: the status the handler
+    /// had answered (2xx: the request was applied although the client never saw it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handled_status: Option<u16>,
     /// When the request arrived, in microseconds since the emulator was created.
     #[serde(default)]
     pub received_us: u64,

@@ -143,7 +143,9 @@ pub(crate) async fn publish_draft(
     let version = parsed?;
     let draft_version = version_of(draft);
     if version != draft_version {
-        return Err(ApiError::conflict(format!(
+        // The platform answers a stale publish with 400 (terraform-provider-genesyscloud
+        // issue 1961), whatever the org's conflict setting.
+        return Err(ApiError::bad_request(format!(
             "Supplied version {version} does not match latest draft version {draft_version}"
         )));
     }

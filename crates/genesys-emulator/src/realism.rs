@@ -7,6 +7,8 @@
 //! |---|---|---|---|
 //! | `test_timeout` | `body`, `http504`, `http408` | `body` | U18: how `/test` reports that the remote call ran past the timeout |
 //! | `rate_limit_scope` | `token`, `client` | `token` | U19: whether the limit of `--rate-limit` requests a minute counts per access token or per OAuth client |
+//! | `patch_response` | `full`, `bare`, `empty` | `full` | U17: what a successful PATCH (P1, D3) answers with |
+//! | `conflict_status` | `409`, `400` | `409` | U4: how a write with a stale version (P1, D3) is refused |
 //!
 //! `body` answers a timed-out test with HTTP 200 and a failed `TestExecutionResult` whose
 //! `error` is a 504 `request.timeout` `ErrorBody`; `http504` answers the test call itself with
@@ -16,6 +18,15 @@
 //! `token` gives each access token its own window of the rate limit; `client` one window for all
 //! the tokens of an OAuth client, so that more tokens bring no more requests. A client with a
 //! pool of tokens must gain under the first and lose nothing under the second.
+//!
+//! `full` answers a PATCH with the written action, its config (templates by URI) and the risen
+//! version; `bare` without the config (id, name, category, version…); `empty` with HTTP 200 and
+//! no body. `409` refuses a stale version with 409 `request.conflict`; `400` with 400
+//! `bad.request` "Supplied version N does not match the current version M". A stale draft
+//! publish answers 400 "Supplied version N does not match latest draft version M" under both,
+//! as the platform is known to (terraform-provider-genesyscloud issue 1961).
+//! [`Realism::pessimistic`] is `bare` and `400`: dactl's write suites run under it and under the
+//! defaults. `sandbox serve` flags: `--patch-response`, `--conflict-status`.
 
 use serde::{Deserialize, Serialize};
 
@@ -74,6 +85,33 @@ pub enum RateLimitScope {
     Client,
 }
 
+/// What a successful PATCH of an action or a draft answers with (U17).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum PatchResponse {
+    /// The written action with its config (templates by URI) and the risen version.
+    #[default]
+    Full,
+    /// The action without its config (id, name, category, version…).
+    Bare,
+    /// HTTP 200 with an empty body.
+    Empty,
+}
+
+/// How a write that carries a stale version is refused (U4).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+pub enum ConflictStatus {
+    /// 409 `request.conflict`.
+    #[default]
+    #[serde(rename = "409")]
+    #[value(name = "409")]
+    Conflict409,
+    /// 400 `bad.request` "Supplied version N does not match the current version M".
+    #[serde(rename = "400")]
+    #[value(name = "400")]
+    BadRequest400,
+}
+
 /// The realism settings of one org.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -82,6 +120,22 @@ pub struct Realism {
     pub test_timeout: TestTimeout,
     /// Whose requests the rate limit counts together (U19).
     pub rate_limit_scope: RateLimitScope,
+    /// What a PATCH answers with.
+    pub patch_response: PatchResponse,
+    /// How a stale version is refused.
+    pub conflict_status: ConflictStatus,
+}
+
+impl Realism {
+    /// The pessimistic counterpart of the default for writes: `bare` PATCH answers, 400
+    /// conflicts.
+    pub fn pessimistic() -> Realism {
+        Realism {
+            patch_response: PatchResponse::Bare,
+            conflict_status: ConflictStatus::BadRequest400,
+            ..Realism::default()
+        }
+    }
 }
 
 #[cfg(test)]
@@ -118,5 +172,22 @@ mod tests {
             serde_json::to_value(Realism::default()).expect("json")["rate_limit_scope"],
             "token"
         );
+    }
+
+    #[test]
+    fn write_settings_serialized_form() {
+        let r: Realism =
+            serde_json::from_str(r#"{"patch_response":"bare","conflict_status":"400"}"#)
+                .expect("parse");
+        assert_eq!(r, Realism::pessimistic());
+        let d = Realism::default();
+        assert_eq!(
+            (d.patch_response, d.conflict_status),
+            (PatchResponse::Full, ConflictStatus::Conflict409)
+        );
+        assert!(serde_json::from_str::<Realism>(r#"{"conflict_status":"412"}"#).is_err());
+        let v = serde_json::to_value(Realism::pessimistic()).expect("json");
+        assert_eq!(v["patch_response"], "bare");
+        assert_eq!(v["conflict_status"], "400");
     }
 }

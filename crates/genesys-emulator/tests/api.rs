@@ -913,3 +913,135 @@ async fn state_is_deterministic_and_round_trips() {
     assert_eq!(env.emu.state(), Emulator::new(Config::default()).state());
     assert!(env.emu.journal().is_empty());
 }
+
+/// Realism settings (genesys-api.md §7 U4, U17): what a PATCH answers and how a stale version
+/// is refused, per org and at run time; a stale draft publish answers 400 whatever they say.
+#[tokio::test]
+async fn realism_patch_answers_and_conflict_statuses() {
+    use genesys_emulator::{ConflictStatus, PatchResponse, Realism};
+    let env = start_default().await;
+    assert_eq!(env.emu.realism(None), Some(Realism::default()));
+    let id = env.id_of("Create Case");
+    let path = action_path(&id);
+
+    // Default: the full action, 409 for a stale version.
+    let stored = env.stored("Create Case");
+    let r = env.patch(&path, &patch_body(&stored, Some(11))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["config"]["timeoutSeconds"], 11);
+    env.patch(&path, &patch_body(&stored, Some(12)))
+        .await
+        .assert_error(409, "request.conflict");
+
+    // Pessimistic: no config in the answer, 400 "does not match … version".
+    assert!(env.emu.set_realism(None, Realism::pessimistic()));
+    let stored = env.stored("Create Case");
+    let r = env.patch(&path, &patch_body(&stored, Some(13))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let v = r.json();
+    assert!(v.get("config").is_none(), "{v}");
+    assert_eq!(v["id"], id.as_str());
+    assert_eq!(
+        v["version"],
+        stored["version"].as_i64().expect("version") + 1
+    );
+    assert_eq!(env.stored("Create Case")["config"]["timeoutSeconds"], 13);
+    let e = env
+        .patch(&path, &patch_body(&stored, Some(14)))
+        .await
+        .assert_error(400, "bad.request");
+    let m = e["message"].as_str().expect("message");
+    assert!(m.contains("does not match") && m.contains("version"), "{m}");
+
+    // Empty: 200 without a body.
+    env.emu.set_realism(
+        None,
+        Realism {
+            patch_response: PatchResponse::Empty,
+            conflict_status: ConflictStatus::Conflict409,
+            ..Realism::default()
+        },
+    );
+    let stored = env.stored("Create Case");
+    let r = env.patch(&path, &patch_body(&stored, Some(15))).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text, "");
+    assert_eq!(env.stored("Create Case")["config"]["timeoutSeconds"], 15);
+    assert!(!env.emu.set_realism(Some("nobody"), Realism::default()));
+
+    // A stale draft publish: 400, under the 409 setting too.
+    let draft_id = env.id_of("Update Case Status");
+    let e = env
+        .post(
+            &format!("{ACTIONS}/{draft_id}/draft/publish"),
+            Some(&json!({"version": 1})),
+        )
+        .await
+        .assert_error(400, "bad.request");
+    assert!(e["message"]
+        .as_str()
+        .expect("message")
+        .contains("does not match latest draft version 2"));
+}
+
+/// `drop_after` and `status_after`: the write is applied, its answer lost; the journal keeps
+/// the status the handler answered.
+#[tokio::test]
+async fn faults_that_lose_the_answer_of_an_applied_write() {
+    let env = start_default().await;
+    let id = env.id_of("Create Case");
+    let path = action_path(&id);
+    env.emu.set_faults(vec![FaultRule {
+        times: Some(1),
+        ..rule(
+            "drop-after",
+            Some("PATCH"),
+            &path,
+            Trigger::Always,
+            FaultAction::DropAfter,
+        )
+    }]);
+    let stored = env.stored("Create Case");
+    let sent = env
+        .http
+        .patch(env.url(&path))
+        .bearer_auth(&env.token)
+        .json(&patch_body(&stored, Some(21)))
+        .send()
+        .await;
+    assert!(sent.is_err(), "expected a transport error, got {sent:?}");
+    assert_eq!(
+        env.stored("Create Case")["config"]["timeoutSeconds"],
+        21,
+        "applied"
+    );
+    env.emu.set_faults(vec![rule(
+        "504-after",
+        Some("PATCH"),
+        &path,
+        Trigger::Always,
+        FaultAction::StatusAfter { status: 504 },
+    )]);
+    let stored = env.stored("Create Case");
+    env.patch(&path, &patch_body(&stored, Some(22)))
+        .await
+        .assert_error(504, "request.timeout");
+    assert_eq!(
+        env.stored("Create Case")["config"]["timeoutSeconds"],
+        22,
+        "applied"
+    );
+    // A refused write stays refused: the handler's 409 is journalled behind the 504.
+    env.patch(&path, &patch_body(&stored, Some(23))).await;
+    let j = env.emu.journal();
+    let lost: Vec<(u16, Option<u16>)> = j
+        .iter()
+        .filter(|e| e.fault.is_some())
+        .map(|e| (e.status, e.handled_status))
+        .collect();
+    assert_eq!(
+        lost,
+        vec![(0, Some(200)), (504, Some(200)), (504, Some(409))]
+    );
+    assert_eq!(env.stored("Create Case")["config"]["timeoutSeconds"], 22);
+}

@@ -468,7 +468,9 @@ async fn every_response_conforms() {
             Some(&json!({"version": 1})),
         )
         .await;
-    c.expect(&r, 409);
+    // A stale publish answers 400 "Supplied version N does not match latest draft version M",
+    // as the platform does.
+    c.expect(&r, 400);
     let r = c
         .call(Method::POST, &format!("{d}/publish"), Some(&json!({})))
         .await;
@@ -661,7 +663,7 @@ async fn every_response_conforms() {
             None,
             genesys_emulator::Realism {
                 test_timeout: how,
-                ..Default::default()
+                ..genesys_emulator::Realism::default()
             },
         );
         let r = c

@@ -67,11 +67,12 @@ async fn draft_lifecycle_create_patch_validate_publish() {
     assert_eq!(v.status, 200);
     assert_eq!(v.json(), json!({"valid": true, "errors": []}));
 
-    // D4: stale draft version → 409 with the I1961 wording; version + 1 is stale too.
+    // D4: stale draft version → 400 with the I1961 wording, as the platform answers it;
+    // version + 1 is stale too.
     let e = env
         .post(&format!("{dpath}/publish"), Some(&json!({"version": 3})))
         .await
-        .assert_error(409, "request.conflict");
+        .assert_error(400, "bad.request");
     assert!(e["message"]
         .as_str()
         .expect("m")
@@ -401,7 +402,7 @@ async fn admin_endpoints_on_loopback() {
     let r = into_resp(http.get(admin("/realism")).send().await.expect("send")).await;
     assert_eq!(
         r.json(),
-        json!({"test_timeout": "body", "rate_limit_scope": "token"})
+        json!({"test_timeout": "body", "patch_response": "full", "conflict_status": "409", "rate_limit_scope": "token"})
     );
     let r = into_resp(
         http.put(admin("/realism"))
@@ -415,6 +416,19 @@ async fn admin_endpoints_on_loopback() {
     assert_eq!(
         env.emu.realism(None).map(|r| r.test_timeout),
         Some(genesys_emulator::TestTimeout::Http408)
+    );
+    let r = into_resp(
+        http.put(admin("/realism"))
+            .json(&json!({"patch_response": "bare", "conflict_status": "400"}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        env.emu.realism(None),
+        Some(genesys_emulator::Realism::pessimistic())
     );
     let bad = into_resp(
         http.put(admin("/realism"))
@@ -620,7 +634,7 @@ async fn function_timeouts_bound_tests_and_realism_chooses_the_answer() {
         None,
         genesys_emulator::Realism {
             test_timeout: genesys_emulator::TestTimeout::Http504,
-            ..Default::default()
+            ..genesys_emulator::Realism::default()
         },
     );
     env.post(&format!("{ACTIONS}/{id}/test"), Some(&input))
@@ -630,7 +644,7 @@ async fn function_timeouts_bound_tests_and_realism_chooses_the_answer() {
         None,
         genesys_emulator::Realism {
             test_timeout: genesys_emulator::TestTimeout::Http408,
-            ..Default::default()
+            ..genesys_emulator::Realism::default()
         },
     );
     env.post(&format!("{ACTIONS}/{id}/test"), Some(&input))

@@ -5,11 +5,56 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use genesys_emulator::{Config, Emulator, JournalEntry, Running};
+use std::cell::Cell;
+
+use genesys_emulator::{Config, Emulator, JournalEntry, Realism, Running};
 use serde_json::Value;
 
 pub const ID: &str = genesys_emulator::DEFAULT_CLIENT_ID;
 pub const SECRET: &str = genesys_emulator::DEFAULT_CLIENT_SECRET;
+
+thread_local! {
+    /// The realism settings of the emulators this test thread starts (see [`both_realisms`]).
+    static REALISM: Cell<Option<Realism>> = const { Cell::new(None) };
+}
+
+/// Run `f` with every harness it starts under `realism` (unless its config sets its own).
+pub fn with_realism<R>(realism: Realism, f: impl FnOnce() -> R) -> R {
+    REALISM.with(|r| r.set(Some(realism)));
+    f()
+}
+
+/// The realism settings of this test thread's emulators.
+pub fn realism() -> Realism {
+    REALISM.with(Cell::get).unwrap_or_default()
+}
+
+/// Each test twice: `NAME::default` under the emulator's default realism settings (`full`
+/// PATCH answers, 409 conflicts) and `NAME::pessimistic` under the other plausible platform
+/// (`bare` answers without config, 400 "does not match … version" conflicts). DESIGN.md §6:
+/// suites pass under both.
+#[macro_export]
+macro_rules! both_realisms {
+    ($( $(#[$attr:meta])* fn $name:ident() $body:block )*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+                fn body() $body
+                $(#[$attr])*
+                #[test]
+                fn default() {
+                    $crate::common::with_realism(genesys_emulator::Realism::default(), body)
+                }
+                $(#[$attr])*
+                #[test]
+                fn pessimistic() {
+                    $crate::common::with_realism(genesys_emulator::Realism::pessimistic(), body)
+                }
+            }
+        )*
+    };
+}
 
 pub struct Harness {
     pub emu: Emulator,
@@ -23,7 +68,20 @@ impl Harness {
         Self::with_config(Config::default())
     }
 
-    pub fn with_config(config: Config) -> Self {
+    pub fn with_config(mut config: Config) -> Self {
+        // The write settings of this thread (see `both_realisms!`), where a test sets none.
+        for org in &mut config.orgs {
+            let r = &mut org.realism;
+            if (r.patch_response, r.conflict_status)
+                == (
+                    Realism::default().patch_response,
+                    Realism::default().conflict_status,
+                )
+            {
+                r.patch_response = realism().patch_response;
+                r.conflict_status = realism().conflict_status;
+            }
+        }
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -191,6 +249,14 @@ pub fn assert_code(o: &Output, code: i32) {
         stdout(o),
         stderr(o)
     );
+}
+
+/// The status this test thread's emulators refuse a stale version with.
+pub fn conflict_status() -> u16 {
+    match realism().conflict_status {
+        genesys_emulator::ConflictStatus::Conflict409 => 409,
+        genesys_emulator::ConflictStatus::BadRequest400 => 400,
+    }
 }
 
 /// The command printed after `label` (e.g. `undo with:`) in `text`: from `dactl` to the end of
