@@ -401,7 +401,12 @@ impl App {
         // Alongside the actions: the integrations that tell function data actions apart
         // (started once the token is there, so that refused credentials are tried once).
         client.authenticate().await?;
-        session.integrations.start(client);
+        if sel.integration.is_some() {
+            // `--integration` may be a name: the listing that classifies names them too.
+            session.integrations.start_with_names(client);
+        } else {
+            session.integrations.start(client);
+        }
         let q = sel.server_query();
         let dq = ListQuery {
             ids: q.ids.clone(),
@@ -409,19 +414,21 @@ impl App {
             ..ListQuery::default()
         };
         let (listing, drafts) = tokio::try_join!(client.list_actions(&q), client.list_drafts(&dq))?;
+        let names = match sel.integration {
+            Some(_) => session.integrations.names(client).await,
+            None => HashMap::new(),
+        };
         let drafts: HashSet<String> = drafts.into_iter().map(|d| d.id).collect();
         let narrowed = q.name.is_some() || !q.ids.is_empty();
-        // `--integration` may be a name: then the integrations listing (running since the
-        // token came) names them before anything is selected.
         let named;
-        let sel = if sel.integration.is_some() {
+        let sel = if names.is_empty() {
+            sel
+        } else {
             named = Selectors {
-                integration_names: session.integrations.names(client).await,
+                integration_names: names,
                 ..sel.clone()
             };
             &named
-        } else {
-            sel
         };
         let selected = match sel.select(&listing) {
             Err(_) if narrowed => {
@@ -458,9 +465,12 @@ impl App {
     async fn list(&self, s: SelectorArgs) -> anyhow::Result<Exit> {
         let sel = self.selectors(Vec::new(), s)?;
         let session = self.session().await?;
+        // One integrations listing classifies the actions and names their integrations
+        // (started once the token is there, so that refused credentials are tried once).
+        session.client.authenticate().await?;
+        session.integrations.start_with_names(&session.client);
         let (actions_, drafts) = self.load(&session, &sel).await?;
         let fx = self.functions(&session, &actions_).await;
-        // Read already, with the classification: no request here.
         let names = session.integrations.names(&session.client).await;
         if actions_.is_empty() && !sel.is_empty() && !sel.all {
             for h in self.no_match(&session, &sel).await.hints {
@@ -541,17 +551,19 @@ impl App {
     async fn get(&self, action: String) -> anyhow::Result<Exit> {
         let sel = self.selectors(vec![action], SelectorArgs::default())?;
         let session = self.session().await?;
+        session.client.authenticate().await?;
+        session.integrations.start_with_names(&session.client);
         let (found, drafts) = self.load(&session, &sel).await?;
         let Some(listed) = found.into_iter().next() else {
             return Err(Failure::usage("no such action").into());
         };
         let client = &session.client;
-        let (full, fx) = tokio::join!(
+        let (full, fx, names) = tokio::join!(
             client.get_action(&listed.id),
-            self.functions(&session, std::slice::from_ref(&listed))
+            self.functions(&session, std::slice::from_ref(&listed)),
+            session.integrations.names(client)
         );
         let full = full?;
-        let names = session.integrations.names(client).await;
         let inlined = actions::inline_templates(client, &full.body, false).await?;
         if let Some(seen) = &session.seen {
             seen.record_action(&full.body);

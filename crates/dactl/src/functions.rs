@@ -4,11 +4,16 @@
 //! **Classification.** A function data action is an action of an integration whose
 //! `integrationType.id` is `function-data-actions`. Its category is the admin's free text and
 //! its config has no `function` key, so nothing in the action tells it apart. Each command that
-//! classifies actions reads `GET /api/v2/integrations` once (every page, through the shared
-//! rate limiter), started together with the actions listing ([`IntegrationsPrefetch::start`] in
-//! [`App::load`]), so a change of one regular action costs no extra round trip. An action whose
-//! integration is not of that type is regular. The same listing names the integrations
-//! (`--integration NAME`, the integration of a name several actions share).
+//! classifies actions reads `GET /api/v2/integrations?integrationType=function-data-actions`
+//! once (every page, through the shared rate limiter), started together with the actions
+//! listing ([`IntegrationsPrefetch::start`] in [`App::load`]), so a change of one regular action
+//! costs no extra round trip; the type of each listed integration is checked again in case a
+//! server ignores the filter. An action whose integration is not among them is regular.
+//!
+//! **Names.** The integrations' names (`--integration NAME`, `get`, `list`, the integration of
+//! a name several actions share) come from a listing of every type, read only by the commands
+//! and paths that show or match them ([`IntegrationsPrefetch::names`]): kept off the write path,
+//! where an org with many integrations would pay for their pages.
 //!
 //! When the listing is refused (the OAuth client lacks `integrations:integration:view`) or
 //! fails, dactl falls back to the old heuristic (a category containing "function data action",
@@ -26,7 +31,9 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use genesys_client::{Action, Client, ErrorKind, Integration, FUNCTION_DEFAULT_TIMEOUT};
+use genesys_client::{
+    Action, Client, ErrorKind, Integration, FUNCTION_DEFAULT_TIMEOUT, FUNCTION_INTEGRATION_TYPE,
+};
 
 use crate::actions::{self, Kind};
 use crate::app::App;
@@ -151,8 +158,9 @@ impl Functions {
 /// What became of the integrations listing.
 #[derive(Debug, Clone)]
 enum Listing {
-    /// Ids of the function integrations, and every integration's name by id.
-    Read(HashSet<String>, HashMap<String, String>),
+    /// Ids of the function integrations, and every integration's name by id when the listing
+    /// was of every type.
+    Read(HashSet<String>, Option<HashMap<String, String>>),
     /// The listing was refused for a missing permission.
     Refused,
     /// It failed otherwise.
@@ -163,7 +171,11 @@ enum Listing {
 enum State {
     #[default]
     Idle,
-    Running(tokio::task::JoinHandle<Result<Vec<Integration>, genesys_client::Error>>),
+    /// The listing task, and whether it lists every type (and so names them).
+    Running(
+        tokio::task::JoinHandle<Result<Vec<Integration>, genesys_client::Error>>,
+        bool,
+    ),
     Done(Listing),
 }
 
@@ -172,6 +184,7 @@ enum State {
 #[derive(Default)]
 pub struct IntegrationsPrefetch {
     state: tokio::sync::Mutex<State>,
+    names: tokio::sync::OnceCell<HashMap<String, String>>,
 }
 
 impl std::fmt::Debug for IntegrationsPrefetch {
@@ -181,18 +194,17 @@ impl std::fmt::Debug for IntegrationsPrefetch {
     }
 }
 
-/// The function integrations' ids, and every integration's name by id.
-fn read(list: Vec<Integration>) -> Listing {
-    let functions = list
-        .iter()
+fn function_ids(list: &[Integration]) -> HashSet<String> {
+    list.iter()
         .filter(|i| i.is_function())
         .map(|i| i.id.clone())
-        .collect();
-    let names = list
-        .into_iter()
+        .collect()
+}
+
+fn names_by_id(list: Vec<Integration>) -> HashMap<String, String> {
+    list.into_iter()
         .filter_map(|i| Some((i.id, i.name?)))
-        .collect();
-    Listing::Read(functions, names)
+        .collect()
 }
 
 impl IntegrationsPrefetch {
@@ -200,26 +212,50 @@ impl IntegrationsPrefetch {
     /// client has its token: a task started before would fetch a token of its own when the
     /// caller's attempt fails, and try refused credentials twice.
     pub fn start(&self, client: &Client) {
+        self.start_listing(client, false);
+    }
+
+    /// [`IntegrationsPrefetch::start`] for a command that also shows or matches the
+    /// integrations' names: one listing of every type serves both.
+    pub fn start_with_names(&self, client: &Client) {
+        self.start_listing(client, true);
+    }
+
+    fn start_listing(&self, client: &Client, all_types: bool) {
         let Ok(mut state) = self.state.try_lock() else {
             return;
         };
         if matches!(*state, State::Idle) {
             let client = client.clone();
-            *state = State::Running(tokio::spawn(async move {
-                // Every type, not only `function-data-actions`: the same one page in most
-                // orgs, and it names the integrations (`--integration NAME`, messages).
-                client.list_integrations(None).await
-            }));
+            *state = State::Running(
+                tokio::spawn(async move {
+                    let only = (!all_types).then_some(FUNCTION_INTEGRATION_TYPE);
+                    client.list_integrations(only).await
+                }),
+                all_types,
+            );
         }
     }
 
-    /// Every integration's name by id; empty when the integrations could not be read (the
-    /// classification says why, once).
+    /// Every integration's name by id, read once per command (every type, every page);
+    /// empty when they cannot be read: messages and tables then show ids, and the
+    /// classification says why once.
     pub async fn names(&self, client: &Client) -> HashMap<String, String> {
-        match self.outcome(client).await {
-            Listing::Read(_, names) => names,
-            Listing::Refused | Listing::Failed(_) => HashMap::new(),
+        if let Listing::Read(_, Some(names)) = self.outcome(client).await {
+            return names;
         }
+        self.names
+            .get_or_init(|| async {
+                match client.list_integrations(None).await {
+                    Ok(list) => names_by_id(list),
+                    Err(e) => {
+                        tracing::debug!(error = %e, "integration names not read");
+                        HashMap::new()
+                    }
+                }
+            })
+            .await
+            .clone()
     }
 
     /// The listing's outcome (started now if it was not).
@@ -228,8 +264,10 @@ impl IntegrationsPrefetch {
         let mut state = self.state.lock().await;
         let listing = match std::mem::take(&mut *state) {
             State::Done(l) => l,
-            State::Running(task) => match task.await {
-                Ok(Ok(list)) => read(list),
+            State::Running(task, all_types) => match task.await {
+                Ok(Ok(list)) => {
+                    Listing::Read(function_ids(&list), all_types.then(|| names_by_id(list)))
+                }
                 Ok(Err(e)) if e.kind() == ErrorKind::Permission => Listing::Refused,
                 Ok(Err(e)) => Listing::Failed(e.to_string()),
                 Err(e) => Listing::Failed(format!("the listing task failed: {e}")),
