@@ -130,24 +130,9 @@ async fn connection(
         }
         return;
     }
-    let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
-        let router = router.clone();
-        async move {
-            let mut req = req.map(Body::new);
-            req.extensions_mut().insert(ConnectInfo(peer));
-            let resp = match router.oneshot(req).await {
-                Ok(resp) => resp,
-                Err(never) => match never {},
-            };
-            if resp.extensions().get::<DropConnection>().is_some() {
-                return Err(Dropped);
-            }
-            Ok(resp)
-        }
-    });
     let conn = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)
-        .serve_connection(TokioIo::new(stream), service);
+        .serve_connection(TokioIo::new(stream), service(router, peer));
     if let Err(e) = conn.await {
         tracing::debug!("connection from {peer} ended: {e}");
     }
