@@ -1533,6 +1533,10 @@ impl App {
             };
             rows.push(row);
         }
+        let live: Vec<Action> = listed.values().cloned().collect();
+        self.functions(&session, &live)
+            .await
+            .annotate(&mut rows, &live);
         let plan = Plan {
             run_id: runs::new_run_id(),
             created_at: runs::now(),

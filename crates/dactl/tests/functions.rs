@@ -135,6 +135,42 @@ fn integrations_are_named_and_integration_takes_a_name() {
 }
 
 #[test]
+fn undo_and_restore_plans_carry_the_function_timeouts() {
+    let h = Harness::new();
+    // Compute Callback Slot: its own timeout 15 s, its function's 10 s.
+    let o = h.run(&["timeout", "set", "8s", "Compute Callback Slot"]);
+    assert_code(&o, 0);
+    let o = h.run(&["-o", "json", "undo", "last", "--dry-run"]);
+    assert_code(&o, 0);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let row = &v["plan"]["rows"][0];
+    assert_eq!(row["kind"], "function", "{row}");
+    assert_eq!(row["new_timeout"], 15, "{row}");
+    assert_eq!(row["function_timeout_seconds"], 10, "{row}");
+    assert_eq!(row["effective_timeout_seconds"], 10, "{row}");
+    assert!(
+        row["warning"]
+            .as_str()
+            .is_some_and(|w| w.contains("function stops at 10 s")),
+        "{row}"
+    );
+
+    // A restore of the document as it is now, with its timeout raised to 45 s.
+    let o = h.run(&["-o", "json", "get", "Compute Callback Slot"]);
+    let mut doc: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    doc["config"]["timeoutSeconds"] = 45.into();
+    let file = h.home.path().join("slot.json");
+    std::fs::write(&file, doc.to_string()).unwrap();
+    let o = h.run(&["-o", "json", "restore", file.to_str().unwrap(), "--dry-run"]);
+    assert_code(&o, 0);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let row = &v["plan"]["rows"][0];
+    assert_eq!(row["kind"], "function", "{row}");
+    assert_eq!(row["function_timeout_seconds"], 10, "{row}");
+    assert_eq!(row["effective_timeout_seconds"], 10, "{row}");
+}
+
+#[test]
 fn get_shows_the_function_timeout() {
     let h = Harness::new();
     let o = h.run(&["-o", "csv", "get", "Compute Callback Slot"]);
