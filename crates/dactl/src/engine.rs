@@ -527,6 +527,18 @@ enum Answer {
     Refused(genesys_client::Error),
 }
 
+/// The journal's `patched` line for a write the platform took (`target`: `published` or
+/// `draft`), with what its answer says, where it says it.
+fn patched(id: &str, answer: &Option<Box<Response<Action>>>, target: &str) -> Event {
+    Event::Patched {
+        ts: crate::runs::now(),
+        id: id.to_string(),
+        to_version: answer.as_ref().and_then(|r| r.body.version),
+        correlation_id: answer.as_ref().and_then(|r| r.correlation_id.clone()),
+        target: target.into(),
+    }
+}
+
 fn classify(result: Result<Response<Action>, genesys_client::Error>) -> Answer {
     use genesys_client::ErrorKind;
     match result {
@@ -573,13 +585,7 @@ async fn send_patch(
     let answer = classify(result);
     match &answer {
         Answer::Taken(resp) => {
-            ctx.log(Event::Patched {
-                ts: crate::runs::now(),
-                id: row.id.clone(),
-                to_version: resp.as_ref().and_then(|r| r.body.version),
-                correlation_id: resp.as_ref().and_then(|r| r.correlation_id.clone()),
-                target: "published".into(),
-            })?;
+            ctx.log(patched(&row.id, resp, "published"))?;
             ctx.crash_check("after-patched");
         }
         Answer::Unknown(e, _) | Answer::Unreadable(e) => ctx.log(Event::Unknown {
@@ -987,13 +993,7 @@ async fn draft_step(ctx: &Ctx, row: &PlanRow) -> anyhow::Result<Option<String>> 
         let result = client.patch_draft(&row.id, &body).await;
         let answered = match classify(result) {
             Answer::Taken(r) => {
-                ctx.log(Event::Patched {
-                    ts: crate::runs::now(),
-                    id: row.id.clone(),
-                    to_version: r.as_ref().and_then(|r| r.body.version),
-                    correlation_id: r.as_ref().and_then(|r| r.correlation_id.clone()),
-                    target: "draft".into(),
-                })?;
+                ctx.log(patched(&row.id, &r, "draft"))?;
                 r.map(|r| r.body)
             }
             Answer::Conflict(_) => {
