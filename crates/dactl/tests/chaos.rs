@@ -294,13 +294,7 @@ both_realisms! {
         // Exit 3, naming exactly the actions whose timeout was changed concurrently.
         assert_code(&o, 3);
         let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
-        let reported: BTreeSet<String> = v["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|r| r["status"] == "failed")
-            .map(|r| r["id"].as_str().unwrap().to_string())
-            .collect();
+        let reported = failed_ids(&v);
         assert_eq!(reported, failed, "failures reported");
         let err = stderr(&o);
         let error_lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
@@ -583,13 +577,7 @@ both_realisms! {
         let o = h.run(&["-o", "json", "runs", "resume", "last"]);
         assert_code(&o, 3);
         let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
-        let failed: BTreeSet<String> = v["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|r| r["status"] == "failed")
-            .map(|r| r["id"].as_str().unwrap().to_string())
-            .collect();
+        let failed = failed_ids(&v);
         assert_eq!(failed, first, "only the concurrently changed action fails");
         for a in h.actions().iter().filter(|a| changeable(a)) {
             if a["category"].as_str() == Some(cat.as_str())
@@ -599,4 +587,15 @@ both_realisms! {
             }
         }
     }
+}
+
+/// The ids of the actions a run's JSON summary reports as failed.
+fn failed_ids(summary: &Value) -> BTreeSet<String> {
+    summary["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == "failed")
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect()
 }
