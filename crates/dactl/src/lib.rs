@@ -21,6 +21,7 @@ mod cmd_restore;
 pub mod duration;
 pub mod engine;
 pub mod error;
+pub mod fanout;
 mod fastpath;
 pub mod fsutil;
 pub mod functions;
