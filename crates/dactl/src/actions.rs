@@ -311,32 +311,11 @@ pub fn verify_full(
 
 /// A short description of the first place where two JSON values differ.
 pub fn first_difference(a: &Value, b: &Value, path: &str) -> String {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            for (k, va) in x {
-                let p = format!("{path}.{k}");
-                match y.get(k) {
-                    None => return format!("`{p}` is missing after the write"),
-                    Some(vb) if vb != va => return first_difference(va, vb, &p),
-                    _ => {}
-                }
-            }
-            for k in y.keys() {
-                if !x.contains_key(k) {
-                    return format!("`{path}.{k}` appeared after the write");
-                }
-            }
-            format!("`{path}` differs")
-        }
-        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
-            for (i, (va, vb)) in x.iter().zip(y).enumerate() {
-                if va != vb {
-                    return first_difference(va, vb, &format!("{path}[{i}]"));
-                }
-            }
-            format!("`{path}` differs")
-        }
-        _ => format!("`{path}` differs"),
+    match crate::jsondiff::differences(a, b).first() {
+        Some(d) if d.b.is_none() => format!("`{}` is missing after the write", d.dotted(path)),
+        Some(d) if d.a.is_none() => format!("`{}` appeared after the write", d.dotted(path)),
+        Some(d) => format!("`{}` differs", d.dotted(path)),
+        None => format!("`{path}` differs"),
     }
 }
 

@@ -25,6 +25,7 @@ pub mod fanout;
 mod fastpath;
 pub mod fsutil;
 pub mod functions;
+pub mod jsondiff;
 pub mod net;
 pub mod output;
 pub mod planner;
