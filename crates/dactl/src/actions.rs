@@ -89,17 +89,18 @@ pub fn effective_timeout(a: &Action) -> i64 {
 
 /// `30` or `60 (default)`.
 pub fn describe_timeout(t: Option<i64>) -> String {
-    match t {
-        Some(s) => format!("{s}"),
-        None => format!("{DEFAULT_TIMEOUT} (default)"),
-    }
+    timeout_text(t, "")
 }
 
 /// `30 s` or `60 s (default)`, for prose and tables that speak in seconds.
 pub fn describe_timeout_secs(t: Option<i64>) -> String {
+    timeout_text(t, " s")
+}
+
+fn timeout_text(t: Option<i64>, unit: &str) -> String {
     match t {
-        Some(s) => format!("{s} s"),
-        None => format!("{DEFAULT_TIMEOUT} s (default)"),
+        Some(s) => format!("{s}{unit}"),
+        None => format!("{DEFAULT_TIMEOUT}{unit} (default)"),
     }
 }
 
@@ -419,5 +420,7 @@ mod tests {
     fn describe() {
         assert_eq!(describe_timeout(None), "60 (default)");
         assert_eq!(describe_timeout(Some(5)), "5");
+        assert_eq!(describe_timeout_secs(None), "60 s (default)");
+        assert_eq!(describe_timeout_secs(Some(5)), "5 s");
     }
 }
