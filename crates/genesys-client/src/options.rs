@@ -13,7 +13,7 @@ use crate::retry::RetryPolicy;
 /// The most access tokens a client keeps at once ([`ClientOptions::tokens`]).
 pub const MAX_TOKENS: u32 = 10;
 
-/// Settings of a [`Client`].
+/// Settings of a [`Client`](crate::Client).
 #[derive(Clone, Debug)]
 pub struct ClientOptions {
     /// `User-Agent` header; dactl sets `dactl/<version>`.
