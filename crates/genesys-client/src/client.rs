@@ -1,4 +1,4 @@
-//! The public client: options, the integrations-actions endpoints and request statistics.
+//! The public client: the integrations-actions endpoints on top of the request pipeline.
 //!
 //! A [`Client`] is cheap to clone (an `Arc` inside) and is meant to be created once per
 //! process and shared by every worker: it owns the one `reqwest::Client`, the one access
@@ -6,21 +6,20 @@
 //! through the shared pipeline (see the `transport` module) and decodes the answer with
 //! `serde_path_to_error`, so that a decode error names the JSON path that did not fit.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 
 use crate::auth::Credentials;
-use crate::clock::{Clock, SystemClock};
 use crate::error::Error;
 use crate::models::{Action, ErrorBody, UpdateActionInput, UpdateDraftInput};
 use crate::region::Environment;
-use crate::retry::RetryPolicy;
 use crate::transport::{build_inner, Inner, RawResponse};
+
+pub use crate::options::{ClientOptions, MAX_TOKENS};
+pub use crate::stats::RequestStats;
 
 /// Characters escaped in a path segment (RFC 3986 unreserved characters stay).
 const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -45,76 +44,6 @@ pub(crate) fn encode_query(s: &str) -> String {
 const ACCEPT_JSON: &str = "application/json";
 const ACCEPT_TEMPLATE: &str = "text/plain, application/json";
 const ACTIONS: &str = "/api/v2/integrations/actions";
-
-/// The most access tokens a client keeps at once ([`ClientOptions::tokens`]).
-pub const MAX_TOKENS: u32 = 10;
-
-/// Settings of a [`Client`].
-#[derive(Clone, Debug)]
-pub struct ClientOptions {
-    /// `User-Agent` header; dactl sets `dactl/<version>`.
-    pub user_agent: String,
-    /// TCP/TLS connect timeout (10 s).
-    pub connect_timeout: Duration,
-    /// Overall timeout of one attempt (90 s; must exceed 60 s: test executions run up to the
-    /// action timeout).
-    pub request_timeout: Duration,
-    /// Requests per minute per access token (300): with one token, shared by every request of
-    /// this client; 0 = unlimited.
-    pub rate_per_minute: u32,
-    /// Access tokens shared by the requests (1, at most [`MAX_TOKENS`]), each with its own
-    /// limiter at `rate_per_minute`, taken lazily; falls back to one shared limiter at
-    /// `rate_per_minute` when 429s show that the platform counts per client (see
-    /// [`RequestStats::per_client_limit`]).
-    pub tokens: u32,
-    /// Requests that may start at once before the spacing applies; `None` = twelve seconds'
-    /// worth of the rate, at most 100 (see the `ratelimit` module).
-    pub rate_burst: Option<u32>,
-    /// Requested `pageSize` for listings (100); the one the server echoes is what counts.
-    pub page_size: u32,
-    /// Pages fetched in parallel once `pageCount` is known (8; each still takes a permit of
-    /// the shared rate limiter).
-    pub list_concurrency: usize,
-    /// Response body cap in bytes (32 MiB).
-    pub max_body_bytes: usize,
-    /// Retry bounds and constants.
-    pub retry: RetryPolicy,
-    /// Source of time and sleeps ([`SystemClock`]).
-    pub clock: Arc<dyn Clock>,
-    /// Where the access token is kept between processes (`None`: one token per process).
-    pub token_store: Option<Arc<dyn crate::auth::TokenStore>>,
-    /// A PEM file of extra trusted CAs, on top of the operating system's store and the
-    /// bundled roots (`--ca-file`).
-    pub ca_file: Option<std::path::PathBuf>,
-    /// Where the endpoint came from (`--region`, a profile, ...), named in the hint of a host
-    /// name that does not resolve.
-    pub endpoint_source: Option<String>,
-    /// Open the API connection while the first token is fetched, when the login and API
-    /// hosts differ (true; see the `connect` module).
-    pub preconnect: bool,
-}
-
-impl Default for ClientOptions {
-    fn default() -> Self {
-        ClientOptions {
-            user_agent: concat!("genesys-client/", env!("CARGO_PKG_VERSION")).to_string(),
-            connect_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(90),
-            rate_per_minute: 300,
-            tokens: 1,
-            rate_burst: None,
-            page_size: 100,
-            list_concurrency: 8,
-            max_body_bytes: 32 * 1024 * 1024,
-            retry: RetryPolicy::default(),
-            clock: Arc::new(SystemClock),
-            token_store: None,
-            ca_file: None,
-            endpoint_source: None,
-            preconnect: true,
-        }
-    }
-}
 
 /// Filters of a listing.
 #[derive(Clone, Debug, Default)]
@@ -142,42 +71,6 @@ pub struct Response<T> {
     pub status: u16,
     /// `ININ-Correlation-ID` of the response.
     pub correlation_id: Option<String>,
-}
-
-/// Counters since the client was created.
-#[derive(Clone, Debug, Default)]
-pub struct RequestStats {
-    /// API requests sent (every attempt counts; token requests excluded).
-    pub requests: u64,
-    /// API requests by HTTP method.
-    pub by_method: BTreeMap<String, u64>,
-    /// Re-sends after a 429, a transient failure or a 401.
-    pub retries: u64,
-    /// 429 responses received.
-    pub rate_limited: u64,
-    /// Token requests sent.
-    pub token_requests: u64,
-    /// API requests answered with a 2xx status.
-    pub answered: u64,
-    /// Sum of the times those took, from sending to the whole body read: divided by
-    /// `answered`, the mean round trip a caller can size its concurrency from.
-    pub answered_elapsed: Duration,
-    /// Access tokens the client has taken (at most [`ClientOptions::tokens`]).
-    pub tokens_taken: u32,
-    /// Whether 429s that came while every token was under its own limit showed that the
-    /// platform counts the limit per OAuth client, so that the token pool fell back to one
-    /// shared limiter at the rate (never with one token).
-    pub per_client_limit: bool,
-}
-
-impl RequestStats {
-    /// The mean time of an answered API request, if any was answered.
-    pub fn mean_latency(&self) -> Option<Duration> {
-        u32::try_from(self.answered)
-            .ok()
-            .filter(|n| *n > 0)
-            .map(|n| self.answered_elapsed / n)
-    }
 }
 
 /// The Genesys Cloud client. Cheap to clone; `Debug` never prints secrets or tokens.
@@ -489,17 +382,5 @@ mod tests {
         assert_eq!(encode_segment("a b/c"), "a%20b%2Fc");
         assert_eq!(encode_segment("requesttemplate.vm"), "requesttemplate.vm");
         assert_eq!(encode_query("a,b c&d"), "a,b%20c%26d");
-    }
-
-    #[test]
-    fn defaults() {
-        let o = ClientOptions::default();
-        assert!(o.user_agent.starts_with("genesys-client/"));
-        assert!(o.request_timeout > Duration::from_secs(60));
-        assert_eq!(o.rate_per_minute, 300);
-        assert_eq!(o.page_size, 100);
-        assert_eq!(o.list_concurrency, 8);
-        assert_eq!(o.max_body_bytes, 32 * 1024 * 1024);
-        assert_eq!(o.retry.max_attempts, 6);
     }
 }

@@ -28,8 +28,8 @@
 use std::error::Error as StdError;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::client::ClientOptions;
 use crate::error::{ConnectProblem, Error};
+use crate::options::ClientOptions;
 use crate::region::Environment;
 
 /// Path of the pre-connect `HEAD` (the actions listing, without credentials).
@@ -62,6 +62,22 @@ pub(crate) fn proxy_for(url: &str, env: &Environment) -> Option<String> {
         Some(port) => format!("{host}:{port}"),
         None => host.to_string(),
     })
+}
+
+/// Message of a reqwest error and its sources, without the URL.
+pub(crate) fn transport_message(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut msg = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !msg.contains(&text) {
+            msg.push_str(": ");
+            msg.push_str(&text);
+        }
+        source = s.source();
+    }
+    msg
 }
 
 /// Build the one `reqwest::Client`: timeouts, no redirects, trust and proxies.
@@ -112,10 +128,7 @@ pub(crate) fn build_http(
         }
     }
     builder.build().map_err(|e| Error::Config {
-        message: format!(
-            "cannot build the HTTP client: {}",
-            crate::transport::transport_message(e)
-        ),
+        message: format!("cannot build the HTTP client: {}", transport_message(e)),
         hint: Some(
             "check `SSL_CERT_FILE` / `SSL_CERT_DIR`: they must name readable PEM certificates"
                 .to_string(),
@@ -228,7 +241,7 @@ pub(crate) fn preconnect(
             ),
             Err(e) => tracing::debug!(
                 host = %host,
-                error = %crate::transport::transport_message(e),
+                error = %transport_message(e),
                 "pre-connect to the API host failed (the first request will say why)"
             ),
         }

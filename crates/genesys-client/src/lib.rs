@@ -39,16 +39,18 @@ pub mod error;
 pub mod execution;
 pub mod integrations;
 pub mod models;
+mod options;
 pub mod paging;
 mod pool;
 pub mod ratelimit;
 pub mod region;
 pub mod retry;
+mod stats;
 mod transport;
 
 pub use architect::{Consumers, Dependency, FlowFilter, DATA_ACTION, SECURE_ACTION};
 pub use auth::{Credentials, Secret, StoredToken, TokenStore};
-pub use client::{Client, ClientOptions, ListQuery, RequestStats, Response, MAX_TOKENS};
+pub use client::{Client, ListQuery, Response};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{ConnectProblem, Error, ErrorKind};
 pub use execution::{error_is_timeout, TestExecutionResult, TimedTest};
@@ -60,8 +62,10 @@ pub use models::{
     template_file_name, Action, ActionConfig, EntityListing, ErrorBody, RequestConfig,
     ResponseConfig, UpdateActionInput, UpdateDraftInput, REQUEST_TEMPLATE, SUCCESS_TEMPLATE,
 };
+pub use options::{ClientOptions, MAX_TOKENS};
 pub use region::{Environment, REGIONS};
 pub use retry::{parse_retry_after, Decision, Outcome, RetryPolicy};
+pub use stats::RequestStats;
 
 /// Re-export of the HTTP method type used by [`Client::request_json`].
 pub use reqwest::Method;

@@ -3,6 +3,7 @@
 //! subscriber in a binary full of parallel tests can miss events.
 #![allow(clippy::unwrap_used)]
 
+#[path = "it/common.rs"]
 mod common;
 
 use std::sync::Arc;

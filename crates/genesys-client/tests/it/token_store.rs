@@ -1,14 +1,11 @@
 //! The token kept between processes ([`TokenStore`]): a kept token replaces the login round
 //! trip, a fetched one is handed to the store, one that expires too soon is not used, and a
 //! refused one is discarded and replaced once, never looped. Wiremock on 127.0.0.1.
-#![allow(clippy::unwrap_used)]
-
-mod common;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use common::*;
+use crate::common::*;
 use genesys_client::{ErrorKind, ManualClock, Secret, StoredToken, TokenStore};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};

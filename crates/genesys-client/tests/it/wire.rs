@@ -1,13 +1,10 @@
 //! Wire-level tests of authentication, retries, rate limiting, errors and transport rules
 //! against a wiremock server on 127.0.0.1. No test sleeps: waits go through a manual clock.
-#![allow(clippy::unwrap_used)]
-
-mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use genesys_client::{
     ActionConfig, Error, ErrorKind, ManualClock, Method, RetryPolicy, UpdateActionInput,
     UpdateDraftInput,

@@ -3,16 +3,13 @@
 //! the limit is per token the pool multiplies the rate without a single 429; where it is per
 //! client it falls back to one shared limiter after one 429 and loses no request; a 429 from
 //! the token endpoint is waited out; one token behaves as it always did.
-#![allow(clippy::unwrap_used)]
-
-mod common;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use genesys_client::{Clock, ManualClock};
 use serde_json::json;
 use wiremock::matchers::{method, path};

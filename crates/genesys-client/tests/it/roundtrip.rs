@@ -1,7 +1,6 @@
 //! Property tests: the wire models are lossless. Any JSON object with valid known fields and
 //! arbitrary unknown fields (nested values of every JSON type) deserializes and serializes
 //! back to an equal `serde_json::Value`, through values and through text.
-#![allow(clippy::unwrap_used)]
 
 use genesys_client::{Action, ActionConfig, EntityListing, ErrorBody, UpdateDraftInput};
 use proptest::prelude::*;

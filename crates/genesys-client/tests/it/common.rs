@@ -1,7 +1,7 @@
 //! Shared helpers of the wire-level tests: a mock Genesys Cloud on 127.0.0.1 (wiremock), a
 //! client wired to it with a `ManualClock`, and a gated clock for tests that need to observe
 //! requests while they wait.
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(dead_code)]
 
 use std::future::Future;
 use std::pin::Pin;

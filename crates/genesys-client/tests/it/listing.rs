@@ -1,12 +1,9 @@
 //! Wire-level tests of complete listings: echoed page size, concurrent pages, exact query
 //! strings, dedupe, the `total` check and `ids` chunking.
-#![allow(clippy::unwrap_used)]
-
-mod common;
 
 use std::sync::Arc;
 
-use common::*;
+use crate::common::*;
 use genesys_client::{Error, ErrorKind, ListQuery, ManualClock};
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path};

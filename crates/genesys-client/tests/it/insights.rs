@@ -1,12 +1,9 @@
 //! Wire-level tests of the test-execution timing (X1) and Architect consumers (A2).
-#![allow(clippy::unwrap_used)]
-
-mod common;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use genesys_client::{ErrorKind, FlowFilter, ManualClock, SystemClock, DATA_ACTION};
 use serde_json::json;
 use wiremock::matchers::{body_json, method, path, query_param};
