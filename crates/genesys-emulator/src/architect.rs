@@ -31,8 +31,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::api::{org_of, paging, Ctx, Params};
 use crate::error::{ApiError, ApiResult};
+use crate::http::{org_of, paging, Ctx, Params};
 use crate::seed::stable_uuid;
 use crate::store::{fnv1a, OrgData};
 use crate::Emulator;

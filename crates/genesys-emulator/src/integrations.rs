@@ -21,8 +21,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
-use crate::api::{org_of, page_uri, paging, Ctx, Params};
 use crate::error::{ApiError, ApiResult};
+use crate::http::{org_of, page_uri, paging, Ctx, Params};
 use crate::store::{str_field, ACTIONS_PATH};
 use crate::Emulator;
 

@@ -27,10 +27,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
 
-use crate::api::{
+use crate::error::{ApiError, ApiResult};
+use crate::http::{
     full_view, json_body, org_of, paging, set, sort_order, static_refusal, Ctx, Params,
 };
-use crate::error::{ApiError, ApiResult};
 use crate::store::{fnv1a, kind_of, render, str_field, version_of, Kind, ACTIONS_PATH};
 use crate::validate;
 use crate::{Emulator, TestTimeout};
