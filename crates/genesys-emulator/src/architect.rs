@@ -26,13 +26,13 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Extension, RawQuery, State};
+use axum::extract::{Extension, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult};
-use crate::http::{org_of, paging, Ctx, Params};
+use crate::http::{org_of, page_uri, paging, Ctx, Params};
 use crate::seed::stable_uuid;
 use crate::store::{fnv1a, OrgData};
 use crate::Emulator;
@@ -357,6 +357,22 @@ impl FlowIndex {
             })
             .map(|(_, &i)| &self.flows[i])
     }
+
+    /// The dependency documents of the consumers of `id` as `object_type`: published flows
+    /// only when `flow_filter` is `Some(true)`, and only flows of `types` (any when empty).
+    fn dependencies(
+        &self,
+        id: &str,
+        object_type: &str,
+        flow_filter: Option<bool>,
+        types: &[String],
+    ) -> Vec<Value> {
+        self.consumers(id, object_type)
+            .filter(|f| flow_filter != Some(true) || f.published)
+            .filter(|f| types.is_empty() || types.iter().any(|t| t == f.kind))
+            .map(Flow::dependency)
+            .collect()
+    }
 }
 
 /// The routes (merged into the main router).
@@ -405,42 +421,20 @@ fn flow_filter(p: &Params) -> ApiResult<Option<bool>> {
     }
 }
 
-/// Every value of a repeatable parameter (`resourceType=A&resourceType=B` or `A,B`).
-fn multi(raw: Option<&str>, key: &str) -> Vec<String> {
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(raw.unwrap_or("")).unwrap_or_default();
-    pairs
-        .into_iter()
-        .filter(|(k, _)| k == key)
-        .flat_map(|(_, v)| {
-            v.split(',')
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
-
 /// A2: the consumers of an object, paged.
 async fn consuming_resources(
     State(emu): State<Emulator>,
     Extension(ctx): Extension<Ctx>,
-    RawQuery(q): RawQuery,
+    p: Params,
 ) -> ApiResult<Json<Value>> {
-    let p = Params::parse(q.as_deref())?;
     let id = required_id(&p)?;
     let kind = object_type(&p, true)?;
     let filter = flow_filter(&p)?;
-    let types = multi(q.as_deref(), "resourceType");
+    let types = p.all("resourceType");
     let (size, number) = paging(&p, emu.config().max_page_size)?;
     let org = org_of(&emu, &ctx);
     let flows: Vec<Value> = if let Some(k @ (DATA_ACTION | SECURE_ACTION)) = kind.as_deref() {
-        org.flows
-            .consumers(&id, k)
-            .filter(|f| filter != Some(true) || f.published)
-            .filter(|f| types.is_empty() || types.iter().any(|t| t == f.kind))
-            .map(Flow::dependency)
-            .collect()
+        org.flows.dependencies(&id, k, filter, &types)
     } else {
         Vec::new()
     };
@@ -451,22 +445,7 @@ async fn consuming_resources(
         .skip(size.saturating_mul(number - 1))
         .take(size)
         .collect();
-    let uri = |n: usize| {
-        let mut pairs: Vec<(String, String)> = vec![
-            ("pageSize".into(), size.to_string()),
-            ("pageNumber".into(), n.to_string()),
-        ];
-        let rest: Vec<(String, String)> =
-            serde_urlencoded::from_str(q.as_deref().unwrap_or("")).unwrap_or_default();
-        pairs.extend(
-            rest.into_iter()
-                .filter(|(k, _)| k != "pageSize" && k != "pageNumber"),
-        );
-        format!(
-            "{CONSUMING_PATH}?{}",
-            serde_urlencoded::to_string(&pairs).unwrap_or_default()
-        )
-    };
+    let uri = |n: usize| page_uri(CONSUMING_PATH, &p, size, n);
     let mut doc = json!({
         "entities": entities,
         "pageSize": size,
@@ -490,15 +469,14 @@ async fn consuming_resources(
 async fn object(
     State(emu): State<Emulator>,
     Extension(ctx): Extension<Ctx>,
-    RawQuery(q): RawQuery,
+    p: Params,
 ) -> ApiResult<Json<Value>> {
-    let p = Params::parse(q.as_deref())?;
     let id = required_id(&p)?;
     let kind = object_type(&p, false)?;
     let consuming = p.flag("consumingResources")?.unwrap_or(false);
     p.flag("consumedResources")?;
     let filter = flow_filter(&p)?;
-    let types = multi(q.as_deref(), "consumingResourceType");
+    let types = p.all("consumingResourceType");
     if kind
         .as_deref()
         .is_some_and(|k| k != DATA_ACTION && k != SECURE_ACTION)
@@ -525,13 +503,7 @@ async fn object(
         "stateUnknown": false,
     });
     if consuming {
-        let list: Vec<Value> = org
-            .flows
-            .consumers(&id, &indexed_as)
-            .filter(|f| filter != Some(true) || f.published)
-            .filter(|f| types.is_empty() || types.iter().any(|t| t == f.kind))
-            .map(Flow::dependency)
-            .collect();
+        let list = org.flows.dependencies(&id, &indexed_as, filter, &types);
         out["consumingResources"] = Value::Array(list);
     }
     out["selfUri"] = json!(format!("{OBJECT_PATH}?id={id}"));

@@ -7,11 +7,13 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use serde_json::Value;
 
 use crate::error::{ApiError, ApiResult};
-use crate::store::View;
+use crate::store::{OrgData, View};
 use crate::{Emulator, Org};
 
 /// Default `pageSize` of listings.
@@ -44,8 +46,17 @@ pub(crate) fn org_of<'a>(emu: &'a Emulator, ctx: &Ctx) -> &'a Org {
     &emu.inner.orgs[ctx.org]
 }
 
-/// Query parameters in order.
+/// Query parameters in order. As an extractor it answers 400 `bad.request` when the query
+/// string cannot be parsed.
 pub(crate) struct Params(Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> ApiResult<Params> {
+        Params::parse(parts.uri.query())
+    }
+}
 
 impl Params {
     pub(crate) fn parse(raw: Option<&str>) -> ApiResult<Params> {
@@ -59,6 +70,20 @@ impl Params {
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of a repeatable parameter (`key=a&key=b` or `key=a,b`), trimmed, empty
+    /// ones left out.
+    pub(crate) fn all(&self, key: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .flat_map(|(_, v)| {
+                v.split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+            })
+            .collect()
     }
 
     pub(crate) fn flag(&self, key: &str) -> ApiResult<Option<bool>> {
@@ -176,4 +201,17 @@ pub(crate) fn page_uri(base: &str, p: &Params, size: usize, number: usize) -> St
     );
     let q = serde_urlencoded::to_string(&pairs).unwrap_or_default();
     format!("{base}?{q}")
+}
+
+/// The published action `id`: 404 `not.found` naming the action when there is none.
+pub(crate) fn find_action<'a>(data: &'a OrgData, id: &str) -> ApiResult<&'a Value> {
+    data.action(id)
+        .ok_or_else(|| ApiError::action_not_found(id))
+}
+
+/// The draft of action `id`: 404 naming the action when the action does not exist, 404 naming
+/// the draft when the action has none.
+pub(crate) fn find_draft<'a>(data: &'a OrgData, id: &str) -> ApiResult<&'a Value> {
+    find_action(data, id)?;
+    data.draft(id).ok_or_else(|| ApiError::draft_not_found(id))
 }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use axum::extract::{Extension, Path, RawQuery, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -12,7 +12,8 @@ use serde_json::{json, Map, Value};
 
 use crate::error::{ApiError, ApiResult};
 use crate::http::{
-    full_view, json_body, org_of, page_uri, paging, set, sort_order, static_refusal, Ctx, Params,
+    find_action, find_draft, full_view, json_body, org_of, page_uri, paging, set, sort_order,
+    static_refusal, Ctx, Params,
 };
 use crate::store::{kind_of, render, template_text, version_of, Filter, Kind, View, ACTIONS_PATH};
 use crate::validate::{self, Update};
@@ -59,23 +60,22 @@ fn apply_update(doc: &mut Value, u: Update, new_version: i64) {
 pub(super) async fn list_actions(
     State(emu): State<Emulator>,
     Extension(ctx): Extension<Ctx>,
-    RawQuery(q): RawQuery,
+    p: Params,
 ) -> ApiResult<Json<Value>> {
-    list(&emu, &ctx, q.as_deref(), false)
+    list(&emu, &ctx, &p, false)
 }
 
 pub(super) async fn list_drafts(
     State(emu): State<Emulator>,
     Extension(ctx): Extension<Ctx>,
-    RawQuery(q): RawQuery,
+    p: Params,
 ) -> ApiResult<Json<Value>> {
-    list(&emu, &ctx, q.as_deref(), true)
+    list(&emu, &ctx, &p, true)
 }
 
-fn list(emu: &Emulator, ctx: &Ctx, raw: Option<&str>, drafts: bool) -> ApiResult<Json<Value>> {
-    let p = Params::parse(raw)?;
-    let (size, number) = paging(&p, emu.config().max_page_size)?;
-    let descending = sort_order(&p)?;
+fn list(emu: &Emulator, ctx: &Ctx, p: &Params, drafts: bool) -> ApiResult<Json<Value>> {
+    let (size, number) = paging(p, emu.config().max_page_size)?;
+    let descending = sort_order(p)?;
     let ids = match p.get("ids") {
         None => None,
         Some(v) => {
@@ -129,21 +129,21 @@ fn list(emu: &Emulator, ctx: &Ctx, raw: Option<&str>, drafts: bool) -> ApiResult
     out.insert("pageNumber".into(), json!(number));
     out.insert("total".into(), json!(page.total));
     out.insert("pageCount".into(), json!(page_count));
-    out.insert("firstUri".into(), json!(page_uri(&base, &p, size, 1)));
+    out.insert("firstUri".into(), json!(page_uri(&base, p, size, 1)));
     if number > 1 {
         out.insert(
             "previousUri".into(),
-            json!(page_uri(&base, &p, size, (number - 1).min(last))),
+            json!(page_uri(&base, p, size, (number - 1).min(last))),
         );
     }
     if number < page_count {
         out.insert(
             "nextUri".into(),
-            json!(page_uri(&base, &p, size, number + 1)),
+            json!(page_uri(&base, p, size, number + 1)),
         );
     }
-    out.insert("lastUri".into(), json!(page_uri(&base, &p, size, last)));
-    out.insert("selfUri".into(), json!(page_uri(&base, &p, size, number)));
+    out.insert("lastUri".into(), json!(page_uri(&base, p, size, last)));
+    out.insert("selfUri".into(), json!(page_uri(&base, p, size, number)));
     Ok(Json(Value::Object(out)))
 }
 
@@ -153,30 +153,29 @@ pub(super) async fn get_action(
     State(emu): State<Emulator>,
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
-    RawQuery(q): RawQuery,
+    p: Params,
 ) -> ApiResult<Json<Value>> {
-    let view = single_view(&Params::parse(q.as_deref())?, false)?;
-    let data = org_of(&emu, &ctx).read();
-    let doc = data
-        .action(&id)
-        .ok_or_else(|| ApiError::action_not_found(&id))?;
-    Ok(Json(render(doc, view)))
+    get_one(&emu, &ctx, &id, &p, false)
 }
 
 pub(super) async fn get_draft(
     State(emu): State<Emulator>,
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
-    RawQuery(q): RawQuery,
+    p: Params,
 ) -> ApiResult<Json<Value>> {
-    let view = single_view(&Params::parse(q.as_deref())?, true)?;
-    let data = org_of(&emu, &ctx).read();
-    if data.action(&id).is_none() {
-        return Err(ApiError::action_not_found(&id));
-    }
-    let doc = data
-        .draft(&id)
-        .ok_or_else(|| ApiError::draft_not_found(&id))?;
+    get_one(&emu, &ctx, &id, &p, true)
+}
+
+/// G2 / D1: the published action or its draft.
+fn get_one(emu: &Emulator, ctx: &Ctx, id: &str, p: &Params, draft: bool) -> ApiResult<Json<Value>> {
+    let view = single_view(p, draft)?;
+    let data = org_of(emu, ctx).read();
+    let doc = if draft {
+        find_draft(&data, id)?
+    } else {
+        find_action(&data, id)?
+    };
     Ok(Json(render(doc, view)))
 }
 
@@ -201,12 +200,11 @@ pub(super) async fn template(
     Path((id, file)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let data = org_of(&emu, &ctx).read();
-    let doc = data
-        .action(&id)
-        .ok_or_else(|| ApiError::action_not_found(&id))?;
-    template_response(doc, &id, &file)
+    template_response(find_action(&data, &id)?, &id, &file)
 }
 
+/// A template of the draft (404 naming the draft when there is none, whether or not the
+/// action exists).
 pub(super) async fn draft_template(
     State(emu): State<Emulator>,
     Extension(ctx): Extension<Ctx>,
@@ -225,32 +223,57 @@ pub(super) async fn patch_action(
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let body = json_body(&ctx)?;
-    let kind = kind_of(&id);
-    let parsed = validate::update_input(body.as_deref(), kind, false);
-    let mut data = org_of(&emu, &ctx).write();
-    let current = data
-        .action(&id)
-        .ok_or_else(|| ApiError::action_not_found(&id))?;
+    patch(&emu, &ctx, &id, false)
+}
+
+/// D3: PATCH the draft (its own version counter).
+pub(super) async fn patch_draft(
+    State(emu): State<Emulator>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    patch(&emu, &ctx, &id, true)
+}
+
+/// P1 / D3: the body is validated, then the version is checked and the document written under
+/// one write lock.
+fn patch(emu: &Emulator, ctx: &Ctx, id: &str, draft: bool) -> ApiResult<Response> {
+    let body = json_body(ctx)?;
+    let kind = kind_of(id);
+    let parsed = validate::update_input(body.as_deref(), kind, draft);
+    let org = org_of(emu, ctx);
+    let mut data = org.write();
+    let published = find_action(&data, id)?;
     if kind == Kind::Static {
-        return Err(static_refusal(&id));
+        return Err(static_refusal(id));
     }
+    let current = if draft {
+        find_draft(&data, id)?
+    } else {
+        published
+    };
     let update = parsed?;
     let current_version = version_of(current);
-    let realism = org_of(&emu, &ctx).realism();
+    let realism = org.realism();
     if update.version != current_version {
-        return Err(stale_version(
-            realism,
+        let supplied = update.version;
+        let message = if draft {
             format!(
-                "Supplied version {} does not match the current version {current_version} of action [{id}]",
-                update.version
-            ),
-        ));
+                "Supplied version {supplied} does not match latest draft version {current_version}"
+            )
+        } else {
+            format!("Supplied version {supplied} does not match the current version {current_version} of action [{id}]")
+        };
+        return Err(stale_version(realism, message));
     }
     let mut doc = current.clone();
     apply_update(&mut doc, update, current_version + 1);
-    let out = patch_answer(realism, &doc, false);
-    data.put_action(doc);
+    let out = patch_answer(realism, &doc, draft);
+    if draft {
+        data.put_draft(doc);
+    } else {
+        data.put_action(doc);
+    }
     Ok(out)
 }
 
@@ -278,42 +301,4 @@ fn patch_answer(realism: Realism, doc: &Value, draft: bool) -> Response {
         }
         PatchResponse::Empty => StatusCode::OK.into_response(),
     }
-}
-
-/// D3: PATCH the draft (its own version counter).
-pub(super) async fn patch_draft(
-    State(emu): State<Emulator>,
-    Extension(ctx): Extension<Ctx>,
-    Path(id): Path<String>,
-) -> ApiResult<Response> {
-    let body = json_body(&ctx)?;
-    let kind = kind_of(&id);
-    let parsed = validate::update_input(body.as_deref(), kind, true);
-    let mut data = org_of(&emu, &ctx).write();
-    if data.action(&id).is_none() {
-        return Err(ApiError::action_not_found(&id));
-    }
-    if kind == Kind::Static {
-        return Err(static_refusal(&id));
-    }
-    let current = data
-        .draft(&id)
-        .ok_or_else(|| ApiError::draft_not_found(&id))?;
-    let update = parsed?;
-    let current_version = version_of(current);
-    let realism = org_of(&emu, &ctx).realism();
-    if update.version != current_version {
-        return Err(stale_version(
-            realism,
-            format!(
-                "Supplied version {} does not match latest draft version {current_version}",
-                update.version
-            ),
-        ));
-    }
-    let mut doc = current.clone();
-    apply_update(&mut doc, update, current_version + 1);
-    let out = patch_answer(realism, &doc, true);
-    data.put_draft(doc);
-    Ok(out)
 }
