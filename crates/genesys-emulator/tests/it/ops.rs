@@ -1,12 +1,10 @@
 //! Integration tests of drafts, test/execute, categories, admin endpoints, orgs and scale.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use crate::common::*;
 use axum::extract::ConnectInfo;
-use common::*;
 use genesys_emulator::{Config, FaultAction, FaultRule, OrgCredentials, Trigger};
 use reqwest::Method;
 use serde_json::{json, Value};
