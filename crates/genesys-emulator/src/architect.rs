@@ -6,9 +6,9 @@
 //! | `GET /api/v2/architect/dependencytracking/consumingresources?id&objectType` (A2) | paged `ConsumingResourcesEntityListing` of `Dependency` |
 //! | `GET /api/v2/architect/dependencytracking/object?id[&objectType][&consumingResources]` (A1) | `DependencyObject` |
 //!
-//! The flows are seed data, fixed and deterministic: a dozen hand-written flows of the
-//! realistic org (inbound call, chat, message, in-queue, bot, workflow and common-module
-//! flows) reference some of its actions by name, several actions are used by no flow at all,
+//! The flows are seed data (`seed/org.json`), fixed and deterministic: a dozen hand-written
+//! flows of the realistic org (inbound call, chat, message, in-queue, bot, workflow and
+//! common-module flows) reference some of its actions by name, several actions are used by no flow at all,
 //! and one flow exists only as a checked-in (unpublished) version. With synthetic actions,
 //! each generated action is used by 0 to 3 of 24 generated flows, chosen from a hash of its
 //! id. The index is built once from the seeded org, like Architect's own index, which is built
@@ -33,7 +33,7 @@ use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult};
 use crate::http::{org_of, page_uri, paging, Ctx, Params};
-use crate::seed::stable_uuid;
+use crate::seed::{seed_flows, stable_uuid};
 use crate::store::{fnv1a, OrgData};
 use crate::Emulator;
 
@@ -121,135 +121,6 @@ pub(crate) struct FlowIndex {
     secure: std::collections::HashSet<String>,
 }
 
-/// The hand-written flows: (name, type, version, published, [(action name, category)]).
-type FlowSpec = (
-    &'static str,
-    &'static str,
-    u32,
-    bool,
-    &'static [(&'static str, Option<&'static str>)],
-);
-
-const SALESFORCE: Option<&str> = Some("Salesforce Data Actions");
-const ZENDESK: Option<&str> = Some("Zendesk Data Actions");
-
-const FLOWS: &[FlowSpec] = &[
-    (
-        "Main IVR",
-        "INBOUNDCALLFLOW",
-        14,
-        true,
-        &[
-            ("Get Contact By Phone Number", SALESFORCE),
-            ("Get Customer Profile", None),
-            ("Get Queue Estimated Wait Time", None),
-            ("Check Store Hours", None),
-            ("Set Participant Data", None),
-        ],
-    ),
-    (
-        "Billing IVR",
-        "INBOUNDCALLFLOW",
-        6,
-        true,
-        &[
-            ("Get Account By Account Number", None),
-            ("Get Loyalty Points Balance", None),
-            ("Hash Customer Identifier", None),
-            ("Get Customer Profile", None),
-        ],
-    ),
-    (
-        "Web Chat Support",
-        "INBOUNDCHATFLOW",
-        9,
-        true,
-        &[
-            ("Get Contact By Phone Number", ZENDESK),
-            ("Search Tickets By Requester", None),
-            ("Create Ticket", None),
-        ],
-    ),
-    (
-        "SMS Concierge",
-        "INBOUNDSHORTMESSAGEFLOW",
-        3,
-        true,
-        &[
-            ("Check Store Hours", None),
-            ("Lookup Order Status", None),
-            ("Send SMS Notification", None),
-        ],
-    ),
-    (
-        "In-Queue Callback Offer",
-        "INQUEUECALLFLOW",
-        5,
-        true,
-        &[
-            ("Get Queue Estimated Wait Time", None),
-            ("Get Queue Members On Queue Count", None),
-            ("Compute Callback Slot", None),
-            ("Send SMS Notification", None),
-        ],
-    ),
-    (
-        "Order Status Bot",
-        "BOTFLOW",
-        4,
-        true,
-        &[("Lookup Order Status", None), ("Get Shipping Quote", None)],
-    ),
-    (
-        "Customer Lookup Module",
-        "COMMONMODULEFLOW",
-        7,
-        true,
-        &[
-            ("Get Contact By Phone Number", SALESFORCE),
-            ("Get External Contact By Phone Number", None),
-            ("Get Customer Profile", None),
-        ],
-    ),
-    (
-        "Case Follow-up Workflow",
-        "WORKFLOW",
-        2,
-        true,
-        &[("Create Case", None), ("Update Case Status", None)],
-    ),
-    (
-        "Incident Escalation Workflow",
-        "WORKFLOW",
-        3,
-        true,
-        &[
-            ("Create Incident", None),
-            ("Update Incident State", None),
-            ("Lookup CMDB Configuration Item", None),
-            ("Get Incident By Number", None),
-        ],
-    ),
-    (
-        "Agent Presence Router",
-        "INQUEUECALLFLOW",
-        1,
-        // Checked in, never published: flowFilter=published leaves it out.
-        false,
-        &[("Get User Presence", None), ("Get Acme Account Tier", None)],
-    ),
-    (
-        "Outbound Payment Reminder",
-        "OUTBOUNDCALLFLOW",
-        2,
-        true,
-        &[
-            ("Get Account By Account Number", None),
-            ("Get Acme Account Tier", None),
-        ],
-    ),
-];
-
 /// Generated flows for synthetic actions.
 const SYNTHETIC_FLOWS: usize = 24;
 const SYNTHETIC_KINDS: &[&str] = &[
@@ -292,17 +163,17 @@ impl FlowIndex {
             .filter_map(|a| a["id"].as_str())
             .map(str::to_owned)
             .collect();
-        for (name, kind, version, published, uses) in FLOWS {
+        for spec in seed_flows() {
             let ix = index.flows.len();
             index.flows.push(Flow {
-                id: stable_uuid(&format!("flow/{name}")),
-                name: (*name).to_owned(),
-                kind,
-                version: format!("{version}.0"),
-                published: *published,
+                id: stable_uuid(&format!("flow/{}", spec.name)),
+                name: spec.name.clone(),
+                kind: &spec.kind,
+                version: format!("{}.0", spec.version),
+                published: spec.published,
             });
-            for (action, category) in *uses {
-                if let Some(id) = find(action, *category) {
+            for u in &spec.uses {
+                if let Some(id) = find(&u.action, u.category.as_deref()) {
                     index.by_action.entry(id).or_default().push(ix);
                 }
             }
@@ -543,7 +414,7 @@ mod tests {
         );
         assert!(used < ids.len(), "some actions are used by no flow");
         // Every hand-written reference resolved to an action.
-        let refs: usize = FLOWS.iter().map(|f| f.4.len()).sum();
+        let refs: usize = seed_flows().iter().map(|f| f.uses.len()).sum();
         let resolved: usize = idx.by_action.values().map(Vec::len).sum();
         assert_eq!(refs, resolved);
         // A secure action's consumers are split between the two object types.

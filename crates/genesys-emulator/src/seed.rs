@@ -1,7 +1,8 @@
 //! Seed data: a realistic org, plus synthetic actions for load.
 //!
 //! The realistic org is data, in `seed/org.json` (included at build time); this module turns
-//! it into documents. Ids are stable hashes of integration and action names, so the same names
+//! it into documents. The same file holds the hand-written Architect flows that `architect`
+//! indexes. Ids are stable hashes of integration and action names, so the same names
 //! always get the same ids. The org covers what a client must cope with: seven integrations
 //! (Salesforce, Zendesk, ServiceNow, generic web services, Genesys Cloud, function data
 //! actions, and a custom-REST integration with user-defined OAuth), templates whose text holds
@@ -66,6 +67,7 @@ pub(crate) fn format_uuid(a: u64, b: u64) -> String {
 struct SeedFile {
     integrations: Vec<IntegSpec>,
     actions: Vec<Spec>,
+    flows: Vec<FlowSpec>,
     synthetic: Vocabulary,
 }
 
@@ -139,6 +141,35 @@ struct FunctionSpec {
 struct DraftSpec {
     version: i64,
     timeout_seconds: Option<i64>,
+}
+
+/// A hand-written Architect flow of the realistic org (see `architect`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FlowSpec {
+    pub name: String,
+    /// The flow type (`INBOUNDCALLFLOW`, `WORKFLOW`, ...).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Latest version.
+    pub version: u32,
+    /// false: only a checked-in version exists.
+    pub published: bool,
+    /// The actions the flow calls.
+    pub uses: Vec<FlowUse>,
+}
+
+/// An action a seeded flow calls: by name, and by category where the name is not unique.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FlowUse {
+    pub action: String,
+    pub category: Option<String>,
+}
+
+/// The hand-written flows of the realistic org.
+pub(crate) fn seed_flows() -> &'static [FlowSpec] {
+    &SEED.flows
 }
 
 /// What synthetic actions are drawn from.
