@@ -17,29 +17,16 @@
 //! with `seed` (their vocabulary is in the same data file): the same seed and N give a
 //! byte-identical state.
 
-use std::collections::HashMap;
-use std::fmt;
-use std::sync::LazyLock;
+mod file;
 
-use serde::de::{Deserializer, MapAccess, Visitor};
-use serde::Deserialize;
+use std::collections::HashMap;
+
 use serde_json::{json, Map, Value};
+
+use self::file::{IntegSpec, Spec, Vocabulary, SEED};
 
 use crate::faults::SplitMix;
 use crate::store::{fnv1a, OrgData, ACTIONS_PATH};
-
-/// The seed org's data file.
-const ORG_JSON: &str = include_str!("../seed/org.json");
-
-/// `seed/org.json`, parsed once. The file is part of the build, so a parse error is a bug
-/// caught by any test that seeds an org.
-static SEED: LazyLock<SeedFile> = LazyLock::new(|| {
-    let mut de = serde_json::Deserializer::from_str(ORG_JSON);
-    match SeedFile::deserialize(&mut de) {
-        Ok(file) => file,
-        Err(e) => panic!("seed/org.json: {e}"),
-    }
-});
 
 /// A UUID-shaped id derived from a string (stable across runs and versions).
 pub(crate) fn stable_uuid(key: &str) -> String {
@@ -48,6 +35,7 @@ pub(crate) fn stable_uuid(key: &str) -> String {
     format_uuid(a, b)
 }
 
+/// A UUID-shaped id (version 4 and variant bits set) from two 64-bit numbers.
 pub(crate) fn format_uuid(a: u64, b: u64) -> String {
     let a = (a & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000;
     let b = (b & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000;
@@ -61,167 +49,9 @@ pub(crate) fn format_uuid(a: u64, b: u64) -> String {
     )
 }
 
-/// The whole data file.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SeedFile {
-    integrations: Vec<IntegSpec>,
-    actions: Vec<Spec>,
-    flows: Vec<FlowSpec>,
-    synthetic: Vocabulary,
-}
-
-/// An integration of the seed org.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct IntegSpec {
-    /// What actions name it by in the data file.
-    key: String,
-    name: String,
-    /// `integrationType.id`.
-    integration_type: String,
-    credential_type: String,
-}
-
-/// A hand-written action of the realistic org.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct Spec {
-    /// Why the action is there (documentation only).
-    #[serde(default, rename = "note")]
-    _note: Option<String>,
-    /// The key of its integration.
-    integration: String,
-    /// Explicit id (built-in and custom-auth actions; `{integrationId}` is replaced by the
-    /// integration's id); otherwise a stable hash.
-    id: Option<String>,
-    name: String,
-    /// Defaults to the integration's name.
-    category: Option<String>,
-    version: i64,
-    #[serde(default)]
-    secure: bool,
-    timeout_seconds: Option<i64>,
-    /// A function data action's function settings.
-    function: Option<FunctionSpec>,
-    request_type: String,
-    request_url_template: String,
-    headers: Pairs,
-    request_template: Option<String>,
-    success_template: Option<String>,
-    #[serde(default)]
-    translation_map: Pairs,
-    #[serde(default)]
-    translation_map_defaults: Pairs,
-    /// Input properties: name and JSON type.
-    #[serde(default)]
-    input: Pairs,
-    /// Output properties: name and JSON type.
-    #[serde(default)]
-    output: Pairs,
-    latency_ms: u64,
-    /// Adds fields the contract does not know, in config, request and response.
-    #[serde(default)]
-    future_fields: bool,
-    /// An open draft.
-    draft: Option<DraftSpec>,
-}
-
-/// The function behind a function data action.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct FunctionSpec {
-    /// `Function.timeoutSeconds` (`None`: the function sets none, the platform default of 15 s).
-    timeout_seconds: Option<i64>,
-}
-
-/// An open draft of a seeded action.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct DraftSpec {
-    version: i64,
-    timeout_seconds: Option<i64>,
-}
-
-/// A hand-written Architect flow of the realistic org (see `architect`).
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct FlowSpec {
-    pub name: String,
-    /// The flow type (`INBOUNDCALLFLOW`, `WORKFLOW`, ...).
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// Latest version.
-    pub version: u32,
-    /// false: only a checked-in version exists.
-    pub published: bool,
-    /// The actions the flow calls.
-    pub uses: Vec<FlowUse>,
-}
-
-/// An action a seeded flow calls: by name, and by category where the name is not unique.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct FlowUse {
-    pub action: String,
-    pub category: Option<String>,
-}
-
 /// The hand-written flows of the realistic org.
-pub(crate) fn seed_flows() -> &'static [FlowSpec] {
+pub(crate) fn seed_flows() -> &'static [file::FlowSpec] {
     &SEED.flows
-}
-
-/// What synthetic actions are drawn from.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct Vocabulary {
-    verbs: Vec<String>,
-    nouns: Vec<String>,
-    qualifiers: Vec<String>,
-    categories: Vec<String>,
-    timeout_seconds: Vec<i64>,
-    success_templates: Vec<String>,
-    request_templates: Vec<String>,
-    /// Headers of GET actions.
-    read_headers: Pairs,
-    /// Headers of the other actions.
-    write_headers: Pairs,
-}
-
-/// A JSON object of strings, in file order.
-#[derive(Default)]
-struct Pairs(Vec<(String, String)>);
-
-impl<'de> Deserialize<'de> for Pairs {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct PairsVisitor;
-        impl<'de> Visitor<'de> for PairsVisitor {
-            type Value = Pairs;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an object of strings")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Pairs, A::Error> {
-                let mut pairs = Vec::new();
-                while let Some(pair) = map.next_entry::<String, String>()? {
-                    pairs.push(pair);
-                }
-                Ok(Pairs(pairs))
-            }
-        }
-        deserializer.deserialize_map(PairsVisitor)
-    }
-}
-
-impl Pairs {
-    fn to_value(&self) -> Value {
-        Value::Object(
-            self.0
-                .iter()
-                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                .collect(),
-        )
-    }
 }
 
 /// An integration of the seed org, with its id.
@@ -548,7 +378,7 @@ fn synthetic(b: &mut Builder, words: &Vocabulary, seed: u64, n: usize) {
 
 /// The seeded org: the realistic actions plus `synthetic` generated ones.
 pub(crate) fn seed_org(seed: u64, synthetic_actions: usize) -> OrgData {
-    let file: &'static SeedFile = &SEED;
+    let file: &'static file::SeedFile = &SEED;
     let mut b = Builder {
         integs: file
             .integrations
