@@ -556,6 +556,7 @@ async fn faults_from_files() {
 
 #[tokio::test]
 async fn ten_thousand_actions_list_quickly() {
+    let _heavy = HEAVY.lock().await;
     let started = Instant::now();
     let env = start(Config {
         synthetic_actions: 10_000,
