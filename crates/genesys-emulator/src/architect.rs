@@ -6,9 +6,9 @@
 //! | `GET /api/v2/architect/dependencytracking/consumingresources?id&objectType` (A2) | paged `ConsumingResourcesEntityListing` of `Dependency` |
 //! | `GET /api/v2/architect/dependencytracking/object?id[&objectType][&consumingResources]` (A1) | `DependencyObject` |
 //!
-//! The flows are seed data, fixed and deterministic: a dozen hand-written flows of the
-//! realistic org (inbound call, chat, message, in-queue, bot, workflow and common-module
-//! flows) reference some of its actions by name, several actions are used by no flow at all,
+//! The flows are seed data (`seed/org.json`), fixed and deterministic: a dozen hand-written
+//! flows of the realistic org (inbound call, chat, message, in-queue, bot, workflow and
+//! common-module flows) reference some of its actions by name, several actions are used by no flow at all,
 //! and one flow exists only as a checked-in (unpublished) version. With synthetic actions,
 //! each generated action is used by 0 to 3 of 24 generated flows, chosen from a hash of its
 //! id. The index is built once from the seeded org, like Architect's own index, which is built
@@ -26,14 +26,14 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Extension, RawQuery, State};
+use axum::extract::{Extension, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::api::{org_of, paging, Ctx, Params};
 use crate::error::{ApiError, ApiResult};
-use crate::seed::stable_uuid;
+use crate::http::{org_of, page_uri, paging, Ctx, Params};
+use crate::seed::{seed_flows, stable_uuid};
 use crate::store::{fnv1a, OrgData};
 use crate::Emulator;
 
@@ -121,135 +121,6 @@ pub(crate) struct FlowIndex {
     secure: std::collections::HashSet<String>,
 }
 
-/// The hand-written flows: (name, type, version, published, [(action name, category)]).
-type FlowSpec = (
-    &'static str,
-    &'static str,
-    u32,
-    bool,
-    &'static [(&'static str, Option<&'static str>)],
-);
-
-const SALESFORCE: Option<&str> = Some("Salesforce Data Actions");
-const ZENDESK: Option<&str> = Some("Zendesk Data Actions");
-
-const FLOWS: &[FlowSpec] = &[
-    (
-        "Main IVR",
-        "INBOUNDCALLFLOW",
-        14,
-        true,
-        &[
-            ("Get Contact By Phone Number", SALESFORCE),
-            ("Get Customer Profile", None),
-            ("Get Queue Estimated Wait Time", None),
-            ("Check Store Hours", None),
-            ("Set Participant Data", None),
-        ],
-    ),
-    (
-        "Billing IVR",
-        "INBOUNDCALLFLOW",
-        6,
-        true,
-        &[
-            ("Get Account By Account Number", None),
-            ("Get Loyalty Points Balance", None),
-            ("Hash Customer Identifier", None),
-            ("Get Customer Profile", None),
-        ],
-    ),
-    (
-        "Web Chat Support",
-        "INBOUNDCHATFLOW",
-        9,
-        true,
-        &[
-            ("Get Contact By Phone Number", ZENDESK),
-            ("Search Tickets By Requester", None),
-            ("Create Ticket", None),
-        ],
-    ),
-    (
-        "SMS Concierge",
-        "INBOUNDSHORTMESSAGEFLOW",
-        3,
-        true,
-        &[
-            ("Check Store Hours", None),
-            ("Lookup Order Status", None),
-            ("Send SMS Notification", None),
-        ],
-    ),
-    (
-        "In-Queue Callback Offer",
-        "INQUEUECALLFLOW",
-        5,
-        true,
-        &[
-            ("Get Queue Estimated Wait Time", None),
-            ("Get Queue Members On Queue Count", None),
-            ("Compute Callback Slot", None),
-            ("Send SMS Notification", None),
-        ],
-    ),
-    (
-        "Order Status Bot",
-        "BOTFLOW",
-        4,
-        true,
-        &[("Lookup Order Status", None), ("Get Shipping Quote", None)],
-    ),
-    (
-        "Customer Lookup Module",
-        "COMMONMODULEFLOW",
-        7,
-        true,
-        &[
-            ("Get Contact By Phone Number", SALESFORCE),
-            ("Get External Contact By Phone Number", None),
-            ("Get Customer Profile", None),
-        ],
-    ),
-    (
-        "Case Follow-up Workflow",
-        "WORKFLOW",
-        2,
-        true,
-        &[("Create Case", None), ("Update Case Status", None)],
-    ),
-    (
-        "Incident Escalation Workflow",
-        "WORKFLOW",
-        3,
-        true,
-        &[
-            ("Create Incident", None),
-            ("Update Incident State", None),
-            ("Lookup CMDB Configuration Item", None),
-            ("Get Incident By Number", None),
-        ],
-    ),
-    (
-        "Agent Presence Router",
-        "INQUEUECALLFLOW",
-        1,
-        // Checked in, never published: flowFilter=published leaves it out.
-        false,
-        &[("Get User Presence", None), ("Get Acme Account Tier", None)],
-    ),
-    (
-        "Outbound Payment Reminder",
-        "OUTBOUNDCALLFLOW",
-        2,
-        true,
-        &[
-            ("Get Account By Account Number", None),
-            ("Get Acme Account Tier", None),
-        ],
-    ),
-];
-
 /// Generated flows for synthetic actions.
 const SYNTHETIC_FLOWS: usize = 24;
 const SYNTHETIC_KINDS: &[&str] = &[
@@ -292,17 +163,17 @@ impl FlowIndex {
             .filter_map(|a| a["id"].as_str())
             .map(str::to_owned)
             .collect();
-        for (name, kind, version, published, uses) in FLOWS {
+        for spec in seed_flows() {
             let ix = index.flows.len();
             index.flows.push(Flow {
-                id: stable_uuid(&format!("flow/{name}")),
-                name: (*name).to_owned(),
-                kind,
-                version: format!("{version}.0"),
-                published: *published,
+                id: stable_uuid(&format!("flow/{}", spec.name)),
+                name: spec.name.clone(),
+                kind: &spec.kind,
+                version: format!("{}.0", spec.version),
+                published: spec.published,
             });
-            for (action, category) in *uses {
-                if let Some(id) = find(action, *category) {
+            for u in &spec.uses {
+                if let Some(id) = find(&u.action, u.category.as_deref()) {
                     index.by_action.entry(id).or_default().push(ix);
                 }
             }
@@ -357,6 +228,22 @@ impl FlowIndex {
             })
             .map(|(_, &i)| &self.flows[i])
     }
+
+    /// The dependency documents of the consumers of `id` as `object_type`: published flows
+    /// only when `flow_filter` is `Some(true)`, and only flows of `types` (any when empty).
+    fn dependencies(
+        &self,
+        id: &str,
+        object_type: &str,
+        flow_filter: Option<bool>,
+        types: &[String],
+    ) -> Vec<Value> {
+        self.consumers(id, object_type)
+            .filter(|f| flow_filter != Some(true) || f.published)
+            .filter(|f| types.is_empty() || types.iter().any(|t| t == f.kind))
+            .map(Flow::dependency)
+            .collect()
+    }
 }
 
 /// The routes (merged into the main router).
@@ -405,42 +292,20 @@ fn flow_filter(p: &Params) -> ApiResult<Option<bool>> {
     }
 }
 
-/// Every value of a repeatable parameter (`resourceType=A&resourceType=B` or `A,B`).
-fn multi(raw: Option<&str>, key: &str) -> Vec<String> {
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(raw.unwrap_or("")).unwrap_or_default();
-    pairs
-        .into_iter()
-        .filter(|(k, _)| k == key)
-        .flat_map(|(_, v)| {
-            v.split(',')
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
-
 /// A2: the consumers of an object, paged.
 async fn consuming_resources(
     State(emu): State<Emulator>,
     Extension(ctx): Extension<Ctx>,
-    RawQuery(q): RawQuery,
+    p: Params,
 ) -> ApiResult<Json<Value>> {
-    let p = Params::parse(q.as_deref())?;
     let id = required_id(&p)?;
     let kind = object_type(&p, true)?;
     let filter = flow_filter(&p)?;
-    let types = multi(q.as_deref(), "resourceType");
+    let types = p.all("resourceType");
     let (size, number) = paging(&p, emu.config().max_page_size)?;
     let org = org_of(&emu, &ctx);
     let flows: Vec<Value> = if let Some(k @ (DATA_ACTION | SECURE_ACTION)) = kind.as_deref() {
-        org.flows
-            .consumers(&id, k)
-            .filter(|f| filter != Some(true) || f.published)
-            .filter(|f| types.is_empty() || types.iter().any(|t| t == f.kind))
-            .map(Flow::dependency)
-            .collect()
+        org.flows.dependencies(&id, k, filter, &types)
     } else {
         Vec::new()
     };
@@ -451,22 +316,7 @@ async fn consuming_resources(
         .skip(size.saturating_mul(number - 1))
         .take(size)
         .collect();
-    let uri = |n: usize| {
-        let mut pairs: Vec<(String, String)> = vec![
-            ("pageSize".into(), size.to_string()),
-            ("pageNumber".into(), n.to_string()),
-        ];
-        let rest: Vec<(String, String)> =
-            serde_urlencoded::from_str(q.as_deref().unwrap_or("")).unwrap_or_default();
-        pairs.extend(
-            rest.into_iter()
-                .filter(|(k, _)| k != "pageSize" && k != "pageNumber"),
-        );
-        format!(
-            "{CONSUMING_PATH}?{}",
-            serde_urlencoded::to_string(&pairs).unwrap_or_default()
-        )
-    };
+    let uri = |n: usize| page_uri(CONSUMING_PATH, &p, size, n);
     let mut doc = json!({
         "entities": entities,
         "pageSize": size,
@@ -490,15 +340,14 @@ async fn consuming_resources(
 async fn object(
     State(emu): State<Emulator>,
     Extension(ctx): Extension<Ctx>,
-    RawQuery(q): RawQuery,
+    p: Params,
 ) -> ApiResult<Json<Value>> {
-    let p = Params::parse(q.as_deref())?;
     let id = required_id(&p)?;
     let kind = object_type(&p, false)?;
     let consuming = p.flag("consumingResources")?.unwrap_or(false);
     p.flag("consumedResources")?;
     let filter = flow_filter(&p)?;
-    let types = multi(q.as_deref(), "consumingResourceType");
+    let types = p.all("consumingResourceType");
     if kind
         .as_deref()
         .is_some_and(|k| k != DATA_ACTION && k != SECURE_ACTION)
@@ -525,13 +374,7 @@ async fn object(
         "stateUnknown": false,
     });
     if consuming {
-        let list: Vec<Value> = org
-            .flows
-            .consumers(&id, &indexed_as)
-            .filter(|f| filter != Some(true) || f.published)
-            .filter(|f| types.is_empty() || types.iter().any(|t| t == f.kind))
-            .map(Flow::dependency)
-            .collect();
+        let list = org.flows.dependencies(&id, &indexed_as, filter, &types);
         out["consumingResources"] = Value::Array(list);
     }
     out["selfUri"] = json!(format!("{OBJECT_PATH}?id={id}"));
@@ -571,7 +414,7 @@ mod tests {
         );
         assert!(used < ids.len(), "some actions are used by no flow");
         // Every hand-written reference resolved to an action.
-        let refs: usize = FLOWS.iter().map(|f| f.4.len()).sum();
+        let refs: usize = seed_flows().iter().map(|f| f.uses.len()).sum();
         let resolved: usize = idx.by_action.values().map(Vec::len).sum();
         assert_eq!(refs, resolved);
         // A secure action's consumers are split between the two object types.

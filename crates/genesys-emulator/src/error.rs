@@ -4,7 +4,7 @@
 //! (`{message, code, status, contextId, details: [], errors: []}`), where `contextId` repeats the
 //! `ININ-Correlation-ID` header of the same response. Handlers do not know the correlation id, so
 //! an [`ApiError`] renders as an empty response that carries the error in its extensions, and the
-//! request middleware (`api::middleware`) writes the body once it knows the id.
+//! request pipeline (`api::pipeline`) writes the body once it knows the id.
 
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};

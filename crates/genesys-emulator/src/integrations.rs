@@ -15,14 +15,14 @@
 //! pessimistic reading (a client must apply the default itself). Asking for the function of
 //! any other action answers 404 `not.found`. Writing function settings is not served.
 
-use axum::extract::{Extension, Path, RawQuery, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
-use crate::api::{org_of, page_uri, paging, Ctx, Params};
 use crate::error::{ApiError, ApiResult};
+use crate::http::{find_action, find_draft, org_of, page_uri, paging, Ctx, Params};
 use crate::store::{str_field, ACTIONS_PATH};
 use crate::Emulator;
 
@@ -61,19 +61,8 @@ fn integration_not_found(id: &str) -> ApiError {
 }
 
 /// Every value of the `ids` parameter (`ids=a,b` or `ids=a&ids=b`).
-fn ids_filter(raw: Option<&str>) -> ApiResult<Option<Vec<String>>> {
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(raw.unwrap_or("")).unwrap_or_default();
-    let ids: Vec<String> = pairs
-        .into_iter()
-        .filter(|(k, _)| k == "ids")
-        .flat_map(|(_, v)| {
-            v.split(',')
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .collect::<Vec<_>>()
-        })
-        .collect();
+fn ids_filter(p: &Params) -> ApiResult<Option<Vec<String>>> {
+    let ids = p.all("ids");
     if ids.len() > MAX_IDS {
         return Err(ApiError::invalid_query(
             &ids.join(","),
@@ -87,11 +76,10 @@ fn ids_filter(raw: Option<&str>) -> ApiResult<Option<Vec<String>>> {
 async fn list_integrations(
     State(emu): State<Emulator>,
     Extension(ctx): Extension<Ctx>,
-    RawQuery(q): RawQuery,
+    p: Params,
 ) -> ApiResult<Json<Value>> {
-    let p = Params::parse(q.as_deref())?;
     let (size, number) = paging(&p, emu.config().max_page_size)?;
-    let ids = ids_filter(q.as_deref())?;
+    let ids = ids_filter(&p)?;
     let wanted_type = p.get("integrationType").filter(|t| !t.is_empty());
     let data = org_of(&emu, &ctx).read();
     let mut matching: Vec<&Value> = data
@@ -172,13 +160,7 @@ async fn function(
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let data = org_of(&emu, &ctx).read();
-    if data.action(&id).is_none() {
-        return Err(ApiError::action_not_found(&id));
-    }
-    data.function_config(&id)
-        .map(Json)
-        .ok_or_else(|| not_a_function(&id))
+    function_of(&emu, &ctx, &id, false)
 }
 
 async fn draft_function(
@@ -186,21 +168,26 @@ async fn draft_function(
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let data = org_of(&emu, &ctx).read();
-    if data.action(&id).is_none() {
-        return Err(ApiError::action_not_found(&id));
+    function_of(&emu, &ctx, &id, true)
+}
+
+/// The function settings of the published action, or of its draft (the same settings, with
+/// the draft's `selfUri`).
+fn function_of(emu: &Emulator, ctx: &Ctx, id: &str, draft: bool) -> ApiResult<Json<Value>> {
+    let data = org_of(emu, ctx).read();
+    if draft {
+        find_draft(&data, id)?;
+    } else {
+        find_action(&data, id)?;
     }
-    if data.draft(&id).is_none() {
-        return Err(ApiError::draft_not_found(&id));
-    }
-    let mut f = data
-        .function_config(&id)
-        .ok_or_else(|| not_a_function(&id))?;
-    if let Some(m) = f.as_object_mut() {
-        m.insert(
-            "selfUri".into(),
-            json!(format!("{ACTIONS_PATH}/{id}/draft/function")),
-        );
+    let mut f = data.function_config(id).ok_or_else(|| not_a_function(id))?;
+    if draft {
+        if let Some(m) = f.as_object_mut() {
+            m.insert(
+                "selfUri".into(),
+                json!(format!("{ACTIONS_PATH}/{id}/draft/function")),
+            );
+        }
     }
     Ok(Json(f))
 }

@@ -29,6 +29,7 @@ mod auth;
 pub mod cli;
 mod error;
 mod faults;
+mod http;
 mod integrations;
 mod jitter;
 mod ops;

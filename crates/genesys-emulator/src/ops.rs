@@ -21,16 +21,17 @@
 
 use std::time::Duration;
 
-use axum::extract::{Extension, Path, RawQuery, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
 
-use crate::api::{
-    full_view, json_body, org_of, paging, set, sort_order, static_refusal, Ctx, Params,
-};
 use crate::error::{ApiError, ApiResult};
+use crate::http::{
+    find_action, find_draft, full_view, json_body, org_of, paging, set, sort_order, static_refusal,
+    Ctx, Params,
+};
 use crate::store::{fnv1a, kind_of, render, str_field, version_of, Kind, ACTIONS_PATH};
 use crate::validate;
 use crate::{Emulator, TestTimeout};
@@ -45,9 +46,7 @@ pub(crate) async fn create_draft(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let mut data = org_of(&emu, &ctx).write();
-    let published = data
-        .action(&id)
-        .ok_or_else(|| ApiError::action_not_found(&id))?;
+    let published = find_action(&data, &id)?;
     if kind_of(&id) == Kind::Static {
         return Err(static_refusal(&id));
     }
@@ -106,12 +105,7 @@ pub(crate) async fn validate_draft(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let data = org_of(&emu, &ctx).read();
-    if data.action(&id).is_none() {
-        return Err(ApiError::action_not_found(&id));
-    }
-    let draft = data
-        .draft(&id)
-        .ok_or_else(|| ApiError::draft_not_found(&id))?;
+    let draft = find_draft(&data, &id)?;
     let errors: Vec<Value> = draft_problems(draft)
         .iter()
         .map(|m| ApiError::invalid_value(m.clone()).body(&ctx.correlation_id))
@@ -130,16 +124,11 @@ pub(crate) async fn publish_draft(
     let body = json_body(&ctx)?;
     let parsed = validate::publish_input(body.as_deref());
     let mut data = org_of(&emu, &ctx).write();
-    let published_version = data
-        .action(&id)
-        .map(version_of)
-        .ok_or_else(|| ApiError::action_not_found(&id))?;
+    let published_version = version_of(find_action(&data, &id)?);
     if kind_of(&id) == Kind::Static {
         return Err(static_refusal(&id));
     }
-    let draft = data
-        .draft(&id)
-        .ok_or_else(|| ApiError::draft_not_found(&id))?;
+    let draft = find_draft(&data, &id)?;
     let version = parsed?;
     let draft_version = version_of(draft);
     if version != draft_version {
@@ -172,9 +161,7 @@ pub(crate) async fn delete_draft(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let mut data = org_of(&emu, &ctx).write();
-    if data.action(&id).is_none() {
-        return Err(ApiError::action_not_found(&id));
-    }
+    find_action(&data, &id)?;
     if kind_of(&id) == Kind::Static {
         return Err(static_refusal(&id));
     }
@@ -274,16 +261,8 @@ async fn run(emu: &Emulator, ctx: &Ctx, id: &str, mode: Mode) -> ApiResult<Respo
     let (doc, latency_ms, function_timeout) = {
         let data = org_of(emu, ctx).read();
         let doc = match mode {
-            Mode::Test { draft: true } => {
-                if data.action(id).is_none() {
-                    return Err(ApiError::action_not_found(id));
-                }
-                data.draft(id)
-                    .ok_or_else(|| ApiError::draft_not_found(id))?
-            }
-            _ => data
-                .action(id)
-                .ok_or_else(|| ApiError::action_not_found(id))?,
+            Mode::Test { draft: true } => find_draft(&data, id)?,
+            _ => find_action(&data, id)?,
         };
         (doc.clone(), data.latency_ms(id), data.function_timeout(id))
     };
@@ -445,9 +424,8 @@ fn test_result(
 pub(crate) async fn categories(
     State(emu): State<Emulator>,
     Extension(ctx): Extension<Ctx>,
-    RawQuery(q): RawQuery,
+    p: Params,
 ) -> ApiResult<Json<Value>> {
-    let p = Params::parse(q.as_deref())?;
     let (size, number) = paging(&p, emu.config().max_page_size)?;
     let descending = sort_order(&p)?;
     let secure = p.flag("secure")?;

@@ -18,7 +18,7 @@ use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
 use tower::ServiceExt as _;
 
-use crate::api::DropConnection;
+use crate::http::DropConnection;
 
 /// A running server. Dropping it (or [`Running::shutdown`]) stops accepting and closes every
 /// open connection.

@@ -1,10 +1,8 @@
 //! Architect dependency tracking (A1, A2) over real HTTP on 127.0.0.1.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::*;
+use crate::common::*;
 use genesys_emulator::Config;
 use serde_json::Value;
 

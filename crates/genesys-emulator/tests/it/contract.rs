@@ -6,14 +6,12 @@
 //! `properties`, `items`, `additionalProperties`). A 204 has no body; `text/plain` operations
 //! answer text.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use genesys_emulator::{Config, FaultAction, FaultRule, Trigger};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-const CONTRACT: &str = include_str!("../contract/integrations-openapi.json");
+const CONTRACT: &str = include_str!("../../contract/integrations-openapi.json");
 
 struct Contract {
     doc: Value,

@@ -1,12 +1,10 @@
 //! Integration tests of drafts, test/execute, categories, admin endpoints, orgs and scale.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use crate::common::*;
 use axum::extract::ConnectInfo;
-use common::*;
 use genesys_emulator::{Config, FaultAction, FaultRule, OrgCredentials, Trigger};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -558,6 +556,7 @@ async fn faults_from_files() {
 
 #[tokio::test]
 async fn ten_thousand_actions_list_quickly() {
+    let _heavy = HEAVY.lock().await;
     let started = Instant::now();
     let env = start(Config {
         synthetic_actions: 10_000,

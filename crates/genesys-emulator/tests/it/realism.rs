@@ -2,9 +2,7 @@
 //! token by default and per OAuth client when set so, from the configuration or at run time
 //! through `/__emulator/realism`, per org.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use genesys_emulator::{
     Config, OrgCredentials, RateLimitScope, Realism, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET,
 };

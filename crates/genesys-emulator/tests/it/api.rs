@@ -1,11 +1,9 @@
 //! Integration tests of the emulated API over real HTTP on 127.0.0.1.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use genesys_emulator::{Config, EditField, Emulator, FaultAction, FaultRule, Trigger};
 use reqwest::Method;
 use serde_json::{json, Value};
