@@ -9,12 +9,6 @@ use serde_json::Value;
 
 pub const ACTIONS: &str = "/api/v2/integrations/actions";
 
-/// Held by the test that loads the machine most (`determinism`: three emulator processes
-/// seeding thousands of actions) and by the test with a wall-clock bound
-/// (`ops::ten_thousand_actions_list_quickly`), so that the two never run side by side: all
-/// the integration tests share one binary, whose test threads run in parallel.
-pub static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 pub struct Env {
     pub emu: Emulator,
     pub running: Running,

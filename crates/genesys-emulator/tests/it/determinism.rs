@@ -130,7 +130,6 @@ async fn same_writes(http: &reqwest::Client, p: &Proc) {
 
 #[tokio::test]
 async fn same_seed_same_bytes_across_processes() {
-    let _heavy = crate::common::HEAVY.lock().await;
     const N: usize = 2_000;
     let http = reqwest::Client::new();
     let (one, two, other) = (spawn(N, 7), spawn(N, 7), spawn(N, 8));

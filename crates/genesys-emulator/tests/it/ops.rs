@@ -554,17 +554,16 @@ async fn faults_from_files() {
     assert_eq!(rules.len(), 1);
 }
 
+/// Ten thousand generated actions page completely, with config, and small pages anywhere in
+/// the listing answer. How fast is a benchmark's business (`scripts/emulator-bench/run.sh`), not
+/// a test's: a shared 2-core machine makes any time bound flaky.
 #[tokio::test]
-async fn ten_thousand_actions_list_quickly() {
-    let _heavy = HEAVY.lock().await;
-    let started = Instant::now();
+async fn ten_thousand_actions_list_completely() {
     let env = start(Config {
         synthetic_actions: 10_000,
         ..fast()
     })
     .await;
-    let seeded = started.elapsed();
-    let started = Instant::now();
     let mut seen = 0;
     let mut n = 1;
     loop {
@@ -574,7 +573,12 @@ async fn ten_thousand_actions_list_quickly() {
             ))
             .await
             .json();
-        seen += p["entities"].as_array().map(Vec::len).unwrap_or(0);
+        let page = p["entities"].as_array().cloned().unwrap_or_default();
+        assert!(
+            page.iter().all(|a| a["config"].is_object()),
+            "page {n} has an action without config"
+        );
+        seen += page.len();
         if p.get("nextUri").is_none() {
             assert_eq!(p["total"].as_u64(), Some(seen as u64));
             break;
@@ -582,22 +586,12 @@ async fn ten_thousand_actions_list_quickly() {
         n += 1;
     }
     assert!(seen > 10_000);
-    let walked = started.elapsed();
-    // Generous bounds for a debug build on 2 cores; the release numbers are in the README.
-    assert!(seeded < Duration::from_secs(10), "seeding took {seeded:?}");
-    assert!(walked < Duration::from_secs(10), "walking took {walked:?}");
-    let started = Instant::now();
     for i in 0..50 {
         let r = env
             .get(&format!("{ACTIONS}?pageSize=25&pageNumber={}", 1 + i * 7))
             .await;
         assert_eq!(r.status, 200);
     }
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "50 small pages took {:?}",
-        started.elapsed()
-    );
     let _: Value = env
         .get(&format!("{ACTIONS}?name=invoice&pageSize=5"))
         .await
