@@ -279,6 +279,87 @@ mod tests {
         );
     }
 
+    fn failed(failure: Option<ActionFailure>) -> Outcome {
+        Outcome {
+            id: "a".into(),
+            name: "A".into(),
+            status: crate::engine::Status::Failed,
+            old_timeout: None,
+            new_timeout: Some(30),
+            from_version: Some(1),
+            to_version: None,
+            correlation_id: None,
+            message: None,
+            failure: failure.map(std::sync::Arc::new),
+            found: None,
+        }
+    }
+
+    fn transport() -> genesys_client::Error {
+        genesys_client::Error::Transport {
+            method: "PATCH".into(),
+            path: "/x".into(),
+            message: "connection reset".into(),
+        }
+    }
+
+    #[test]
+    fn a_run_exits_by_its_summary_and_the_failure_of_its_one_action() {
+        let ok = Summary::default();
+        let failed1 = Summary {
+            failed: 1,
+            ..Summary::default()
+        };
+        assert_eq!(Exit::for_run(&ok, &[]), Exit::Ok);
+        let interrupted = Summary {
+            interrupted: true,
+            ..failed1.clone()
+        };
+        assert_eq!(
+            Exit::for_run(&interrupted, &[failed(None)]),
+            Exit::Interrupted
+        );
+        let unsettled = ActionFailure::Unsettled {
+            attempts: 6,
+            source: transport(),
+        };
+        assert_eq!(exit_for_failure(&unsettled), Exit::Exhausted);
+        assert_eq!(
+            Exit::for_run(&failed1, &[failed(Some(unsettled))]),
+            Exit::Exhausted
+        );
+        let conflict = ActionFailure::Conflict("changed since".into());
+        assert_eq!(
+            Exit::for_run(&failed1, &[failed(Some(conflict))]),
+            Exit::Failed
+        );
+        assert_eq!(Exit::for_run(&failed1, &[failed(None)]), Exit::Failed);
+        assert_eq!(
+            Exit::for_run(&failed1, &[failed(None), failed(None)]),
+            Exit::Partial
+        );
+        let run_folder = ActionFailure::RunFolder(anyhow::Error::new(Failure::usage("x")));
+        assert_eq!(exit_for_failure(&run_folder), Exit::Usage);
+    }
+
+    #[test]
+    fn a_missing_run_is_usage_with_a_hint() {
+        let e = anyhow::Error::new(FindRunError::NoSuchRun("zz".into()));
+        assert_eq!(exit_code_for(&e), Exit::Usage);
+        assert_eq!(
+            render(&e),
+            "error: no run `zz`\nhint: `dactl runs list` shows the runs\n"
+        );
+        let e = anyhow::Error::new(FindRunError::Ambiguous {
+            prefix: "2026".into(),
+            count: 3,
+        });
+        assert_eq!(
+            render(&e),
+            "error: `2026` matches 3 runs; give more of the id\n"
+        );
+    }
+
     #[test]
     fn renders_hints() {
         let e = anyhow::Error::new(Failure::new(Exit::Failed, "nope").hint("try this"));

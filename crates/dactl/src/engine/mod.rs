@@ -34,7 +34,8 @@
 //! and are journalled.
 //!
 //! The engine returns what happened, as types: one [`Outcome`] per action (a failure as an
-//! [`ActionFailure`]) and the run's [`Summary`]. Exit codes and hints are the CLI's
+//! [`ActionFailure`]) and the run's [`Summary`], or a [`RunError`] when the run could not go on
+//! (its folder cannot be written). Exit codes and hints are the CLI's
 //! ([`crate::error`]); so is what the test crash hook ([`CrashHook`]) does.
 
 mod crash;
@@ -218,6 +219,20 @@ pub struct Work {
     pub desired: Desired,
 }
 
+/// Why a run stopped as a whole (the failure of one action is in its [`Outcome`] instead).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The run folder could not be written (journal, summary).
+    #[error(transparent)]
+    RunFolder(#[from] anyhow::Error),
+    /// A worker panicked.
+    #[error(transparent)]
+    Worker(#[from] tokio::task::JoinError),
+    /// A bug: a worker still held the run when it ended.
+    #[error("internal error: run context still shared")]
+    StillShared,
+}
+
 /// Progress reporting hooks.
 pub trait Reporter: Send + Sync {
     /// An action finished.
@@ -233,7 +248,7 @@ pub async fn execute(
     opts: EngineOptions,
     reporter: Arc<dyn Reporter>,
     resume: bool,
-) -> anyhow::Result<(Vec<Outcome>, Summary, RunDir)> {
+) -> Result<(Vec<Outcome>, Summary, RunDir), RunError> {
     let ctx = Arc::new(Ctx {
         client,
         run,
@@ -329,8 +344,7 @@ pub async fn execute(
         summary: summary.clone(),
     })?;
     ctx.run.write_summary(&summary)?;
-    let ctx = Arc::try_unwrap(ctx)
-        .map_err(|_| anyhow::anyhow!("internal error: run context still shared"))?;
+    let ctx = Arc::try_unwrap(ctx).map_err(|_| RunError::StillShared)?;
     Ok((outcomes, summary, ctx.run))
 }
 
@@ -368,14 +382,20 @@ fn settled(ctx: &Ctx, w: &Work) -> anyhow::Result<Option<Outcome>> {
     }
     let o = Outcome::of_row(&w.row);
     if w.log.last.is_none() {
-        let (ts, id) = (crate::runs::now(), w.row.id.clone());
         let reason = w.row.reason.clone().unwrap_or_default();
-        ctx.log(match o.status {
-            Status::Skipped => Event::Skipped { ts, id, reason },
-            _ => Event::Unchanged { ts, id, reason },
-        })?;
+        journal_no_write(ctx, &w.row.id, o.status, reason)?;
     }
     Ok(Some(o))
+}
+
+/// Journal that an action needs no write: `skipped` for [`Status::Skipped`], `unchanged`
+/// otherwise, with the reason.
+fn journal_no_write(ctx: &Ctx, id: &str, status: Status, reason: String) -> anyhow::Result<()> {
+    let (ts, id) = (crate::runs::now(), id.to_string());
+    ctx.log(match status {
+        Status::Skipped => Event::Skipped { ts, id, reason },
+        _ => Event::Unchanged { ts, id, reason },
+    })
 }
 
 /// The journal state of every action of a run, for [`Work::log`].

@@ -8,7 +8,7 @@ use genesys_client::{Action, Response, UpdateActionInput};
 use super::draft::draft_step;
 use super::verify::{read_back, read_fresh, Evidence};
 use super::{
-    base_outcome, ActionFailure, CrashStep, Ctx, Found, Outcome, Status, Work,
+    base_outcome, journal_no_write, ActionFailure, CrashStep, Ctx, Found, Outcome, Status, Work,
     MAX_CONFLICT_RETRIES, MAX_TRANSIENT_WRITE_RETRIES,
 };
 use crate::actions::{self, describe_timeout, explicit_timeout};
@@ -260,11 +260,7 @@ async fn write_one(ctx: &Ctx, w: &Work, full_verify: bool) -> Written {
                     Found::MatchesDocument,
                 ),
             };
-            ctx.log(Event::Unchanged {
-                ts: crate::runs::now(),
-                id: row.id.clone(),
-                reason: reason.into(),
-            })?;
+            journal_no_write(ctx, &row.id, Status::Unchanged, reason.into())?;
             let mut o = base_outcome(row, Status::Unchanged);
             o.message = Some(reason.into());
             o.found = Some(found);
@@ -286,11 +282,7 @@ async fn write_one(ctx: &Ctx, w: &Work, full_verify: bool) -> Written {
                 ),
             };
             if ctx.opts.require_old {
-                ctx.log(Event::Skipped {
-                    ts: crate::runs::now(),
-                    id: row.id.clone(),
-                    reason: msg.clone(),
-                })?;
+                journal_no_write(ctx, &row.id, Status::Skipped, msg.clone())?;
                 let mut o = base_outcome(row, Status::Skipped);
                 o.message = Some(msg);
                 return Ok(o);
