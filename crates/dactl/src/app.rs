@@ -1295,30 +1295,20 @@ impl App {
             old_timeout: Option<i64>,
             new_timeout: Option<i64>,
             verdict: Verdict,
-            state: String,
+            state: runs::ActionState,
         }
         let mut t = Table::new(&["NAME", "ID", "OLD", "NEW", "VERDICT", "STATE"]);
         let mut records = Vec::new();
         for r in &plan.rows {
             let l = folded.get(&r.id).cloned().unwrap_or_default();
-            let state = if l.done {
-                "done".to_string()
-            } else if l.unknown || (l.patch_sent && l.last.is_none()) {
-                "write sent, outcome unknown (resume or undo settle it)".to_string()
-            } else if let Some(last) = l.last {
-                last.as_str().to_string()
-            } else if r.verdict == Verdict::Change {
-                "pending".to_string()
-            } else {
-                r.verdict.as_str().to_string()
-            };
+            let state = runs::ActionState::of(&l, r.verdict);
             t.row(vec![
                 r.name.clone(),
                 r.id.clone(),
                 describe_timeout(r.old_timeout),
                 describe_timeout(r.new_timeout),
                 r.verdict.as_str().into(),
-                state.clone(),
+                state.label().into(),
             ]);
             records.push(Row {
                 id: &r.id,
@@ -1349,21 +1339,15 @@ impl App {
             }
             if self.summarise(t.rows.len()) {
                 // One screen: counts by state, then the rows not done first.
-                let mut counts: Vec<(String, usize)> = Vec::new();
+                let mut counts: Vec<(&str, usize)> = Vec::new();
                 for r in &records {
-                    match counts.iter_mut().find(|(s, _)| *s == r.state) {
+                    match counts.iter_mut().find(|(s, _)| *s == r.state.label()) {
                         Some((_, n)) => *n += 1,
-                        None => counts.push((r.state.clone(), 1)),
+                        None => counts.push((r.state.label(), 1)),
                     }
                 }
                 let mut order: Vec<usize> = (0..t.rows.len()).collect();
-                let rank = |state: &str| match state {
-                    "done" => 3,
-                    "unchanged" | "skipped" | "skip" => 2,
-                    "pending" => 1,
-                    _ => 0, // failed, or a write whose outcome is unknown
-                };
-                order.sort_by_key(|&i| (rank(&records[i].state), i));
+                order.sort_by_key(|&i| (records[i].state.rank(), i));
                 let shown = Table {
                     headers: t.headers.clone(),
                     rows: order

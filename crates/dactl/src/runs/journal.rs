@@ -9,6 +9,8 @@ use std::path::Path;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
+use super::Verdict;
+
 /// The name of a journal line (its `step` field), and the journal's word on an action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -386,6 +388,66 @@ pub struct ActionLog {
     pub last: Option<Step>,
 }
 
+/// Where an action of a run stands, from its plan row's verdict and what the journal says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActionState {
+    /// Changed and verified (a `done` line).
+    Done,
+    /// A write was sent and its outcome is not known (resume or undo settle it).
+    OutcomeUnknown,
+    /// The journal's last word on it: `unchanged`, `skipped` or `failed`.
+    Ended(Step),
+    /// To be written, not reached yet.
+    Pending,
+    /// Not to be written, by the plan (`unchanged` or `skip`).
+    NotWritten(Verdict),
+}
+
+impl ActionState {
+    /// The state of an action planned with `verdict` whose journal folds to `log`.
+    pub fn of(log: &ActionLog, verdict: Verdict) -> ActionState {
+        if log.done {
+            ActionState::Done
+        } else if log.unknown || (log.patch_sent && log.last.is_none()) {
+            ActionState::OutcomeUnknown
+        } else if let Some(last) = log.last {
+            ActionState::Ended(last)
+        } else if verdict == Verdict::Change {
+            ActionState::Pending
+        } else {
+            ActionState::NotWritten(verdict)
+        }
+    }
+
+    /// Text for tables and JSON.
+    pub fn label(self) -> &'static str {
+        match self {
+            ActionState::Done => "done",
+            ActionState::OutcomeUnknown => "write sent, outcome unknown (resume or undo settle it)",
+            ActionState::Ended(step) => step.as_str(),
+            ActionState::Pending => "pending",
+            ActionState::NotWritten(verdict) => verdict.as_str(),
+        }
+    }
+
+    /// Order for a summarised table, lowest first: failed or unknown, pending, not written
+    /// (unchanged, skipped), done.
+    pub fn rank(self) -> u8 {
+        match self {
+            ActionState::Done => 3,
+            ActionState::Ended(Step::Unchanged | Step::Skipped) | ActionState::NotWritten(_) => 2,
+            ActionState::Pending => 1,
+            ActionState::Ended(_) | ActionState::OutcomeUnknown => 0,
+        }
+    }
+}
+
+impl Serialize for ActionState {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.label())
+    }
+}
+
 /// Fold a journal into per-action state. Journals written before the `unknown` step existed
 /// fold the same way: a `patch` line without an answer after it is an unknown outcome.
 pub fn fold(events: &[Event]) -> BTreeMap<String, ActionLog> {
@@ -477,5 +539,19 @@ mod tests {
         assert!(!f["d"].patch_sent);
         // Settled: done.
         assert!(f["e"].done && !f["e"].unknown);
+
+        // What `runs show` says of each, and in which order it lists them.
+        let state = |id: &str| ActionState::of(&f[id], Verdict::Change);
+        assert_eq!(state("a"), ActionState::Ended(Step::Failed));
+        assert_eq!(state("a").label(), "failed");
+        assert_eq!(state("b"), ActionState::OutcomeUnknown);
+        assert_eq!(state("e").label(), "done");
+        let none = ActionLog::default();
+        assert_eq!(ActionState::of(&none, Verdict::Change).label(), "pending");
+        let skip = ActionState::of(&none, Verdict::Skip);
+        assert_eq!((skip.label(), skip.rank()), ("skip", 2));
+        assert_eq!(serde_json::to_string(&skip).unwrap(), "\"skip\"");
+        let ranks: Vec<u8> = ["a", "b", "e"].iter().map(|id| state(id).rank()).collect();
+        assert_eq!(ranks, [0, 0, 3]);
     }
 }

@@ -14,7 +14,8 @@ mod journal;
 
 pub use dir::{backup_file_name, find_run, list_run_ids, runs_root, FindRunError, RunDir};
 pub use journal::{
-    fold, read_journal, ActionLog, DamagedJournal, Event, Step, Summary, Target, TokenPool,
+    fold, read_journal, ActionLog, ActionState, DamagedJournal, Event, Step, Summary, Target,
+    TokenPool,
 };
 
 use serde::{Deserialize, Serialize};
