@@ -16,7 +16,9 @@ use crate::cli::{
     AuthCommand, Cli, Command, GlobalArgs, ProfilesCommand, RunsCommand, SandboxCommand,
     SelectorArgs, TimeoutCommand,
 };
-use crate::engine::{self, CrashPoint, EngineOptions, Outcome, Reporter, Status, Work};
+use crate::engine::{
+    self, CrashHook, CrashPoint, EngineOptions, Found, Outcome, Reporter, Status, Work,
+};
 use crate::error::{Exit, Failure};
 use crate::output::{self, Format, Style, Table};
 use crate::planner::{self, Desired};
@@ -952,7 +954,7 @@ impl App {
         }
         if changes == 0 {
             session.close()?;
-            let rows: Vec<Outcome> = plan.rows.iter().map(outcome_of_row).collect();
+            let rows: Vec<Outcome> = plan.rows.iter().map(Outcome::of_row).collect();
             self.emit_results(
                 &plan,
                 &rows,
@@ -1030,7 +1032,12 @@ impl App {
             verify: plan.verify,
             also_draft: plan.also_draft,
             require_old: plan.require_old,
-            crash: self.crash.clone(),
+            crash: self.crash.map(|at| {
+                CrashHook::new(at, |at| {
+                    eprintln!("dactl: test crash hook reached at {at}");
+                    std::process::exit(137);
+                })
+            }),
             audit_file: self.home.join("audit.ndjson"),
             target: plan.target.clone(),
             stop: self.stop.clone(),
@@ -1096,12 +1103,13 @@ impl App {
                 self.next_step(&["undo", &run_id])
             ));
         }
+        let exit = Exit::for_run(&summary, &outcomes);
         if summary.interrupted {
             self.say(&format!(
                 "interrupted; continue with: {}",
                 self.next_step(&["runs", "resume", &run_id])
             ));
-            return Ok(Exit::Interrupted);
+            return Ok(exit);
         }
         if summary.failed > 0 {
             let mut hints: Vec<String> = Vec::new();
@@ -1112,28 +1120,29 @@ impl App {
                     o.id,
                     o.message.clone().unwrap_or_default()
                 );
-                for h in &o.hints {
+                let failure_hints = o
+                    .failure
+                    .as_deref()
+                    .map(crate::error::hints_for_failure)
+                    .unwrap_or_default();
+                for h in failure_hints {
                     // Correlation ids differ per action; general hints are printed once.
-                    if !hints.contains(h) && !h.contains("ININ-Correlation-ID") {
-                        hints.push(h.clone());
+                    if !hints.contains(&h) && !h.contains("ININ-Correlation-ID") {
+                        hints.push(h);
                     }
                 }
             }
             for h in &hints {
                 eprintln!("hint: {h}");
             }
-            if plan.rows.len() == 1 {
-                return Ok(outcomes[0].exit.unwrap_or(Exit::Failed));
-            }
-            if summary.not_started > 0 {
+            if plan.rows.len() > 1 && summary.not_started > 0 {
                 self.say(&format!(
                     "the canary failed, so no other action was written; fix the cause and run: {}",
                     self.next_step(&["runs", "resume", &run_id])
                 ));
             }
-            return Ok(Exit::Partial);
         }
-        Ok(Exit::Ok)
+        Ok(exit)
     }
 
     pub(crate) fn emit_results(
@@ -1286,30 +1295,20 @@ impl App {
             old_timeout: Option<i64>,
             new_timeout: Option<i64>,
             verdict: Verdict,
-            state: String,
+            state: runs::ActionState,
         }
         let mut t = Table::new(&["NAME", "ID", "OLD", "NEW", "VERDICT", "STATE"]);
         let mut records = Vec::new();
         for r in &plan.rows {
             let l = folded.get(&r.id).cloned().unwrap_or_default();
-            let state = if l.done {
-                "done".to_string()
-            } else if l.unknown || (l.patch_sent && l.last.is_none()) {
-                "write sent, outcome unknown (resume or undo settle it)".to_string()
-            } else if let Some(last) = l.last {
-                last
-            } else if r.verdict == Verdict::Change {
-                "pending".to_string()
-            } else {
-                r.verdict.as_str().to_string()
-            };
+            let state = runs::ActionState::of(&l, r.verdict);
             t.row(vec![
                 r.name.clone(),
                 r.id.clone(),
                 describe_timeout(r.old_timeout),
                 describe_timeout(r.new_timeout),
                 r.verdict.as_str().into(),
-                state.clone(),
+                state.label().into(),
             ]);
             records.push(Row {
                 id: &r.id,
@@ -1340,21 +1339,15 @@ impl App {
             }
             if self.summarise(t.rows.len()) {
                 // One screen: counts by state, then the rows not done first.
-                let mut counts: Vec<(String, usize)> = Vec::new();
+                let mut counts: Vec<(&str, usize)> = Vec::new();
                 for r in &records {
-                    match counts.iter_mut().find(|(s, _)| *s == r.state) {
+                    match counts.iter_mut().find(|(s, _)| *s == r.state.label()) {
                         Some((_, n)) => *n += 1,
-                        None => counts.push((r.state.clone(), 1)),
+                        None => counts.push((r.state.label(), 1)),
                     }
                 }
                 let mut order: Vec<usize> = (0..t.rows.len()).collect();
-                let rank = |state: &str| match state {
-                    "done" => 3,
-                    "unchanged" | "skipped" | "skip" => 2,
-                    "pending" => 1,
-                    _ => 0, // failed, or a write whose outcome is unknown
-                };
-                order.sort_by_key(|&i| (rank(&records[i].state), i));
+                order.sort_by_key(|&i| (records[i].state.rank(), i));
                 let shown = Table {
                     headers: t.headers.clone(),
                     rows: order
@@ -1698,25 +1691,6 @@ impl App {
     }
 }
 
-fn outcome_of_row(r: &PlanRow) -> Outcome {
-    Outcome {
-        id: r.id.clone(),
-        name: r.name.clone(),
-        status: match r.verdict {
-            Verdict::Skip => Status::Skipped,
-            _ => Status::Unchanged,
-        },
-        old_timeout: r.old_timeout,
-        new_timeout: r.new_timeout,
-        from_version: r.version,
-        to_version: None,
-        correlation_id: None,
-        message: r.reason.clone(),
-        exit: None,
-        hints: Vec::new(),
-    }
-}
-
 /// Progress bar on stderr (when it is a terminal) and NDJSON result lines on stdout.
 ///
 /// The rate is this attempt's finished writes over its elapsed time: a running mean, which
@@ -1810,7 +1784,7 @@ impl Reporter for ProgressReporter {
         if let Some(b) = &self.bar {
             if !self.done_before.contains(&o.id)
                 && (!matches!(o.status, Status::Unchanged | Status::Skipped)
-                    || o.message.as_deref() == Some("already at the target when read"))
+                    || o.found == Some(Found::AtTarget))
             {
                 b.inc(1);
             }

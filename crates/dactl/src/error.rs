@@ -1,11 +1,15 @@
 //! Errors and exit codes.
 //!
-//! Exit codes are an interface (DESIGN.md §3) and are mapped in exactly one place,
-//! [`exit_code_for`]. Library code returns `anyhow::Error` whose chain holds either a
-//! [`Failure`] (a dactl decision, with its exit code and hints) or a
+//! Exit codes are an interface (DESIGN.md §3) and are chosen here only: [`exit_code_for`] for
+//! an error, [`Exit::for_run`] for the result of a run of the engine (whose failures are typed:
+//! [`ActionFailure`], mapped by [`exit_for_failure`]). Library code returns `anyhow::Error` whose
+//! chain holds either a [`Failure`] (a dactl decision, with its exit code and hints) or a
 //! [`genesys_client::Error`] (classified by its `kind()`).
 
 use genesys_client::ErrorKind;
+
+use crate::engine::{ActionFailure, Outcome};
+use crate::runs::{FindRunError, Summary};
 
 /// The documented process exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -40,6 +44,25 @@ impl Exit {
             Exit::Auth => 4,
             Exit::Exhausted => 5,
             Exit::Interrupted => 130,
+        }
+    }
+
+    /// The exit code of a run of the engine: interrupted (130) if Ctrl-C stopped it; else,
+    /// with failures, the failure's own code for a run of one action and partial (3) for a
+    /// bulk run; else success. `outcomes` has one outcome per row of the plan.
+    pub fn for_run(summary: &Summary, outcomes: &[Outcome]) -> Exit {
+        if summary.interrupted {
+            return Exit::Interrupted;
+        }
+        if summary.failed == 0 {
+            return Exit::Ok;
+        }
+        match outcomes {
+            [one] => one
+                .failure
+                .as_deref()
+                .map_or(Exit::Failed, exit_for_failure),
+            _ => Exit::Partial,
         }
     }
 }
@@ -101,6 +124,9 @@ pub fn exit_code_for(err: &anyhow::Error) -> Exit {
             let _ = e;
             return Exit::Usage;
         }
+        if cause.is::<FindRunError>() {
+            return Exit::Usage;
+        }
     }
     Exit::Failed
 }
@@ -119,6 +145,16 @@ pub fn exit_for_kind(kind: ErrorKind) -> Exit {
     }
 }
 
+/// The exit code for the failure of one action in a run: its client error's kind decides.
+pub fn exit_for_failure(failure: &ActionFailure) -> Exit {
+    match failure {
+        ActionFailure::RunFolder(e) => exit_code_for(e),
+        f => f
+            .client_error()
+            .map_or(Exit::Failed, |e| exit_for_kind(e.kind())),
+    }
+}
+
 /// Hints for an error chain: from a [`Failure`], and from a client error's own hint.
 pub fn hints_for(err: &anyhow::Error) -> Vec<String> {
     let mut hints = Vec::new();
@@ -127,18 +163,50 @@ pub fn hints_for(err: &anyhow::Error) -> Vec<String> {
             hints.extend(f.hints.iter().cloned());
         }
         if let Some(e) = cause.downcast_ref::<genesys_client::Error>() {
-            if let Some(h) = e.hint() {
-                hints.push(h);
-            }
-            if let Some(id) = e.correlation_id() {
-                hints.push(format!(
-                    "the request's ININ-Correlation-ID is `{id}` (quote it to Genesys support)"
-                ));
-            }
+            client_hints(e, &mut hints);
+        }
+        if let Some(e) = cause.downcast_ref::<FindRunError>() {
+            hints.extend(find_run_hint(e).map(str::to_string));
         }
     }
     hints.dedup();
     hints
+}
+
+/// Hints for the failure of one action in a run: its client error's own hint and correlation id.
+pub fn hints_for_failure(failure: &ActionFailure) -> Vec<String> {
+    match failure {
+        ActionFailure::RunFolder(e) => hints_for(e),
+        f => {
+            let mut hints = Vec::new();
+            if let Some(e) = f.client_error() {
+                client_hints(e, &mut hints);
+            }
+            hints.dedup();
+            hints
+        }
+    }
+}
+
+fn find_run_hint(e: &FindRunError) -> Option<&'static str> {
+    match e {
+        FindRunError::NoneGiven => Some(
+            "give a run id (or a unique prefix of one, or `last`); `dactl runs list` shows them",
+        ),
+        FindRunError::NoSuchRun(_) => Some("`dactl runs list` shows the runs"),
+        FindRunError::NoRuns | FindRunError::Ambiguous { .. } => None,
+    }
+}
+
+fn client_hints(e: &genesys_client::Error, hints: &mut Vec<String>) {
+    if let Some(h) = e.hint() {
+        hints.push(h);
+    }
+    if let Some(id) = e.correlation_id() {
+        hints.push(format!(
+            "the request's ININ-Correlation-ID is `{id}` (quote it to Genesys support)"
+        ));
+    }
 }
 
 /// Render an error for stderr: `error: …`, then `Caused by:` lines, then `hint: …` lines.
@@ -208,6 +276,87 @@ mod tests {
         assert!(
             r.starts_with("error: while doing x\nCaused by:\n  bad\n"),
             "{r}"
+        );
+    }
+
+    fn failed(failure: Option<ActionFailure>) -> Outcome {
+        Outcome {
+            id: "a".into(),
+            name: "A".into(),
+            status: crate::engine::Status::Failed,
+            old_timeout: None,
+            new_timeout: Some(30),
+            from_version: Some(1),
+            to_version: None,
+            correlation_id: None,
+            message: None,
+            failure: failure.map(std::sync::Arc::new),
+            found: None,
+        }
+    }
+
+    fn transport() -> genesys_client::Error {
+        genesys_client::Error::Transport {
+            method: "PATCH".into(),
+            path: "/x".into(),
+            message: "connection reset".into(),
+        }
+    }
+
+    #[test]
+    fn a_run_exits_by_its_summary_and_the_failure_of_its_one_action() {
+        let ok = Summary::default();
+        let failed1 = Summary {
+            failed: 1,
+            ..Summary::default()
+        };
+        assert_eq!(Exit::for_run(&ok, &[]), Exit::Ok);
+        let interrupted = Summary {
+            interrupted: true,
+            ..failed1.clone()
+        };
+        assert_eq!(
+            Exit::for_run(&interrupted, &[failed(None)]),
+            Exit::Interrupted
+        );
+        let unsettled = ActionFailure::Unsettled {
+            attempts: 6,
+            source: transport(),
+        };
+        assert_eq!(exit_for_failure(&unsettled), Exit::Exhausted);
+        assert_eq!(
+            Exit::for_run(&failed1, &[failed(Some(unsettled))]),
+            Exit::Exhausted
+        );
+        let conflict = ActionFailure::Conflict("changed since".into());
+        assert_eq!(
+            Exit::for_run(&failed1, &[failed(Some(conflict))]),
+            Exit::Failed
+        );
+        assert_eq!(Exit::for_run(&failed1, &[failed(None)]), Exit::Failed);
+        assert_eq!(
+            Exit::for_run(&failed1, &[failed(None), failed(None)]),
+            Exit::Partial
+        );
+        let run_folder = ActionFailure::RunFolder(anyhow::Error::new(Failure::usage("x")));
+        assert_eq!(exit_for_failure(&run_folder), Exit::Usage);
+    }
+
+    #[test]
+    fn a_missing_run_is_usage_with_a_hint() {
+        let e = anyhow::Error::new(FindRunError::NoSuchRun("zz".into()));
+        assert_eq!(exit_code_for(&e), Exit::Usage);
+        assert_eq!(
+            render(&e),
+            "error: no run `zz`\nhint: `dactl runs list` shows the runs\n"
+        );
+        let e = anyhow::Error::new(FindRunError::Ambiguous {
+            prefix: "2026".into(),
+            count: 3,
+        });
+        assert_eq!(
+            render(&e),
+            "error: `2026` matches 3 runs; give more of the id\n"
         );
     }
 

@@ -41,4 +41,5 @@ pub mod selector;
 pub mod session;
 pub mod settings;
 pub mod suggest;
+pub mod text;
 pub mod token_cache;

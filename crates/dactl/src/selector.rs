@@ -11,6 +11,7 @@ use genesys_client::{Action, ListQuery};
 use serde::Serialize;
 
 use crate::error::Failure;
+pub use crate::text::shorten;
 
 /// Longest action name the platform accepts.
 pub const MAX_NAME_LEN: usize = 256;
@@ -442,17 +443,6 @@ fn not_found(missing: &[String], source: &str) -> Failure {
         shown.join(", ")
     ))
     .hint("`dactl list` shows every action with its id; names must match exactly")
-}
-
-/// Shorten a user-supplied value for an error message, escaping control characters.
-pub fn shorten(s: &str) -> String {
-    let esc: String = s.escape_debug().collect();
-    if esc.chars().count() > 80 {
-        let head: String = esc.chars().take(77).collect();
-        format!("{head}...")
-    } else {
-        esc
-    }
 }
 
 /// What is wrong with a name, id or category given by the user, if anything: empty, longer
