@@ -79,35 +79,13 @@ pub fn same_document(a: &Action, b: &Action) -> bool {
 
 /// Paths (`config.request.requestTemplate`, `name`) where two documents differ, sorted.
 pub fn differing_fields(a: &Action, b: &Action) -> Vec<String> {
-    use serde_json::Value;
-    fn doc(x: &Action) -> Value {
+    fn doc(x: &Action) -> serde_json::Value {
         serde_json::json!({"name": x.name, "category": x.category, "config": x.config})
     }
-    fn walk(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
-        match (a, b) {
-            (Value::Object(x), Value::Object(y)) => {
-                let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
-                for k in keys {
-                    let p = if path.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{path}.{k}")
-                    };
-                    walk(
-                        x.get(k).unwrap_or(&Value::Null),
-                        y.get(k).unwrap_or(&Value::Null),
-                        &p,
-                        out,
-                    );
-                }
-            }
-            _ if a != b => out.push(path.to_string()),
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    walk(&doc(a), &doc(b), "", &mut out);
-    out
+    crate::jsondiff::differing_keys(&doc(a), &doc(b))
+        .into_iter()
+        .map(|path| path.join("."))
+        .collect()
 }
 
 /// `differs at `a`, `b`, `c` and 2 more`.
