@@ -41,7 +41,6 @@
 mod crash;
 mod draft;
 mod failure;
-mod fan_out;
 mod verify;
 mod write;
 
@@ -55,7 +54,6 @@ use serde::Serialize;
 
 pub use crash::{CrashHook, CrashPoint, CrashStep};
 pub use failure::ActionFailure;
-pub use fan_out::fan_out;
 
 use crate::planner::Desired;
 use crate::runs::{ActionLog, Event, Plan, PlanRow, RunDir, Step, Summary, Verdict, VerifyMode};
@@ -305,7 +303,7 @@ pub async fn execute(
     } else {
         let full = ctx.opts.verify == VerifyMode::Full;
         let (mut set, skipped_by_stop) =
-            fan_out(ctx.opts.concurrency, rest, Some(&ctx.stop), |(i, w)| {
+            crate::fanout::start(ctx.opts.concurrency, rest, Some(&ctx.stop), |(i, w)| {
                 let ctx = ctx.clone();
                 let rep = reporter.clone();
                 async move {
