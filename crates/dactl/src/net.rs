@@ -11,8 +11,8 @@
 
 use std::time::Duration;
 
+use crate::env::EnvVars;
 use crate::error::Failure;
-use crate::settings::EnvVars;
 
 /// The variable that sets the overall timeout of one HTTP attempt.
 pub const HTTP_TIMEOUT_VAR: &str = "DACTL_HTTP_TIMEOUT";
@@ -48,7 +48,7 @@ pub fn http_timeout(env: &EnvVars) -> Result<Option<Duration>, Failure> {
         }
         _ => Err(Failure::usage(format!(
             "`{HTTP_TIMEOUT_VAR}` must be a number of seconds from {MIN_HTTP_TIMEOUT} to {MAX_HTTP_TIMEOUT}, not `{}`",
-            crate::selector::shorten(raw)
+            crate::text::shorten(raw)
         ))),
     }
 }

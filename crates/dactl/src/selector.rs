@@ -11,6 +11,7 @@ use genesys_client::{Action, ListQuery};
 use serde::Serialize;
 
 use crate::error::Failure;
+pub use crate::text::shorten;
 
 /// Longest action name the platform accepts.
 pub const MAX_NAME_LEN: usize = 256;
@@ -206,7 +207,7 @@ impl Selectors {
 /// `--category`, `--name` and `--integration` that alone matches nothing, the nearest known
 /// values; when each matches on its own but not together, how many each matches.
 pub fn no_match_hints(sel: &Selectors, listing: &[Action]) -> Vec<String> {
-    use crate::suggest::{nearest, or_list};
+    use crate::text::{nearest, or_list};
     let mut hints = Vec::new();
     let mut alone: Vec<(String, usize)> = Vec::new();
     let only = |f: &dyn Fn(&mut Selectors)| {
@@ -403,16 +404,14 @@ impl<'a> Index<'a> {
         if !missing.is_empty() {
             let mut f = not_found(&missing, source);
             if missing.len() == 1 {
-                let near = crate::suggest::nearest(
+                let near = crate::text::nearest(
                     &missing[0],
                     self.listing.iter().map(|a| a.name.as_str()),
                     3,
                 );
                 if !near.is_empty() {
-                    f.hints.insert(
-                        0,
-                        format!("did you mean {}?", crate::suggest::or_list(&near)),
-                    );
+                    f.hints
+                        .insert(0, format!("did you mean {}?", crate::text::or_list(&near)));
                 }
             }
             return Err(f);
@@ -442,17 +441,6 @@ fn not_found(missing: &[String], source: &str) -> Failure {
         shown.join(", ")
     ))
     .hint("`dactl list` shows every action with its id; names must match exactly")
-}
-
-/// Shorten a user-supplied value for an error message, escaping control characters.
-pub fn shorten(s: &str) -> String {
-    let esc: String = s.escape_debug().collect();
-    if esc.chars().count() > 80 {
-        let head: String = esc.chars().take(77).collect();
-        format!("{head}...")
-    } else {
-        esc
-    }
 }
 
 /// What is wrong with a name, id or category given by the user, if anything: empty, longer
