@@ -29,6 +29,19 @@ pub struct ConnectionFlags {
     pub ca_file: Option<std::path::PathBuf>,
 }
 
+impl ConnectionFlags {
+    /// The connection flags of a command line.
+    pub fn from_global(global: &crate::cli::GlobalArgs) -> Self {
+        ConnectionFlags {
+            region: global.region.clone(),
+            base_url: global.base_url.clone(),
+            sandbox: global.sandbox,
+            profile: global.profile.clone(),
+            ca_file: global.ca_file.clone(),
+        }
+    }
+}
+
 /// Where the commands send their requests.
 #[derive(Debug, Clone)]
 pub enum Target {
