@@ -8,11 +8,8 @@
 //! same shell it reaches the same org: the environment (`GENESYSCLOUD_*`, `DACTL_PROFILE`)
 //! is still there, and only flags were missing before.
 //!
-//! **Suggestions.** A misspelt name, category or region gets the nearest known values by
-//! Damerau–Levenshtein distance on lower-cased text (the `strsim` crate, already in the build
-//! through clap), as cargo does for commands: at most three, each within a third of the typed
-//! length (at least 2 edits), nearest first. A known value that contains the typed text is a
-//! suggestion too (`Orders` for `order`).
+//! **Suggestions.** The "did you mean" helpers live in [`crate::text`] (a leaf module, so
+//! that settings and profiles can use them); they are re-exported here.
 
 pub use crate::text::{nearest, or_list};
 

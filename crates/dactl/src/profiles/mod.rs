@@ -258,6 +258,21 @@ mod tests {
         }
     }
 
+    /// A dactl profile `name` in `/c.toml` with client id `a` and nothing else.
+    fn with_client_id(name: &str) -> Profile {
+        Profile {
+            name: name.into(),
+            tool: Tool::Dactl,
+            path: PathBuf::from("/c.toml"),
+            endpoint: None,
+            client_id: Some("a".into()),
+            secret: None,
+            tokens: None,
+            ca_file: None,
+            warnings: vec![],
+        }
+    }
+
     /// A `~/.gc/config.toml` as the gc CLI writes it (viper: one table per profile, every key
     /// written, the environment stored as the mapped domain).
     pub(crate) const GC_FIXTURE: &str = include_str!("../../tests/fixtures/gc-config.toml");
@@ -464,17 +479,7 @@ region = "ap_northeast_1"
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&sf, std::fs::Permissions::from_mode(0o640)).unwrap();
         }
-        let p = Profile {
-            name: "p".into(),
-            tool: Tool::Dactl,
-            path: PathBuf::from("/c.toml"),
-            endpoint: None,
-            client_id: Some("a".into()),
-            secret: None,
-            tokens: None,
-            ca_file: None,
-            warnings: vec![],
-        };
+        let p = with_client_id("p");
         let (s, w) = read_secret(&p, &SecretRef::File(sf.clone()), &env(&[])).unwrap();
         assert_eq!(s.expose(), "file-secret");
         #[cfg(unix)]
@@ -491,17 +496,7 @@ region = "ap_northeast_1"
     #[cfg(not(feature = "keyring"))]
     #[test]
     fn keyring_without_the_feature_explains() {
-        let p = Profile {
-            name: "kr".into(),
-            tool: Tool::Dactl,
-            path: PathBuf::from("/c.toml"),
-            endpoint: None,
-            client_id: Some("a".into()),
-            secret: None,
-            tokens: None,
-            ca_file: None,
-            warnings: vec![],
-        };
+        let p = with_client_id("kr");
         let e = read_secret(
             &p,
             &SecretRef::Keyring {
@@ -519,17 +514,7 @@ region = "ap_northeast_1"
     fn keyring_round_trip_with_the_mock_store() {
         // The mock back end keeps entries in memory per `Entry`; no D-Bus, no OS keyring.
         keyring::set_default_credential_builder(keyring::mock::default_credential_builder());
-        let p = Profile {
-            name: "kr".into(),
-            tool: Tool::Dactl,
-            path: PathBuf::from("/c.toml"),
-            endpoint: None,
-            client_id: Some("a".into()),
-            secret: None,
-            tokens: None,
-            ca_file: None,
-            warnings: vec![],
-        };
+        let p = with_client_id("kr");
         let r = SecretRef::Keyring {
             account: "kr".into(),
         };

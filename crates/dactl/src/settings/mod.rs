@@ -320,18 +320,21 @@ mod tests {
         assert!(Settings::resolve(&global(&[]), &env(&vars), &none).is_ok());
     }
 
+    /// flags, variables, profile body; then tokens, extra CA, token cache, HTTP timeout (s).
+    type Row<'a> = (
+        &'a [&'a str],
+        &'a [(&'a str, &'a str)],
+        &'a str,
+        u32,
+        Option<&'a str>,
+        Keep,
+        Option<u64>,
+    );
+
     /// Tokens and the extra CA: flag > profile > default; the rest from flags and environment.
     #[test]
     fn connection_matrix() {
-        let cases: &[(
-            &[&str],
-            &[(&str, &str)],
-            &str,
-            u32,
-            Option<&str>,
-            Keep,
-            Option<u64>,
-        )] = &[
+        let cases: &[Row] = &[
             (&[], &[], "", 1, None, Keep::ReadWrite, None),
             (
                 &["--tokens", "2"],

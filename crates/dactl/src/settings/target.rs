@@ -412,6 +412,18 @@ base_url = "http://127.0.0.1:9"
         want: Result<(&'static str, &'static str, &'static str, &'static str), &'static str>,
     }
 
+    /// A case with no flag, no variable and no config file: each case says what it adds.
+    const NONE: Case = Case {
+        what: "",
+        region: None,
+        base_url: None,
+        profile: None,
+        env: &[],
+        dactl: false,
+        gc: false,
+        want: Err(""),
+    };
+
     const ENV_CREDS: &[(&str, &str)] = &[
         ("GENESYSCLOUD_OAUTHCLIENT_ID", "env-id"),
         ("GENESYSCLOUD_OAUTHCLIENT_SECRET", "env-secret"),
@@ -430,187 +442,147 @@ base_url = "http://127.0.0.1:9"
         let cases = [
             Case {
                 what: "nothing at all",
-                region: None,
-                base_url: None,
-                profile: None,
-                env: &[],
-                dactl: false,
-                gc: false,
                 want: Err("no client credentials"),
+                ..NONE
             },
             Case {
                 what: "env creds only: default region",
-                region: None,
-                base_url: None,
-                profile: None,
                 env: ENV_CREDS,
-                dactl: false,
-                gc: false,
                 want: Ok((
                     us,
                     "env-id",
                     "GENESYSCLOUD_OAUTHCLIENT_ID",
                     "default region",
                 )),
+                ..NONE
             },
             Case {
                 what: "implicit default profile gives everything",
-                region: None,
-                base_url: None,
-                profile: None,
                 env: NO_CREDS,
                 dactl: true,
-                gc: false,
                 want: Ok((
                     ie,
                     "dactl-default-id",
                     "profile `default` (dactl config",
                     "profile `default`",
                 )),
+                ..NONE
             },
             Case {
                 what: "env creds beat the implicit default profile's",
-                region: None,
-                base_url: None,
-                profile: None,
                 env: ENV_CREDS,
                 dactl: true,
-                gc: false,
                 want: Ok((
                     ie,
                     "env-id",
                     "GENESYSCLOUD_OAUTHCLIENT_ID",
                     "profile `default`",
                 )),
+                ..NONE
             },
             Case {
                 what: "env region beats the default profile's region",
-                region: None,
-                base_url: None,
-                profile: None,
                 env: &[
                     ("GENESYSCLOUD_REGION", "ap-southeast-2"),
                     ("DEFAULT_SECRET", "ds"),
                 ],
                 dactl: true,
-                gc: false,
                 want: Ok((
                     au,
                     "dactl-default-id",
                     "profile `default`",
                     "GENESYSCLOUD_REGION",
                 )),
+                ..NONE
             },
             Case {
                 what: "--region beats env region and profile",
                 region: Some("ap_northeast_1"),
-                base_url: None,
-                profile: None,
                 env: &[
                     ("GENESYSCLOUD_REGION", "ap-southeast-2"),
                     ("DEFAULT_SECRET", "ds"),
                 ],
                 dactl: true,
-                gc: false,
                 want: Ok((jp, "dactl-default-id", "profile `default`", "--region")),
+                ..NONE
             },
             Case {
                 what: "--base-url beats --region",
                 region: Some("eu-west-1"),
                 base_url: Some("http://127.0.0.1:1"),
-                profile: None,
                 env: ENV_CREDS,
-                dactl: false,
-                gc: false,
                 want: Ok(("http://127.0.0.1:1", "env-id", "GENESYSCLOUD", "--base-url")),
+                ..NONE
             },
             Case {
                 what: "--profile selects another profile",
-                region: None,
-                base_url: None,
                 profile: Some("prod"),
                 env: NO_CREDS,
                 dactl: true,
-                gc: false,
                 want: Ok((jp, "prod-id", "profile `prod`", "profile `prod`")),
+                ..NONE
             },
             Case {
                 what: "DACTL_PROFILE selects a profile",
-                region: None,
-                base_url: None,
-                profile: None,
                 env: &[("DACTL_PROFILE", "prod"), ("PROD_SECRET", "ps")],
                 dactl: true,
-                gc: false,
                 want: Ok((jp, "prod-id", "profile `prod`", "profile `prod`")),
+                ..NONE
             },
             Case {
                 what: "--profile beats DACTL_PROFILE",
-                region: None,
-                base_url: None,
                 profile: Some("default"),
                 env: &[("DACTL_PROFILE", "prod"), ("DEFAULT_SECRET", "ds")],
                 dactl: true,
-                gc: false,
                 want: Ok((
                     ie,
                     "dactl-default-id",
                     "profile `default`",
                     "profile `default`",
                 )),
+                ..NONE
             },
             Case {
                 what: "explicit profile + env creds of another client: refuse",
-                region: None,
-                base_url: None,
                 profile: Some("prod"),
                 env: ENV_CREDS,
                 dactl: true,
-                gc: false,
                 want: Err("names client `prod-id`"),
+                ..NONE
             },
             Case {
                 what: "explicit profile without creds + env creds: env creds",
-                region: None,
-                base_url: None,
                 profile: Some("regiononly"),
                 env: ENV_CREDS,
                 dactl: true,
-                gc: false,
                 want: Ok((
                     "http://127.0.0.1:9",
                     "env-id",
                     "GENESYSCLOUD_OAUTHCLIENT_ID",
                     "profile `regiononly`",
                 )),
+                ..NONE
             },
             Case {
                 what: "--region beats an explicit profile's region",
                 region: Some("eu-west-1"),
-                base_url: None,
                 profile: Some("prod"),
                 env: NO_CREDS,
                 dactl: true,
-                gc: false,
                 want: Ok((ie, "prod-id", "profile `prod`", "--region")),
+                ..NONE
             },
             Case {
                 what: "unknown profile",
-                region: None,
-                base_url: None,
                 profile: Some("nope"),
                 env: NO_CREDS,
                 dactl: true,
                 gc: true,
                 want: Err("no profile named `nope`"),
+                ..NONE
             },
             Case {
                 what: "gc default profile when dactl has none",
-                region: None,
-                base_url: None,
-                profile: None,
-                env: &[],
-                dactl: false,
                 gc: true,
                 want: Ok((
                     us,
@@ -618,21 +590,18 @@ base_url = "http://127.0.0.1:9"
                     "profile `default` (gc config",
                     "gc config",
                 )),
+                ..NONE
             },
             Case {
                 what: "dactl's default shadows gc's",
-                region: None,
-                base_url: None,
-                profile: None,
                 env: NO_CREDS,
                 dactl: true,
                 gc: true,
                 want: Ok((ie, "dactl-default-id", "dactl config", "dactl config")),
+                ..NONE
             },
             Case {
                 what: "gc: prefix picks gc's profile",
-                region: None,
-                base_url: None,
                 profile: Some("gc:default"),
                 env: NO_CREDS,
                 dactl: true,
@@ -643,14 +612,11 @@ base_url = "http://127.0.0.1:9"
                     "gc config",
                     "gc config",
                 )),
+                ..NONE
             },
             Case {
                 what: "gc localhost environment",
-                region: None,
-                base_url: None,
                 profile: Some("local"),
-                env: &[],
-                dactl: false,
                 gc: true,
                 want: Ok((
                     "http://localhost:8080",
@@ -658,14 +624,11 @@ base_url = "http://127.0.0.1:9"
                     "profile `local`",
                     "profile `local`",
                 )),
+                ..NONE
             },
             Case {
                 what: "gc underscore-only region key",
-                region: None,
-                base_url: None,
                 profile: Some("mideast"),
-                env: &[],
-                dactl: false,
                 gc: true,
                 want: Ok((
                     "https://api.mec1.pure.cloud",
@@ -673,6 +636,7 @@ base_url = "http://127.0.0.1:9"
                     "gc config",
                     "profile `mideast`",
                 )),
+                ..NONE
             },
         ];
         for c in cases {
