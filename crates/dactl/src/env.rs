@@ -86,7 +86,7 @@ impl EnvVars {
     }
 
     /// The value of a variable that is set and not blank (an empty value counts as unset).
-    pub fn set(&self, name: &str) -> Option<&str> {
+    pub fn non_blank(&self, name: &str) -> Option<&str> {
         self.raw(name).filter(|v| !v.trim().is_empty())
     }
 
@@ -121,7 +121,7 @@ mod tests {
     fn empty_values() {
         let e = EnvVars::from_pairs([(HOME.to_string(), " ".to_string())]);
         assert_eq!(e.raw(HOME), Some(" "));
-        assert_eq!(e.set(HOME), None);
+        assert_eq!(e.non_blank(HOME), None);
         assert!(e.non_empty(HOME).is_err());
         assert_eq!(e.non_empty(DACTL_HOME).unwrap(), None);
     }

@@ -45,7 +45,7 @@ use crate::env::EnvVars;
 use crate::error::Failure;
 
 /// The variable that turns the token cache off (`off`, `0`, `false`, `no`) or on (the default).
-pub const TOKEN_CACHE_VAR: &str = "DACTL_TOKEN_CACHE";
+pub const TOKEN_CACHE_VAR: &str = crate::env::DACTL_TOKEN_CACHE;
 
 /// Label of the file format, the HKDF salt and the start of the authenticated data.
 const LABEL: &[u8] = b"dactl token cache v1";

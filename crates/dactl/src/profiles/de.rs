@@ -117,6 +117,19 @@ impl de::Error for Error {
     }
 }
 
+/// A TOML value as serde's [`Unexpected`].
+fn unexpected(v: &toml::Value) -> Unexpected<'_> {
+    match v {
+        toml::Value::String(s) => Unexpected::Str(s),
+        toml::Value::Integer(i) => Unexpected::Signed(*i),
+        toml::Value::Float(x) => Unexpected::Float(*x),
+        toml::Value::Boolean(b) => Unexpected::Bool(*b),
+        toml::Value::Datetime(_) => Unexpected::Other(DATE),
+        toml::Value::Array(_) => Unexpected::Seq,
+        toml::Value::Table(_) => Unexpected::Map,
+    }
+}
+
 /// How a TOML date is named in messages.
 const DATE: &str = "a date";
 
@@ -168,7 +181,12 @@ impl<'de> de::Deserializer<'de> for ValueDe {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
-        if let (true, toml::Value::Table(t)) = (self.strict, &self.value) {
+        // Only a table is a struct (serde would also take an array, field by field).
+        let t = match &self.value {
+            toml::Value::Table(t) => t,
+            other => return Err(de::Error::invalid_type(unexpected(other), &visitor)),
+        };
+        if self.strict {
             if let Some(k) = t.keys().find(|k| !fields.contains(&k.as_str())) {
                 return Err(de::Error::unknown_field(k, fields));
             }
@@ -176,9 +194,14 @@ impl<'de> de::Deserializer<'de> for ValueDe {
         self.deserialize_any(visitor)
     }
 
+    /// A key the type ignores (gc's many keys) is skipped whatever it holds, a date included.
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        visitor.visit_unit()
+    }
+
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+        unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
     }
 }
 
@@ -286,5 +309,21 @@ mod tests {
         assert_eq!(err("a = [\"x\"]"), "`a` must be a string, not an array");
         // An unknown key is reported before a bad value, whatever their order.
         assert_eq!(err("a = 1\nz = 2"), "`z` is not a known key");
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)] // only whether it parses is looked at
+    struct Lenient {
+        a: Option<String>,
+    }
+
+    #[test]
+    fn lenient_types_skip_any_other_key() {
+        let v: toml::Table =
+            "a = \"x\"\nwhen = 1979-05-27\nlist = [1979-05-27]\n[t]\nd = 1979-05-27\n"
+                .parse()
+                .unwrap();
+        let l: Lenient = from_value_lenient(toml::Value::Table(v)).unwrap();
+        assert_eq!(l.a.as_deref(), Some("x"));
     }
 }

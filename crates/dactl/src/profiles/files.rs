@@ -11,12 +11,12 @@ use super::{ConfigFile, ConfigFiles};
 
 /// Paths of the config files: (dactl's, whether it was named by `DACTL_CONFIG`, gc's).
 pub fn config_paths(env: &EnvVars) -> Result<(Option<PathBuf>, bool, Option<PathBuf>), Failure> {
-    let home = env.set(env::HOME).map(PathBuf::from);
+    let home = env.non_blank(env::HOME).map(PathBuf::from);
     let gc = home.as_ref().map(|h| h.join(".gc").join("config.toml"));
     if let Some(p) = env.non_empty(env::DACTL_CONFIG)? {
         return Ok((Some(PathBuf::from(p)), true, gc));
     }
-    if let Some(x) = env.set(env::XDG_CONFIG_HOME) {
+    if let Some(x) = env.non_blank(env::XDG_CONFIG_HOME) {
         return Ok((Some(PathBuf::from(x).join("dactl/config.toml")), false, gc));
     }
     Ok((home.map(|h| h.join(".config/dactl/config.toml")), false, gc))

@@ -402,6 +402,9 @@ region = "ap_northeast_1"
             ("colour = true\n", "`colour` is not a known key"),
             ("profiles = 3\n", "`profiles` must be a table"),
             ("[profiles]\np = 1\n", "`profiles.p` must be a table"),
+            ("[[profiles.p]]\nregion = \"x\"\n", "`profiles.p` must be a table, not an array"),
+            ("[profiles.p]\nregion = 1979-05-27\n", "`profiles.p.region` must be a string, not a date"),
+            ("[profiles.p]\ntokens = \"4\"\n", "`profiles.p.tokens` must be an integer, not a string"),
             ("[profiles.p]\nregion = \"a\"\nbase_url = \"https://x\"\n", "both `region` and `base_url`"),
             ("[profiles.p]\nclient_id = \"a\"\n", "sets `client_id` but no secret"),
             ("[profiles.p]\nclient_secret_env = \"A\"\n", "has a secret but no `client_id`"),
@@ -413,6 +416,16 @@ region = "ap_northeast_1"
             assert_eq!(e.exit, crate::error::Exit::Usage, "{text}");
             assert!(e.message.contains("/c/config.toml"), "{}", e.message);
             assert!(e.message.contains(want), "{text}: {}", e.message);
+        }
+    }
+
+    /// `PROFILE_KEYS` (listed in hints, used by the fuzz tests) are the keys the parser takes.
+    #[test]
+    fn profile_keys_are_the_parsed_keys() {
+        for key in PROFILE_KEYS {
+            let text = format!("[profiles.p]\n{key} = []\n");
+            let e = parse_dactl(&file("/c.toml", &text, 0o600), &env(&[])).unwrap_err();
+            assert!(e.message.contains("must be a"), "{key}: {}", e.message);
         }
     }
 

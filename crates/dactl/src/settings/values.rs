@@ -21,10 +21,10 @@ pub fn resolve_home(env: &EnvVars) -> Result<PathBuf, Failure> {
     if let Some(h) = env.non_empty(env::DACTL_HOME)? {
         return Ok(PathBuf::from(h));
     }
-    if let Some(x) = env.set(env::XDG_DATA_HOME) {
+    if let Some(x) = env.non_blank(env::XDG_DATA_HOME) {
         return Ok(PathBuf::from(x).join("dactl"));
     }
-    if let Some(h) = env.set(env::HOME) {
+    if let Some(h) = env.non_blank(env::HOME) {
         return Ok(PathBuf::from(h).join(".local/share/dactl"));
     }
     Err(Failure::usage("cannot find a folder for dactl's state")
