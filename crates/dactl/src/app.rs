@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use anyhow::Context;
-use genesys_client::{Action, ClientOptions, ListQuery};
+use genesys_client::{Action, ListQuery};
 use serde::Serialize;
 use serde_json::json;
 
@@ -65,30 +65,20 @@ pub async fn run(
     stop: Arc<AtomicBool>,
     command_line: String,
 ) -> anyhow::Result<Exit> {
-    if let Some(n) = cli.global.tokens {
-        // Bad input is refused before anything else (no request is sent).
-        settings::check_tokens(n, "`--tokens`")?;
-    }
-    let home = settings::resolve_home(&env)?;
-    let color =
-        term.stdout_tty && !cli.global.no_color && env.raw("NO_COLOR").is_none_or(str::is_empty);
-    // `-o wide` is a table with nothing left out; commands only ever see `Format::Table`.
-    let wide = cli.global.wide || cli.global.output == Some(crate::cli::OutputArg::Wide);
+    let common = settings::Common::resolve(&cli.global, &env)?;
     let app = App {
-        format: cli
-            .global
-            .output
-            .map(crate::cli::OutputArg::format)
-            .unwrap_or_default(),
+        format: common.format,
         style: Style {
-            color,
+            color: term.stdout_tty && common.color,
             width: if term.stdout_tty { term.width } else { None },
-            wide,
+            wide: common.wide,
         },
-        crash: env.raw("DACTL_TEST_CRASH_AT").and_then(CrashPoint::parse),
+        crash: env
+            .raw(crate::env::DACTL_TEST_CRASH_AT)
+            .and_then(CrashPoint::parse),
         global: cli.global,
         env,
-        home,
+        home: common.home,
         term,
         stop,
         command_line,
@@ -251,63 +241,22 @@ fn effective_cell(timeout: Option<i64>, function_timeout: Option<i64>) -> String
 }
 
 impl App {
-    pub(crate) fn client_options(&self) -> ClientOptions {
-        let defaults = ClientOptions::default();
-        ClientOptions {
-            user_agent: format!("dactl/{}", env!("CARGO_PKG_VERSION")),
-            rate_per_minute: self.global.rate,
-            // Checked by `session()`; an invalid value never gets this far.
-            request_timeout: crate::net::http_timeout(&self.env)
-                .ok()
-                .flatten()
-                .unwrap_or(defaults.request_timeout),
-            ..defaults
-        }
-    }
-
-    /// [`App::client_options`] for a resolved target: the extra CA (`--ca-file`, else the
-    /// profile's `ca_file`), where the endpoint came from, and `DACTL_PRECONNECT`.
-    pub(crate) fn connect_options(&self, res: &settings::Resolution) -> ClientOptions {
-        let ca_file = self
-            .global
-            .ca_file
-            .clone()
-            .or_else(|| res.profile.as_ref().and_then(|(p, _)| p.ca_file.clone()));
-        if let Some(f) = &ca_file {
-            tracing::info!(file = %f.display(), "extra trusted CA");
-        }
-        ClientOptions {
-            ca_file,
-            endpoint_source: Some(res.endpoint_source.clone()),
-            preconnect: crate::net::preconnect(&self.env),
-            ..self.client_options()
-        }
-    }
-
     /// The connection flags of this command line.
     pub(crate) fn connection_flags(&self) -> ConnectionFlags {
-        ConnectionFlags {
-            region: self.global.region.clone(),
-            base_url: self.global.base_url.clone(),
-            sandbox: self.global.sandbox,
-            profile: self.global.profile.clone(),
-            ca_file: self.global.ca_file.clone(),
-        }
+        ConnectionFlags::from_global(&self.global)
     }
 
-    /// Resolve flags, environment and profiles (DESIGN §3 precedence), print the warnings, and
-    /// read the secret.
-    pub(crate) fn resolve_settings(
-        &self,
-    ) -> anyhow::Result<(settings::Resolution, settings::Target)> {
-        let flags = self.connection_flags();
-        let files = if flags.sandbox {
+    /// Resolve the settings of a command that connects (DESIGN §3 precedence; see
+    /// [`settings::Settings::resolve`]), read the secret, and print the warnings.
+    pub(crate) fn resolve_settings(&self) -> anyhow::Result<settings::Settings> {
+        let files = if self.global.sandbox {
             crate::profiles::ConfigFiles::default()
         } else {
             crate::profiles::load_files(&self.env)?
         };
-        let res = settings::resolve(&flags, &self.env, &files)?;
-        let (target, warnings) = settings::materialize(&res, &self.env)?;
+        let mut settings = settings::Settings::resolve(&self.global, &self.env, &files)?;
+        let warnings = settings.read_secret(&self.env)?;
+        let res = &settings.resolution;
         for w in res.warnings.iter().chain(&warnings) {
             self.warn(w);
         }
@@ -319,23 +268,11 @@ impl App {
         {
             tracing::info!(api = %environment.api_base, endpoint_from = %res.endpoint_source, credentials_from = %source, "target resolved");
         }
-        Ok((res, target))
+        Ok(settings)
     }
 
     pub(crate) async fn session(&self) -> anyhow::Result<Session> {
-        let (res, target) = self.resolve_settings()?;
-        crate::net::http_timeout(&self.env)?;
-        let keep = if crate::token_cache::enabled(&self.env)? {
-            crate::token_cache::Keep::ReadWrite
-        } else {
-            crate::token_cache::Keep::Off
-        };
-        let flag = self.global.tokens.and_then(|n| u32::try_from(n).ok());
-        let opts = ClientOptions {
-            tokens: settings::tokens(flag, &res),
-            ..self.connect_options(&res)
-        };
-        Session::open(&target, &self.home, opts, keep).await
+        Session::open(&self.resolve_settings()?).await
     }
 
     /// A next step to print: `dactl` with this command line's target flags, then `args`,

@@ -132,7 +132,8 @@ fn http(e: &genesys_client::Error) -> String {
 
 impl App {
     pub(crate) async fn auth_check(&self) -> anyhow::Result<Exit> {
-        let (res, target) = self.resolve_settings()?;
+        let settings = self.resolve_settings()?;
+        let res = &settings.resolution;
         let (api, creds_from, client_id) = match &res.target {
             TargetSpec::Sandbox => (
                 "sandbox".to_string(),
@@ -159,14 +160,7 @@ impl App {
             self.say(&format!("credentials: {creds_from}"));
         }
         // Always a new login (this command tests the credentials); the new token is kept.
-        let keep = if crate::token_cache::enabled(&self.env)? {
-            crate::token_cache::Keep::WriteOnly
-        } else {
-            crate::token_cache::Keep::Off
-        };
-        let session =
-            crate::session::Session::open(&target, &self.home, self.connect_options(&res), keep)
-                .await?;
+        let session = crate::session::Session::open(&settings.for_credential_check()).await?;
         let client = session.client.clone();
         let mut checks: Vec<CheckRecord> = Vec::new();
 

@@ -20,6 +20,7 @@ mod cmd_report;
 mod cmd_restore;
 pub mod duration;
 pub mod engine;
+pub mod env;
 pub mod error;
 pub mod fanout;
 mod fastpath;

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use clap::{CommandFactory, FromArgMatches};
 use dactl::app::{self, Terminal};
 use dactl::cli::Cli;
+use dactl::env::{self as vars, EnvVars};
 use dactl::error::{self, Exit};
-use dactl::settings::EnvVars;
 
 fn main() {
     let code = real_main();
@@ -44,16 +44,16 @@ fn real_main() -> i32 {
     // Logs go to stderr; colour only on a terminal, never with NO_COLOR or --no-color.
     let log_ansi = std::io::stderr().is_terminal()
         && !cli.global.no_color
-        && env.raw("NO_COLOR").is_none_or(str::is_empty);
+        && env.raw(vars::NO_COLOR).is_none_or(str::is_empty);
     init_logging(
         cli.global.verbose,
         cli.global.quiet,
-        env.raw("DACTL_LOG"),
+        env.raw(vars::DACTL_LOG),
         log_ansi,
     );
     // Test hook (as DACTL_TEST_CRASH_AT): `DACTL_TEST_TTY=1` makes the transcript tests see
     // what a terminal shows (fitted tables, summaries, the prompt), with COLUMNS as the width.
-    let fake_tty = env.raw("DACTL_TEST_TTY") == Some("1");
+    let fake_tty = env.raw(vars::DACTL_TEST_TTY) == Some("1");
     let term = Terminal {
         stdin_tty: fake_tty || std::io::stdin().is_terminal(),
         stdout_tty: fake_tty || std::io::stdout().is_terminal(),
@@ -103,7 +103,7 @@ fn real_main() -> i32 {
 /// `COLUMNS` when set, else the terminal's width (comfy-table asks the terminal), else 120.
 /// Only used when stdout is a terminal.
 fn terminal_width(env: &EnvVars) -> Option<u16> {
-    env.raw("COLUMNS")
+    env.raw(vars::COLUMNS)
         .and_then(|c| c.trim().parse().ok())
         .filter(|w: &u16| *w >= 20)
         .or_else(|| comfy_table::Table::new().width())

@@ -11,18 +11,18 @@
 
 use std::time::Duration;
 
+use crate::env::EnvVars;
 use crate::error::Failure;
-use crate::settings::EnvVars;
 
 /// The variable that sets the overall timeout of one HTTP attempt.
-pub const HTTP_TIMEOUT_VAR: &str = "DACTL_HTTP_TIMEOUT";
+pub const HTTP_TIMEOUT_VAR: &str = crate::env::DACTL_HTTP_TIMEOUT;
 /// Smallest accepted value, in seconds.
 pub const MIN_HTTP_TIMEOUT: f64 = 0.1;
 /// Largest accepted value, in seconds.
 pub const MAX_HTTP_TIMEOUT: f64 = 3600.0;
 
 /// The variable that turns the API pre-connect off (`0`, `off`, `false`, `no`).
-pub const PRECONNECT_VAR: &str = "DACTL_PRECONNECT";
+pub const PRECONNECT_VAR: &str = crate::env::DACTL_PRECONNECT;
 
 /// Whether the API connection is opened while the first token is fetched (default yes).
 pub fn preconnect(env: &EnvVars) -> bool {
@@ -48,7 +48,7 @@ pub fn http_timeout(env: &EnvVars) -> Result<Option<Duration>, Failure> {
         }
         _ => Err(Failure::usage(format!(
             "`{HTTP_TIMEOUT_VAR}` must be a number of seconds from {MIN_HTTP_TIMEOUT} to {MAX_HTTP_TIMEOUT}, not `{}`",
-            crate::selector::shorten(raw)
+            crate::text::shorten(raw)
         ))),
     }
 }

@@ -9,11 +9,11 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use genesys_client::{Client, ClientOptions, Credentials, Environment, Secret};
+use genesys_client::{Client, Credentials, Environment, Secret};
 use genesys_emulator::Emulator;
 
 use crate::fsutil;
-use crate::settings::Target;
+use crate::settings::{Settings, Target};
 
 /// Run-to-run variation of the sandbox's test-execution latency (σ of a log-normal factor),
 /// so that `dactl probe` meets a realistic spread instead of one exact figure.
@@ -123,16 +123,16 @@ pub struct Session {
 }
 
 impl Session {
-    /// Connect to a target.
-    /// Connect to a target; `keep` says whether the access token is kept between commands
-    /// (never for the sandbox, whose tokens die with the process).
-    pub async fn open(
-        target: &Target,
-        home: &Path,
-        mut opts: ClientOptions,
-        keep: crate::token_cache::Keep,
-    ) -> anyhow::Result<Session> {
-        match target {
+    /// Connect as the settings say: the sandbox, or a remote org with the settings' client
+    /// options, keeping the access token between commands as `settings.token_cache` says
+    /// (never for the sandbox, whose tokens die with the process). The only way to open a
+    /// session; the secret must have been read ([`Settings::read_secret`]).
+    pub async fn open(settings: &Settings) -> anyhow::Result<Session> {
+        let home = settings.common.home.as_path();
+        let keep = settings.token_cache;
+        let target = settings.target()?;
+        let mut opts = settings.client_options();
+        match &target {
             Target::Sandbox => {
                 let sandbox = Sandbox::start(home).await?;
                 let environment = Environment::from_base_url(&sandbox.base_url())?;

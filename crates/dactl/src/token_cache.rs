@@ -41,11 +41,11 @@ use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, CHACHA20_POLY1305, NONCE_L
 use ring::hkdf;
 use ring::rand::{SecureRandom, SystemRandom};
 
+use crate::env::EnvVars;
 use crate::error::Failure;
-use crate::settings::EnvVars;
 
 /// The variable that turns the token cache off (`off`, `0`, `false`, `no`) or on (the default).
-pub const TOKEN_CACHE_VAR: &str = "DACTL_TOKEN_CACHE";
+pub const TOKEN_CACHE_VAR: &str = crate::env::DACTL_TOKEN_CACHE;
 
 /// Label of the file format, the HKDF salt and the start of the authenticated data.
 const LABEL: &[u8] = b"dactl token cache v1";
@@ -74,7 +74,7 @@ pub fn enabled(env: &EnvVars) -> Result<bool, Failure> {
         "off" | "0" | "false" | "no" => Ok(false),
         _ => Err(Failure::usage(format!(
             "`{TOKEN_CACHE_VAR}` must be `on` or `off`, not `{}`",
-            crate::selector::shorten(raw)
+            crate::text::shorten(raw)
         ))
         .hint(format!(
             "`{TOKEN_CACHE_VAR}=off` logs in anew for every command"

@@ -32,13 +32,24 @@
 //! permission bits in, so tests need no disk. A profile name may be written `gc:NAME` to pick
 //! the gc profile when dactl's config has one of the same name.
 
-use std::path::{Path, PathBuf};
+mod dactl;
+mod de;
+mod files;
+mod gc;
+mod secrets;
+
+use std::path::PathBuf;
 
 use genesys_client::Secret;
 use serde::Serialize;
 
+use crate::env::EnvVars;
 use crate::error::Failure;
-use crate::settings::EnvVars;
+
+pub use dactl::parse_dactl;
+pub use files::{config_paths, file_mode, load_files, readable_warning};
+pub use gc::parse_gc;
+pub use secrets::{keyring_set, read_secret};
 
 /// Keys allowed in a `[profiles.NAME]` table of dactl's config.
 pub const PROFILE_KEYS: &[&str] = &[
@@ -55,6 +66,23 @@ pub const PROFILE_KEYS: &[&str] = &[
 
 /// The keyring service under which profile secrets are stored (the account is the profile name).
 pub const KEYRING_SERVICE: &str = "dactl";
+
+/// The most access tokens `--tokens` (or a profile's `tokens`) may ask for.
+pub const MAX_TOKENS: u32 = genesys_client::MAX_TOKENS;
+
+/// The hint of a bad `--tokens` or `tokens`.
+pub const TOKENS_HINT: &str = "give a whole number from 1 to 10: each token may send `--rate` requests a minute; more than 1 pays only where the platform counts its limit per token (see `dactl --help`)";
+
+/// Check a number of access tokens from `what` (a flag or a profile key): 1 to [`MAX_TOKENS`].
+pub fn check_tokens(n: i64, what: &str) -> Result<u32, Failure> {
+    match u32::try_from(n) {
+        Ok(v) if (1..=MAX_TOKENS).contains(&v) => Ok(v),
+        _ => Err(Failure::usage(format!(
+            "{what} must be from 1 to {MAX_TOKENS} access tokens, not `{n}`"
+        ))
+        .hint(TOKENS_HINT)),
+    }
+}
 
 /// Which tool's config a profile came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -186,370 +214,6 @@ impl Profile {
     }
 }
 
-/// Paths of the config files: (dactl's, whether it was named by `DACTL_CONFIG`, gc's).
-pub fn config_paths(env: &EnvVars) -> Result<(Option<PathBuf>, bool, Option<PathBuf>), Failure> {
-    let home = env
-        .raw("HOME")
-        .filter(|h| !h.trim().is_empty())
-        .map(PathBuf::from);
-    let gc = home.as_ref().map(|h| h.join(".gc").join("config.toml"));
-    if let Some(p) = env.non_empty("DACTL_CONFIG")? {
-        return Ok((Some(PathBuf::from(p)), true, gc));
-    }
-    if let Some(x) = env.raw("XDG_CONFIG_HOME").filter(|v| !v.trim().is_empty()) {
-        return Ok((Some(PathBuf::from(x).join("dactl/config.toml")), false, gc));
-    }
-    Ok((home.map(|h| h.join(".config/dactl/config.toml")), false, gc))
-}
-
-fn read_config(path: &Path, must_exist: bool) -> Result<Option<ConfigFile>, Failure> {
-    match std::fs::read(path) {
-        Ok(bytes) => {
-            let text = String::from_utf8(bytes)
-                .map_err(|_| Failure::usage(format!("`{}` is not UTF-8 text", path.display())))?;
-            Ok(Some(ConfigFile {
-                path: path.to_path_buf(),
-                text,
-                mode: file_mode(path),
-            }))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => Ok(None),
-        Err(e) => Err(Failure::usage(format!(
-            "cannot read the config file `{}`: {e}",
-            path.display()
-        ))
-        .hint(if must_exist {
-            "`DACTL_CONFIG` names a file that must exist; fix the path or unset it"
-        } else {
-            "check the file's permissions"
-        })),
-    }
-}
-
-/// Unix permission bits of a file (`None` elsewhere or when unreadable).
-pub fn file_mode(path: &Path) -> Option<u32> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::metadata(path)
-            .ok()
-            .map(|m| m.permissions().mode() & 0o777)
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = path;
-        None
-    }
-}
-
-/// Read the config files that exist (the only I/O of profile resolution).
-pub fn load_files(env: &EnvVars) -> Result<ConfigFiles, Failure> {
-    let (dactl, explicit, gc) = config_paths(env)?;
-    Ok(ConfigFiles {
-        dactl: match dactl {
-            Some(p) => read_config(&p, explicit)?,
-            None => None,
-        },
-        gc: match gc {
-            Some(p) => read_config(&p, false)?,
-            None => None,
-        },
-    })
-}
-
-fn readable_by_others(mode: Option<u32>) -> bool {
-    mode.is_some_and(|m| m & 0o077 != 0)
-}
-
-/// The warning for a secret kept in a file that group or others can read.
-pub fn readable_warning(path: &Path, mode: u32) -> String {
-    format!(
-        "`{}` holds a client secret and is readable by group or others (mode {:o}); run `chmod 600 {}`",
-        path.display(),
-        mode,
-        path.display()
-    )
-}
-
-fn toml_type(v: &toml::Value) -> &'static str {
-    match v {
-        toml::Value::String(_) => "a string",
-        toml::Value::Integer(_) => "an integer",
-        toml::Value::Float(_) => "a float",
-        toml::Value::Boolean(_) => "a boolean",
-        toml::Value::Datetime(_) => "a date",
-        toml::Value::Array(_) => "an array",
-        toml::Value::Table(_) => "a table",
-    }
-}
-
-fn bad_key(path: &Path, key: &str, problem: &str) -> Failure {
-    Failure::usage(format!("`{}`: `{key}` {problem}", path.display()))
-}
-
-fn parse_toml(file: &ConfigFile) -> Result<toml::Table, Failure> {
-    file.text.parse::<toml::Table>().map_err(|e| {
-        Failure::usage(format!(
-            "`{}` is not valid TOML: {}",
-            file.path.display(),
-            e.message()
-        ))
-        .hint(match e.span() {
-            Some(span) => {
-                let line = file.text[..span.start.min(file.text.len())]
-                    .matches('\n')
-                    .count()
-                    + 1;
-                format!("the problem is on line {line}")
-            }
-            None => "check the file's syntax".to_string(),
-        })
-    })
-}
-
-fn expand_path(raw: &str, base: &Path, env: &EnvVars) -> PathBuf {
-    if let Some(rest) = raw.strip_prefix("~/") {
-        if let Some(h) = env.raw("HOME").filter(|h| !h.is_empty()) {
-            return PathBuf::from(h).join(rest);
-        }
-    }
-    let p = PathBuf::from(raw);
-    if p.is_absolute() {
-        p
-    } else {
-        base.parent().unwrap_or(Path::new(".")).join(p)
-    }
-}
-
-/// Parse dactl's config. Pure: `file` holds the text and mode, `env` expands `~`.
-pub fn parse_dactl(file: &ConfigFile, env: &EnvVars) -> Result<Vec<Profile>, Failure> {
-    let path = &file.path;
-    let root = parse_toml(file)?;
-    let mut out = Vec::new();
-    for (key, value) in &root {
-        if key != "profiles" {
-            return Err(bad_key(path, key, "is not a known key").hint(
-                "dactl's config holds only `[profiles.NAME]` tables; see `dactl profiles --help`",
-            ));
-        }
-        let toml::Value::Table(profiles) = value else {
-            return Err(bad_key(
-                path,
-                "profiles",
-                &format!("must be a table, not {}", toml_type(value)),
-            ));
-        };
-        for (name, body) in profiles {
-            let toml::Value::Table(t) = body else {
-                return Err(bad_key(
-                    path,
-                    &format!("profiles.{name}"),
-                    &format!("must be a table, not {}", toml_type(body)),
-                ));
-            };
-            out.push(parse_dactl_profile(file, name, t, env)?);
-        }
-    }
-    Ok(out)
-}
-
-fn parse_dactl_profile(
-    file: &ConfigFile,
-    name: &str,
-    t: &toml::Table,
-    env: &EnvVars,
-) -> Result<Profile, Failure> {
-    let path = &file.path;
-    let key = |k: &str| format!("profiles.{name}.{k}");
-    for k in t.keys() {
-        if !PROFILE_KEYS.contains(&k.as_str()) {
-            return Err(bad_key(path, &key(k), "is not a known key")
-                .hint(format!("a profile may hold: {}", PROFILE_KEYS.join(", "))));
-        }
-    }
-    let string = |k: &str| -> Result<Option<String>, Failure> {
-        match t.get(k) {
-            None => Ok(None),
-            Some(toml::Value::String(s)) if s.trim().is_empty() => {
-                Err(bad_key(path, &key(k), "is empty"))
-            }
-            Some(toml::Value::String(s)) => Ok(Some(s.trim().to_string())),
-            Some(v) => Err(bad_key(
-                path,
-                &key(k),
-                &format!("must be a string, not {}", toml_type(v)),
-            )),
-        }
-    };
-    let region = string("region")?;
-    let base_url = string("base_url")?;
-    let endpoint = match (region, base_url) {
-        (Some(_), Some(_)) => {
-            return Err(Failure::usage(format!(
-                "`{}`: profile `{name}` sets both `region` and `base_url`",
-                path.display()
-            ))
-            .hint("keep one: `base_url` reaches any server, `region` a Genesys Cloud region"))
-        }
-        (Some(r), None) => Some(Endpoint::Region(r)),
-        (None, Some(u)) => Some(Endpoint::BaseUrl(u)),
-        (None, None) => None,
-    };
-    let client_id = string("client_id")?;
-    let ca_file = string("ca_file")?.map(|f| expand_path(&f, path, env));
-    let keyring = match t.get("client_secret_keyring") {
-        None | Some(toml::Value::Boolean(false)) => false,
-        Some(toml::Value::Boolean(true)) => true,
-        Some(v) => {
-            return Err(bad_key(
-                path,
-                &key("client_secret_keyring"),
-                &format!("must be a boolean, not {}", toml_type(v)),
-            ))
-        }
-    };
-    let mut warnings = Vec::new();
-    let mut sources: Vec<SecretRef> = Vec::new();
-    if let Some(v) = string("client_secret_env")? {
-        sources.push(SecretRef::Env(v));
-    }
-    if let Some(f) = string("client_secret_file")? {
-        sources.push(SecretRef::File(expand_path(&f, path, env)));
-    }
-    if keyring {
-        sources.push(SecretRef::Keyring {
-            account: name.to_string(),
-        });
-    }
-    if let Some(s) = string("client_secret")? {
-        warnings.push(format!(
-            "profile `{name}` keeps its client secret in plain text in `{}`; prefer `client_secret_env`, `client_secret_file` or `client_secret_keyring`",
-            path.display()
-        ));
-        if let Some(m) = file.mode.filter(|m| readable_by_others(Some(*m))) {
-            warnings.push(readable_warning(path, m));
-        }
-        sources.push(SecretRef::Plain {
-            secret: Secret::new(s),
-            file: path.clone(),
-        });
-    }
-    if sources.len() > 1 {
-        let kinds: Vec<&str> = sources.iter().map(SecretRef::kind).collect();
-        return Err(Failure::usage(format!(
-            "`{}`: profile `{name}` has {} secret sources ({})",
-            path.display(),
-            sources.len(),
-            kinds.join(", ")
-        ))
-        .hint("keep exactly one of `client_secret_env`, `client_secret_file`, `client_secret_keyring`, `client_secret`"));
-    }
-    let secret = sources.pop();
-    let tokens = match t.get("tokens") {
-        None => None,
-        Some(toml::Value::Integer(n)) => Some(crate::settings::check_tokens(
-            *n,
-            &format!("`{}`: `{}`", path.display(), key("tokens")),
-        )?),
-        Some(v) => {
-            return Err(bad_key(
-                path,
-                &key("tokens"),
-                &format!("must be an integer, not {}", toml_type(v)),
-            )
-            .hint(crate::settings::TOKENS_HINT))
-        }
-    };
-    match (&client_id, &secret) {
-        (Some(_), None) => {
-            return Err(Failure::usage(format!(
-                "`{}`: profile `{name}` sets `client_id` but no secret",
-                path.display()
-            ))
-            .hint("add `client_secret_env = \"VAR\"`, `client_secret_file = \"PATH\"` or `client_secret_keyring = true`"))
-        }
-        (None, Some(_)) => {
-            return Err(Failure::usage(format!(
-                "`{}`: profile `{name}` has a secret but no `client_id`",
-                path.display()
-            ))
-            .hint("add `client_id = \"…\"` (the OAuth client's id)"))
-        }
-        _ => {}
-    }
-    Ok(Profile {
-        name: name.to_string(),
-        tool: Tool::Dactl,
-        path: path.clone(),
-        endpoint,
-        client_id,
-        secret,
-        tokens,
-        ca_file,
-        warnings,
-    })
-}
-
-/// Map gc's `environment` value to an endpoint: `localhost[:port]` is plain HTTP on loopback
-/// (as gc does), anything else is a region name or a domain.
-fn gc_endpoint(env: &str) -> Endpoint {
-    let e = env.trim();
-    if e == "localhost" || e.starts_with("localhost:") {
-        Endpoint::BaseUrl(format!("http://{e}"))
-    } else {
-        Endpoint::Region(e.to_string())
-    }
-}
-
-/// Parse gc's config (read only; unknown keys are gc's business and ignored).
-pub fn parse_gc(file: &ConfigFile) -> Result<Vec<Profile>, Failure> {
-    let path = &file.path;
-    let root = parse_toml(file)?;
-    let mut out = Vec::new();
-    for (name, body) in &root {
-        let toml::Value::Table(t) = body else {
-            // gc keeps only profile tables at the top level; anything else is not ours to judge.
-            continue;
-        };
-        let string = |k: &str| -> Result<Option<String>, Failure> {
-            match t.get(k) {
-                None => Ok(None),
-                Some(toml::Value::String(s)) if s.trim().is_empty() => Ok(None),
-                Some(toml::Value::String(s)) => Ok(Some(s.trim().to_string())),
-                Some(v) => Err(bad_key(
-                    path,
-                    &format!("{name}.{k}"),
-                    &format!("must be a string, not {}", toml_type(v)),
-                )),
-            }
-        };
-        let endpoint = string("environment")?.map(|e| gc_endpoint(&e));
-        let client_id = string("client_credentials")?;
-        let mut warnings = Vec::new();
-        let secret = string("client_secret")?.map(|s| SecretRef::Plain {
-            secret: Secret::new(s),
-            file: path.clone(),
-        });
-        if secret.is_some() {
-            if let Some(m) = file.mode.filter(|m| readable_by_others(Some(*m))) {
-                warnings.push(readable_warning(path, m));
-            }
-        }
-        out.push(Profile {
-            name: name.to_lowercase(),
-            tool: Tool::Gc,
-            path: path.clone(),
-            endpoint,
-            client_id,
-            secret,
-            tokens: None,
-            ca_file: None,
-            warnings,
-        });
-    }
-    Ok(out)
-}
-
 /// Every profile: dactl's first, then gc's.
 pub fn all_profiles(files: &ConfigFiles, env: &EnvVars) -> Result<Vec<Profile>, Failure> {
     let mut out = Vec::new();
@@ -577,112 +241,10 @@ pub fn find<'a>(profiles: &'a [Profile], name: &str) -> Option<&'a Profile> {
         })
 }
 
-/// Read the secret a profile points at. This is the only place that touches secret files or
-/// the keyring. Returns the secret and any warning (e.g. a secret file readable by others).
-pub fn read_secret(
-    profile: &Profile,
-    secret: &SecretRef,
-    env: &EnvVars,
-) -> Result<(Secret, Vec<String>), Failure> {
-    match secret {
-        SecretRef::Plain { secret, .. } => Ok((secret.clone(), Vec::new())),
-        SecretRef::Env(var) => match env.non_empty(var)? {
-            Some(v) => Ok((Secret::new(v.trim().to_string()), Vec::new())),
-            None => Err(Failure::usage(format!(
-                "{} reads its secret from `{var}`, which is not set",
-                profile.label()
-            ))
-            .hint(format!(
-                "export `{var}`, or change the profile's `client_secret_env`"
-            ))),
-        },
-        SecretRef::File(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                Failure::usage(format!(
-                    "cannot read the secret file `{}` of {}: {e}",
-                    path.display(),
-                    profile.label()
-                ))
-            })?;
-            let s = text.trim();
-            if s.is_empty() {
-                return Err(Failure::usage(format!(
-                    "the secret file `{}` of {} is empty",
-                    path.display(),
-                    profile.label()
-                )));
-            }
-            let warnings = match file_mode(path) {
-                Some(m) if readable_by_others(Some(m)) => vec![readable_warning(path, m)],
-                _ => Vec::new(),
-            };
-            Ok((Secret::new(s.to_string()), warnings))
-        }
-        SecretRef::Keyring { account } => keyring_get(profile, account).map(|s| (s, Vec::new())),
-    }
-}
-
-#[cfg(feature = "keyring")]
-fn keyring_get(profile: &Profile, account: &str) -> Result<Secret, Failure> {
-    let entry = keyring::Entry::new(KEYRING_SERVICE, account).map_err(|e| {
-        Failure::usage(format!(
-            "cannot open the OS keyring for {}: {e}",
-            profile.label()
-        ))
-    })?;
-    match entry.get_password() {
-        Ok(s) if !s.trim().is_empty() => Ok(Secret::new(s.trim().to_string())),
-        Ok(_) | Err(keyring::Error::NoEntry) => Err(Failure::usage(format!(
-            "the OS keyring has no secret for {} (service `{KEYRING_SERVICE}`, account `{account}`)",
-            profile.label()
-        ))
-        .hint(format!(
-            "store it with `dactl profiles set-secret {account}` (reads the secret from stdin)"
-        ))
-        .hint(KEYRING_LINUX_HINT)),
-        Err(e) => Err(Failure::usage(format!(
-            "cannot read the OS keyring for {}: {e}",
-            profile.label()
-        ))
-        .hint(KEYRING_LINUX_HINT)),
-    }
-}
-
-/// On Linux the keyring is the kernel's (keyutils): sessions without one cannot use it.
-#[cfg(feature = "keyring")]
-const KEYRING_LINUX_HINT: &str = "on Linux dactl uses the kernel keyring (keyutils), which a session without a user keyring (a container, some SSH or cron sessions) cannot use; there, use `client_secret_file` or `client_secret_env`";
-
-#[cfg(not(feature = "keyring"))]
-fn keyring_get(profile: &Profile, _account: &str) -> Result<Secret, Failure> {
-    Err(Failure::usage(format!(
-        "{} keeps its secret in the OS keyring, but this dactl was built without keyring support",
-        profile.label()
-    ))
-    .hint("rebuild with `cargo install --path crates/dactl --features keyring`, or use `client_secret_env` / `client_secret_file`"))
-}
-
-/// Store a profile's secret in the OS keyring (`dactl profiles set-secret`).
-#[cfg(feature = "keyring")]
-pub fn keyring_set(account: &str, secret: &Secret) -> Result<(), Failure> {
-    let entry = keyring::Entry::new(KEYRING_SERVICE, account)
-        .map_err(|e| Failure::usage(format!("cannot open the OS keyring: {e}")))?;
-    entry.set_password(secret.expose()).map_err(|e| {
-        Failure::usage(format!("cannot write to the OS keyring: {e}")).hint(KEYRING_LINUX_HINT)
-    })
-}
-
-/// Store a profile's secret in the OS keyring: unavailable in this build.
-#[cfg(not(feature = "keyring"))]
-pub fn keyring_set(_account: &str, _secret: &Secret) -> Result<(), Failure> {
-    Err(
-        Failure::usage("this dactl was built without keyring support")
-            .hint("rebuild with `cargo install --path crates/dactl --features keyring`"),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     fn env(pairs: &[(&str, &str)]) -> EnvVars {
         EnvVars::from_pairs(pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())))
@@ -696,9 +258,24 @@ mod tests {
         }
     }
 
+    /// A dactl profile `name` in `/c.toml` with client id `a` and nothing else.
+    fn with_client_id(name: &str) -> Profile {
+        Profile {
+            name: name.into(),
+            tool: Tool::Dactl,
+            path: PathBuf::from("/c.toml"),
+            endpoint: None,
+            client_id: Some("a".into()),
+            secret: None,
+            tokens: None,
+            ca_file: None,
+            warnings: vec![],
+        }
+    }
+
     /// A `~/.gc/config.toml` as the gc CLI writes it (viper: one table per profile, every key
     /// written, the environment stored as the mapped domain).
-    pub(crate) const GC_FIXTURE: &str = include_str!("../tests/fixtures/gc-config.toml");
+    pub(crate) const GC_FIXTURE: &str = include_str!("../../tests/fixtures/gc-config.toml");
 
     #[test]
     fn gc_fixture_is_read_correctly() {
@@ -825,6 +402,9 @@ region = "ap_northeast_1"
             ("colour = true\n", "`colour` is not a known key"),
             ("profiles = 3\n", "`profiles` must be a table"),
             ("[profiles]\np = 1\n", "`profiles.p` must be a table"),
+            ("[[profiles.p]]\nregion = \"x\"\n", "`profiles.p` must be a table, not an array"),
+            ("[profiles.p]\nregion = 1979-05-27\n", "`profiles.p.region` must be a string, not a date"),
+            ("[profiles.p]\ntokens = \"4\"\n", "`profiles.p.tokens` must be an integer, not a string"),
             ("[profiles.p]\nregion = \"a\"\nbase_url = \"https://x\"\n", "both `region` and `base_url`"),
             ("[profiles.p]\nclient_id = \"a\"\n", "sets `client_id` but no secret"),
             ("[profiles.p]\nclient_secret_env = \"A\"\n", "has a secret but no `client_id`"),
@@ -836,6 +416,16 @@ region = "ap_northeast_1"
             assert_eq!(e.exit, crate::error::Exit::Usage, "{text}");
             assert!(e.message.contains("/c/config.toml"), "{}", e.message);
             assert!(e.message.contains(want), "{text}: {}", e.message);
+        }
+    }
+
+    /// `PROFILE_KEYS` (listed in hints, used by the fuzz tests) are the keys the parser takes.
+    #[test]
+    fn profile_keys_are_the_parsed_keys() {
+        for key in PROFILE_KEYS {
+            let text = format!("[profiles.p]\n{key} = []\n");
+            let e = parse_dactl(&file("/c.toml", &text, 0o600), &env(&[])).unwrap_err();
+            assert!(e.message.contains("must be a"), "{key}: {}", e.message);
         }
     }
 
@@ -902,17 +492,7 @@ region = "ap_northeast_1"
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&sf, std::fs::Permissions::from_mode(0o640)).unwrap();
         }
-        let p = Profile {
-            name: "p".into(),
-            tool: Tool::Dactl,
-            path: PathBuf::from("/c.toml"),
-            endpoint: None,
-            client_id: Some("a".into()),
-            secret: None,
-            tokens: None,
-            ca_file: None,
-            warnings: vec![],
-        };
+        let p = with_client_id("p");
         let (s, w) = read_secret(&p, &SecretRef::File(sf.clone()), &env(&[])).unwrap();
         assert_eq!(s.expose(), "file-secret");
         #[cfg(unix)]
@@ -929,17 +509,7 @@ region = "ap_northeast_1"
     #[cfg(not(feature = "keyring"))]
     #[test]
     fn keyring_without_the_feature_explains() {
-        let p = Profile {
-            name: "kr".into(),
-            tool: Tool::Dactl,
-            path: PathBuf::from("/c.toml"),
-            endpoint: None,
-            client_id: Some("a".into()),
-            secret: None,
-            tokens: None,
-            ca_file: None,
-            warnings: vec![],
-        };
+        let p = with_client_id("kr");
         let e = read_secret(
             &p,
             &SecretRef::Keyring {
@@ -957,17 +527,7 @@ region = "ap_northeast_1"
     fn keyring_round_trip_with_the_mock_store() {
         // The mock back end keeps entries in memory per `Entry`; no D-Bus, no OS keyring.
         keyring::set_default_credential_builder(keyring::mock::default_credential_builder());
-        let p = Profile {
-            name: "kr".into(),
-            tool: Tool::Dactl,
-            path: PathBuf::from("/c.toml"),
-            endpoint: None,
-            client_id: Some("a".into()),
-            secret: None,
-            tokens: None,
-            ca_file: None,
-            warnings: vec![],
-        };
+        let p = with_client_id("kr");
         let r = SecretRef::Keyring {
             account: "kr".into(),
         };

@@ -1,108 +1,18 @@
-//! Settings, resolved once.
+//! The target: where the commands send their requests, and with which client credentials.
 //!
-//! Flags, environment, profiles and defaults are merged by one pure function, [`resolve`], over
-//! an injected [`EnvVars`] (the binary passes the process environment; tests pass a map) and the
-//! text of the config files ([`ConfigFiles`], read by the caller). Library code never reads
-//! `std::env`.
-//!
-//! **Precedence, field by field: flag > environment > profile > default.**
-//!
-//! | field | flag | environment | profile | default |
-//! |---|---|---|---|---|
-//! | endpoint | `--base-url`, then `--region` | `GENESYSCLOUD_REGION` | `base_url` or `region` (gc: `environment`) | `us-east-1` |
-//! | credentials (id and secret, always as a pair) | – | `GENESYSCLOUD_OAUTHCLIENT_ID`/`_SECRET`, or `GENESYS_CLIENT_ID`/`_SECRET` | `client_id` + secret source | none: an error |
-//! | access tokens ([`tokens`]) | `--tokens` | – | `tokens` | 1 |
-//!
-//! The profile layer is the profile named by `--profile`, else by `DACTL_PROFILE`, else the
-//! profile called `default` when one exists (dactl's config first, then gc's). A profile named
-//! explicitly (by flag or `DACTL_PROFILE`) that must yield to credential variables in the
-//! environment for a *different* client id is an error rather than a silent switch of org; a
-//! `GENESYSCLOUD_REGION` that overrides an explicitly named profile's endpoint is a warning.
-//!
-//! When both credential sets are in the environment and disagree, dactl refuses to guess.
-//! Secrets named by a profile (a variable, a file, the keyring) are read afterwards by
-//! [`materialize`], the only step with I/O.
-
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+//! [`resolve`] merges flags, environment and profiles (the precedence table is in the
+//! [`crate::settings`] docs) without reading a file, a secret or the process environment;
+//! [`materialize`] then reads the secret a profile points at, the only step with I/O.
 
 use anyhow::Context;
 use genesys_client::{Credentials, Environment, Secret};
 
+use crate::env::{self, EnvVars};
 use crate::error::Failure;
-use crate::profiles::{self, ConfigFiles, Endpoint, Profile, SecretRef};
+use crate::profiles::{self, ConfigFiles, Profile, SecretRef};
 
-/// An injected snapshot of the environment variables.
-#[derive(Debug, Clone, Default)]
-pub struct EnvVars {
-    vars: BTreeMap<String, String>,
-}
-
-impl EnvVars {
-    /// Build from `(name, value)` pairs, e.g. `std::env::vars()`.
-    pub fn from_pairs<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Self {
-        EnvVars {
-            vars: pairs.into_iter().collect(),
-        }
-    }
-
-    /// The raw value of a variable, if set (possibly empty).
-    pub fn raw(&self, name: &str) -> Option<&str> {
-        self.vars.get(name).map(String::as_str)
-    }
-
-    /// A variable that is set; an empty value is an error that names the variable.
-    pub fn non_empty(&self, name: &str) -> Result<Option<&str>, Failure> {
-        match self.raw(name) {
-            None => Ok(None),
-            Some(v) if v.trim().is_empty() => Err(Failure::usage(format!(
-                "the environment variable `{name}` is set but empty"
-            ))
-            .hint(format!("set it to a value, or unset it: `unset {name}`"))),
-            Some(v) => Ok(Some(v)),
-        }
-    }
-}
-
-/// The most access tokens `--tokens` (or a profile's `tokens`) may ask for.
-pub const MAX_TOKENS: u32 = genesys_client::MAX_TOKENS;
-
-/// The hint of a bad `--tokens` or `tokens`.
-pub const TOKENS_HINT: &str = "give a whole number from 1 to 10: each token may send `--rate` requests a minute; more than 1 pays only where the platform counts its limit per token (see `dactl --help`)";
-
-/// Check a number of access tokens from `what` (a flag or a profile key): 1 to [`MAX_TOKENS`].
-pub fn check_tokens(n: i64, what: &str) -> Result<u32, Failure> {
-    match u32::try_from(n) {
-        Ok(v) if (1..=MAX_TOKENS).contains(&v) => Ok(v),
-        _ => Err(Failure::usage(format!(
-            "{what} must be from 1 to {MAX_TOKENS} access tokens, not `{n}`"
-        ))
-        .hint(TOKENS_HINT)),
-    }
-}
-
-/// The access tokens shared by the workers: `--tokens` (already checked), else the profile's
-/// `tokens`, else 1 (flag > profile > default; no environment variable).
-pub fn tokens(flag: Option<u32>, res: &Resolution) -> u32 {
-    flag.or_else(|| res.profile.as_ref().and_then(|(p, _)| p.tokens))
-        .unwrap_or(1)
-}
-
-/// Where dactl keeps its state: `DACTL_HOME`, else `$XDG_DATA_HOME/dactl`, else
-/// `$HOME/.local/share/dactl`.
-pub fn resolve_home(env: &EnvVars) -> Result<PathBuf, Failure> {
-    if let Some(h) = env.non_empty("DACTL_HOME")? {
-        return Ok(PathBuf::from(h));
-    }
-    if let Some(x) = env.raw("XDG_DATA_HOME").filter(|v| !v.trim().is_empty()) {
-        return Ok(PathBuf::from(x).join("dactl"));
-    }
-    if let Some(h) = env.raw("HOME").filter(|v| !v.trim().is_empty()) {
-        return Ok(PathBuf::from(h).join(".local/share/dactl"));
-    }
-    Err(Failure::usage("cannot find a folder for dactl's state")
-        .hint("set `DACTL_HOME` to a writable folder"))
-}
+use super::credentials::credentials_from_env;
+use super::regions::{endpoint_env, region_env};
 
 /// The connection inputs given as flags.
 #[derive(Debug, Clone, Default)]
@@ -119,6 +29,19 @@ pub struct ConnectionFlags {
     pub ca_file: Option<std::path::PathBuf>,
 }
 
+impl ConnectionFlags {
+    /// The connection flags of a command line.
+    pub fn from_global(global: &crate::cli::GlobalArgs) -> Self {
+        ConnectionFlags {
+            region: global.region.clone(),
+            base_url: global.base_url.clone(),
+            sandbox: global.sandbox,
+            profile: global.profile.clone(),
+            ca_file: global.ca_file.clone(),
+        }
+    }
+}
+
 /// Where the commands send their requests.
 #[derive(Debug, Clone)]
 pub enum Target {
@@ -131,54 +54,6 @@ pub enum Target {
         /// Client credentials.
         credentials: Credentials,
     },
-}
-
-const ENV_SETS: [(&str, &str); 2] = [
-    (
-        "GENESYSCLOUD_OAUTHCLIENT_ID",
-        "GENESYSCLOUD_OAUTHCLIENT_SECRET",
-    ),
-    ("GENESYS_CLIENT_ID", "GENESYS_CLIENT_SECRET"),
-];
-
-/// Read client credentials from the environment. `Ok(None)` when none are set.
-pub fn credentials_from_env(env: &EnvVars) -> Result<Option<Credentials>, Failure> {
-    let mut found: Vec<Credentials> = Vec::new();
-    for (id_var, secret_var) in ENV_SETS {
-        let id = env.non_empty(id_var)?;
-        let secret = env.non_empty(secret_var)?;
-        match (id, secret) {
-            (Some(id), Some(secret)) => found.push(Credentials {
-                client_id: id.trim().to_string(),
-                client_secret: Secret::new(secret.to_string()),
-                source: format!("environment variables `{id_var}`/`{secret_var}`"),
-            }),
-            (Some(_), None) => {
-                return Err(
-                    Failure::usage(format!("`{id_var}` is set but `{secret_var}` is not"))
-                        .hint(format!("export `{secret_var}` too, or unset `{id_var}`")),
-                )
-            }
-            (None, Some(_)) => {
-                return Err(
-                    Failure::usage(format!("`{secret_var}` is set but `{id_var}` is not"))
-                        .hint(format!("export `{id_var}` too, or unset `{secret_var}`")),
-                )
-            }
-            (None, None) => {}
-        }
-    }
-    if found.len() == 2 {
-        let same = found[0].client_id == found[1].client_id
-            && found[0].client_secret.expose() == found[1].client_secret.expose();
-        if !same {
-            return Err(Failure::usage(
-                "two different sets of client credentials are in the environment",
-            )
-            .hint("`GENESYSCLOUD_OAUTHCLIENT_ID`/`_SECRET` and `GENESYS_CLIENT_ID`/`_SECRET` disagree; unset one pair"));
-        }
-    }
-    Ok(found.into_iter().next())
 }
 
 /// How a profile was chosen.
@@ -257,48 +132,6 @@ fn profile_names(all: &[Profile]) -> String {
     format!("known profiles: {}", names.join(", "))
 }
 
-// The client's error is large by design (it carries the decoded ErrorBody); this is cold code.
-#[allow(clippy::result_large_err)]
-fn endpoint_env(ep: &Endpoint) -> Result<Environment, genesys_client::Error> {
-    match ep {
-        Endpoint::Region(r) => Environment::from_region(r),
-        Endpoint::BaseUrl(u) => Environment::from_base_url(u),
-    }
-}
-
-/// A region named by `from`. An unknown region name is an error that says where the value
-/// came from, suggests the nearest region and lists every region as a small table; URLs and
-/// domains keep the client's own message.
-fn region_env(r: &str, from: &str) -> Result<Environment, anyhow::Error> {
-    match Environment::from_region(r.trim()) {
-        Ok(e) => Ok(e),
-        Err(e) if r.contains("://") || r.contains('.') => Err(e.into()),
-        Err(_) => {
-            let names = genesys_client::REGIONS.iter().map(|(n, _)| *n);
-            let typed = r.trim().replace('_', "-");
-            let near = crate::suggest::nearest(&typed, names, 2);
-            let mut f = Failure::usage(format!(
-                "unknown region `{}` (from {from})",
-                crate::selector::shorten(r.trim())
-            ));
-            if !near.is_empty() {
-                f = f.hint(format!("did you mean {}?", crate::suggest::or_list(&near)));
-            }
-            f = f.hint("the regions (`-` or `_` both work; a domain such as `mypurecloud.ie` works too, any other host needs --base-url):");
-            let cells: Vec<String> = genesys_client::REGIONS
-                .iter()
-                .map(|(n, d)| format!("{n:<15}{d:<23}"))
-                .collect();
-            let half = cells.len().div_ceil(2);
-            for i in 0..half {
-                let right = cells.get(i + half).map(String::as_str).unwrap_or("");
-                f = f.detail(format!("  {}{}", cells[i], right).trim_end().to_string());
-            }
-            Err(f.into())
-        }
-    }
-}
-
 /// Resolve flags, environment, profiles and defaults into a target (DESIGN §3; the precedence
 /// table is in the module docs). Pure: no file, keyring or environment access.
 pub fn resolve(
@@ -325,7 +158,7 @@ pub fn resolve(
     }
     let all = profiles::all_profiles(files, env)?;
     let mut warnings: Vec<String> = Vec::new();
-    let chosen = match (flags.profile.as_deref(), env.non_empty("DACTL_PROFILE")?) {
+    let chosen = match (flags.profile.as_deref(), env.non_empty(env::DACTL_PROFILE)?) {
         (Some(n), _) => Some((n.trim().to_string(), SelectedBy::Flag)),
         (None, Some(n)) => Some((n.trim().to_string(), SelectedBy::Env)),
         (None, None) => None,
@@ -354,7 +187,7 @@ pub fn resolve(
         .map(|(p, _)| p);
 
     // Endpoint.
-    let env_region = env.non_empty("GENESYSCLOUD_REGION")?.map(str::to_string);
+    let env_region = env.non_empty(env::GENESYSCLOUD_REGION)?.map(str::to_string);
     let (environment, endpoint_source) = if let Some(url) = flags.base_url.as_deref() {
         (
             Environment::from_base_url(url.trim())?,
@@ -492,67 +325,10 @@ pub fn resolve_target(flags: &ConnectionFlags, env: &EnvVars) -> Result<Target, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     fn env(pairs: &[(&str, &str)]) -> EnvVars {
         EnvVars::from_pairs(pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())))
-    }
-
-    #[test]
-    fn home_precedence() {
-        assert_eq!(
-            resolve_home(&env(&[("DACTL_HOME", "/x"), ("HOME", "/h")])).unwrap(),
-            PathBuf::from("/x")
-        );
-        assert_eq!(
-            resolve_home(&env(&[("XDG_DATA_HOME", "/d"), ("HOME", "/h")])).unwrap(),
-            PathBuf::from("/d/dactl")
-        );
-        assert_eq!(
-            resolve_home(&env(&[("HOME", "/h")])).unwrap(),
-            PathBuf::from("/h/.local/share/dactl")
-        );
-        assert!(resolve_home(&env(&[("DACTL_HOME", "")])).is_err());
-    }
-
-    #[test]
-    fn credentials_sources() {
-        let c = credentials_from_env(&env(&[
-            ("GENESYS_CLIENT_ID", "id2"),
-            ("GENESYS_CLIENT_SECRET", "s2"),
-        ]))
-        .unwrap()
-        .unwrap();
-        assert_eq!(c.client_id, "id2");
-        assert!(c.source.contains("GENESYS_CLIENT_ID"));
-        assert!(!c.source.contains("s2"));
-        assert!(credentials_from_env(&env(&[])).unwrap().is_none());
-        // half a pair
-        assert!(credentials_from_env(&env(&[("GENESYS_CLIENT_ID", "a")])).is_err());
-        // empty variable
-        let e = credentials_from_env(&env(&[
-            ("GENESYSCLOUD_OAUTHCLIENT_ID", ""),
-            ("GENESYSCLOUD_OAUTHCLIENT_SECRET", "x"),
-        ]))
-        .unwrap_err();
-        assert!(e.message.contains("empty"));
-        // both sets, different
-        assert!(credentials_from_env(&env(&[
-            ("GENESYSCLOUD_OAUTHCLIENT_ID", "a"),
-            ("GENESYSCLOUD_OAUTHCLIENT_SECRET", "b"),
-            ("GENESYS_CLIENT_ID", "c"),
-            ("GENESYS_CLIENT_SECRET", "d"),
-        ]))
-        .is_err());
-        // both sets, same: fine, the official names win
-        let c = credentials_from_env(&env(&[
-            ("GENESYSCLOUD_OAUTHCLIENT_ID", "a"),
-            ("GENESYSCLOUD_OAUTHCLIENT_SECRET", "b"),
-            ("GENESYS_CLIENT_ID", "a"),
-            ("GENESYS_CLIENT_SECRET", "b"),
-        ]))
-        .unwrap()
-        .unwrap();
-        assert!(c.source.contains("GENESYSCLOUD_OAUTHCLIENT_ID"));
     }
 
     #[test]
@@ -636,6 +412,18 @@ base_url = "http://127.0.0.1:9"
         want: Result<(&'static str, &'static str, &'static str, &'static str), &'static str>,
     }
 
+    /// A case with no flag, no variable and no config file: each case says what it adds.
+    const NONE: Case = Case {
+        what: "",
+        region: None,
+        base_url: None,
+        profile: None,
+        env: &[],
+        dactl: false,
+        gc: false,
+        want: Err(""),
+    };
+
     const ENV_CREDS: &[(&str, &str)] = &[
         ("GENESYSCLOUD_OAUTHCLIENT_ID", "env-id"),
         ("GENESYSCLOUD_OAUTHCLIENT_SECRET", "env-secret"),
@@ -654,187 +442,147 @@ base_url = "http://127.0.0.1:9"
         let cases = [
             Case {
                 what: "nothing at all",
-                region: None,
-                base_url: None,
-                profile: None,
-                env: &[],
-                dactl: false,
-                gc: false,
                 want: Err("no client credentials"),
+                ..NONE
             },
             Case {
                 what: "env creds only: default region",
-                region: None,
-                base_url: None,
-                profile: None,
                 env: ENV_CREDS,
-                dactl: false,
-                gc: false,
                 want: Ok((
                     us,
                     "env-id",
                     "GENESYSCLOUD_OAUTHCLIENT_ID",
                     "default region",
                 )),
+                ..NONE
             },
             Case {
                 what: "implicit default profile gives everything",
-                region: None,
-                base_url: None,
-                profile: None,
                 env: NO_CREDS,
                 dactl: true,
-                gc: false,
                 want: Ok((
                     ie,
                     "dactl-default-id",
                     "profile `default` (dactl config",
                     "profile `default`",
                 )),
+                ..NONE
             },
             Case {
                 what: "env creds beat the implicit default profile's",
-                region: None,
-                base_url: None,
-                profile: None,
                 env: ENV_CREDS,
                 dactl: true,
-                gc: false,
                 want: Ok((
                     ie,
                     "env-id",
                     "GENESYSCLOUD_OAUTHCLIENT_ID",
                     "profile `default`",
                 )),
+                ..NONE
             },
             Case {
                 what: "env region beats the default profile's region",
-                region: None,
-                base_url: None,
-                profile: None,
                 env: &[
                     ("GENESYSCLOUD_REGION", "ap-southeast-2"),
                     ("DEFAULT_SECRET", "ds"),
                 ],
                 dactl: true,
-                gc: false,
                 want: Ok((
                     au,
                     "dactl-default-id",
                     "profile `default`",
                     "GENESYSCLOUD_REGION",
                 )),
+                ..NONE
             },
             Case {
                 what: "--region beats env region and profile",
                 region: Some("ap_northeast_1"),
-                base_url: None,
-                profile: None,
                 env: &[
                     ("GENESYSCLOUD_REGION", "ap-southeast-2"),
                     ("DEFAULT_SECRET", "ds"),
                 ],
                 dactl: true,
-                gc: false,
                 want: Ok((jp, "dactl-default-id", "profile `default`", "--region")),
+                ..NONE
             },
             Case {
                 what: "--base-url beats --region",
                 region: Some("eu-west-1"),
                 base_url: Some("http://127.0.0.1:1"),
-                profile: None,
                 env: ENV_CREDS,
-                dactl: false,
-                gc: false,
                 want: Ok(("http://127.0.0.1:1", "env-id", "GENESYSCLOUD", "--base-url")),
+                ..NONE
             },
             Case {
                 what: "--profile selects another profile",
-                region: None,
-                base_url: None,
                 profile: Some("prod"),
                 env: NO_CREDS,
                 dactl: true,
-                gc: false,
                 want: Ok((jp, "prod-id", "profile `prod`", "profile `prod`")),
+                ..NONE
             },
             Case {
                 what: "DACTL_PROFILE selects a profile",
-                region: None,
-                base_url: None,
-                profile: None,
                 env: &[("DACTL_PROFILE", "prod"), ("PROD_SECRET", "ps")],
                 dactl: true,
-                gc: false,
                 want: Ok((jp, "prod-id", "profile `prod`", "profile `prod`")),
+                ..NONE
             },
             Case {
                 what: "--profile beats DACTL_PROFILE",
-                region: None,
-                base_url: None,
                 profile: Some("default"),
                 env: &[("DACTL_PROFILE", "prod"), ("DEFAULT_SECRET", "ds")],
                 dactl: true,
-                gc: false,
                 want: Ok((
                     ie,
                     "dactl-default-id",
                     "profile `default`",
                     "profile `default`",
                 )),
+                ..NONE
             },
             Case {
                 what: "explicit profile + env creds of another client: refuse",
-                region: None,
-                base_url: None,
                 profile: Some("prod"),
                 env: ENV_CREDS,
                 dactl: true,
-                gc: false,
                 want: Err("names client `prod-id`"),
+                ..NONE
             },
             Case {
                 what: "explicit profile without creds + env creds: env creds",
-                region: None,
-                base_url: None,
                 profile: Some("regiononly"),
                 env: ENV_CREDS,
                 dactl: true,
-                gc: false,
                 want: Ok((
                     "http://127.0.0.1:9",
                     "env-id",
                     "GENESYSCLOUD_OAUTHCLIENT_ID",
                     "profile `regiononly`",
                 )),
+                ..NONE
             },
             Case {
                 what: "--region beats an explicit profile's region",
                 region: Some("eu-west-1"),
-                base_url: None,
                 profile: Some("prod"),
                 env: NO_CREDS,
                 dactl: true,
-                gc: false,
                 want: Ok((ie, "prod-id", "profile `prod`", "--region")),
+                ..NONE
             },
             Case {
                 what: "unknown profile",
-                region: None,
-                base_url: None,
                 profile: Some("nope"),
                 env: NO_CREDS,
                 dactl: true,
                 gc: true,
                 want: Err("no profile named `nope`"),
+                ..NONE
             },
             Case {
                 what: "gc default profile when dactl has none",
-                region: None,
-                base_url: None,
-                profile: None,
-                env: &[],
-                dactl: false,
                 gc: true,
                 want: Ok((
                     us,
@@ -842,21 +590,18 @@ base_url = "http://127.0.0.1:9"
                     "profile `default` (gc config",
                     "gc config",
                 )),
+                ..NONE
             },
             Case {
                 what: "dactl's default shadows gc's",
-                region: None,
-                base_url: None,
-                profile: None,
                 env: NO_CREDS,
                 dactl: true,
                 gc: true,
                 want: Ok((ie, "dactl-default-id", "dactl config", "dactl config")),
+                ..NONE
             },
             Case {
                 what: "gc: prefix picks gc's profile",
-                region: None,
-                base_url: None,
                 profile: Some("gc:default"),
                 env: NO_CREDS,
                 dactl: true,
@@ -867,14 +612,11 @@ base_url = "http://127.0.0.1:9"
                     "gc config",
                     "gc config",
                 )),
+                ..NONE
             },
             Case {
                 what: "gc localhost environment",
-                region: None,
-                base_url: None,
                 profile: Some("local"),
-                env: &[],
-                dactl: false,
                 gc: true,
                 want: Ok((
                     "http://localhost:8080",
@@ -882,14 +624,11 @@ base_url = "http://127.0.0.1:9"
                     "profile `local`",
                     "profile `local`",
                 )),
+                ..NONE
             },
             Case {
                 what: "gc underscore-only region key",
-                region: None,
-                base_url: None,
                 profile: Some("mideast"),
-                env: &[],
-                dactl: false,
                 gc: true,
                 want: Ok((
                     "https://api.mec1.pure.cloud",
@@ -897,6 +636,7 @@ base_url = "http://127.0.0.1:9"
                     "gc config",
                     "profile `mideast`",
                 )),
+                ..NONE
             },
         ];
         for c in cases {
@@ -915,7 +655,7 @@ base_url = "http://127.0.0.1:9"
                 }),
                 gc: c.gc.then(|| profiles::ConfigFile {
                     path: PathBuf::from("/home/u/.gc/config.toml"),
-                    text: include_str!("../tests/fixtures/gc-config.toml").to_string(),
+                    text: include_str!("../../tests/fixtures/gc-config.toml").to_string(),
                     mode: Some(0o600),
                 }),
             };
