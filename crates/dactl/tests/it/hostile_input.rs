@@ -2,16 +2,13 @@
 //! the emulator. For every case: the documented exit code, a one-line `error:` on stderr, no
 //! panic, no raw control or bidi character echoed to the terminal, and no remote write (the
 //! emulator journal shows no request other than reads and logins).
-#![allow(clippy::unwrap_used)]
-
-mod common;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 /// Where a case sends its requests.

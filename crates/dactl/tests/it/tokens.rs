@@ -4,13 +4,10 @@
 //! meets no 429; where it is per client the run falls back to one shared limiter, loses
 //! nothing, and says so in its summary and in `runs show`; a pooled run resumes and undoes like
 //! any other, and keeps its tokens in the token cache.
-#![allow(clippy::unwrap_used)]
-
-mod common;
 
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use genesys_emulator::{
     Config, FaultAction, FaultRule, OrgCredentials, RateLimitScope, Realism, Trigger,
 };

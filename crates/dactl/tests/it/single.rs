@@ -1,11 +1,7 @@
 //! One action, end to end against the emulator: only the timeout and the version change,
 //! templates always travel with the PATCH, concurrent edits survive, bad input writes nothing.
-#![allow(clippy::unwrap_used)]
 
-#[macro_use]
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 /// A regular action with both templates (in the emulator's state, templates are text).

@@ -1,10 +1,7 @@
 //! `dactl probe` against the emulator: client-side timing of test executions, the
 //! recommendation, failures and timeouts, confirmation, refusals and stored results.
-#![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use genesys_emulator::{Config, FaultRule, OrgCredentials};
 use serde_json::{json, Value};
 

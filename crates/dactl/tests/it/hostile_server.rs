@@ -7,9 +7,6 @@
 //!
 //! A raw server rather than wiremock, because wiremock cannot truncate a body, lie about its
 //! length, or drip it.
-#![allow(clippy::unwrap_used)]
-
-mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -17,7 +14,7 @@ use std::process::Output;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{assert_code, stderr, stdout};
+use crate::common::{assert_code, stderr, stdout};
 use serde_json::{json, Value};
 
 const ID: &str = "5e1f0c2a-7b3d-4c8e-9f10-2a3b4c5d6e7f";

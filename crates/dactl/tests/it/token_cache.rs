@@ -2,11 +2,8 @@
 //! emulator: the second command does not log in, a refused kept token is replaced once, a
 //! wrong secret cannot use a kept token, `auth check` always logs in, the sandbox keeps none,
 //! `DACTL_TOKEN_CACHE=off` and `auth forget` work, and a bad value is refused before any request.
-#![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use genesys_emulator::{FaultAction, FaultRule, Trigger};
 
 fn logins(h: &Harness) -> usize {

@@ -1,15 +1,11 @@
 //! The Genesys admin's world, at the CLI level: profiles (dactl's and gc's), `auth check` with
 //! the emulator's permission model, error hints (403, 401, 429, unknown region), logging,
 //! `restore` through the safe engine, completions and the man page.
-#![allow(clippy::unwrap_used)]
-
-#[macro_use]
-mod common;
 
 use std::path::Path;
 use std::process::Output;
 
-use common::*;
+use crate::common::*;
 use genesys_emulator::{Config, FaultAction, FaultRule, OrgCredentials, Trigger};
 use serde_json::Value;
 
@@ -62,7 +58,7 @@ fn write_configs(h: &Harness, secret_mode: u32) -> std::path::PathBuf {
     std::fs::create_dir_all(&gc).unwrap();
     std::fs::write(
         gc.join("config.toml"),
-        include_str!("fixtures/gc-config.toml"),
+        include_str!("../fixtures/gc-config.toml"),
     )
     .unwrap();
     #[cfg(unix)]

@@ -2,9 +2,6 @@
 //! failures, prints neither the client secret, nor its Basic-auth encoding, nor any token the
 //! emulator issued, nor an `Authorization` header; no file under `$DACTL_HOME` holds them; every
 //! file there is mode 0600 and every folder 0700.
-#![allow(clippy::unwrap_used)]
-
-mod common;
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
@@ -12,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use genesys_emulator::{Config, FaultRule, OrgCredentials};
 use serde_json::json;
 

@@ -1,9 +1,6 @@
 //! `dactl flows` and `--show-flows` against the emulator's dependency tracking.
-#![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use genesys_emulator::{Config, FaultRule, OrgCredentials};
 use serde_json::{json, Value};
 

@@ -1,14 +1,10 @@
 //! Ctrl-C during a bulk run: no new writes are launched, the writes in flight finish and are
 //! journalled, the summary is printed, the exit code is 130, and `runs resume` completes the run.
-#![allow(clippy::unwrap_used)]
-
-#[macro_use]
-mod common;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 both_realisms! {
     fn ctrl_c_finishes_in_flight_writes_and_resume_completes() {

@@ -1,14 +1,10 @@
 //! Timeouts as code against the emulator: `plan -f`, `--detailed-exitcode`, `apply -f` as a
 //! bulk run (resume, undo), strict validation, and the example policy in `docs/`.
-#![allow(clippy::unwrap_used)]
-
-#[macro_use]
-mod common;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 fn example() -> PathBuf {

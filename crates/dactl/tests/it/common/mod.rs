@@ -1,6 +1,8 @@
 //! Test harness: an emulator on 127.0.0.1 in this process, and the real `dactl` binary run
 //! against it with a private `DACTL_HOME`.
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(dead_code)]
+
+pub mod proxy;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

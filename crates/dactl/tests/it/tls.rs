@@ -4,17 +4,12 @@
 //! CA, like a TLS-inspecting proxy's: trusted through `SSL_CERT_FILE`, `--ca-file` or a
 //! profile's `ca_file` the run succeeds; untrusted it fails at once (exit 2, one attempt) with
 //! a message that names the problem and the host, and a hint that names the fix.
-#![allow(clippy::unwrap_used)]
-
-mod common;
-#[path = "common/proxy.rs"]
-mod proxy;
 
 use std::path::PathBuf;
 
-use common::*;
+use crate::common::proxy::ConnectProxy;
+use crate::common::*;
 use genesys_emulator::{Config, Emulator, TlsIdentity};
-use proxy::ConnectProxy;
 
 const LOGIN: &str = "login.mypurecloud.ie:443";
 const API: &str = "api.mypurecloud.ie:443";

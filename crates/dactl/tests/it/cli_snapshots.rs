@@ -1,11 +1,8 @@
 //! Snapshots of what a user sees: every `--help`, and table, JSON and CSV output of the main
 //! commands, filtered for ports, paths, times, run ids and correlation ids.
-#![allow(clippy::unwrap_used)]
 
-mod common;
-
+use crate::common::*;
 use clap::CommandFactory;
-use common::*;
 
 /// Every command path: `[]`, `["list"]`, `["timeout", "set"]`, ...
 fn command_paths() -> Vec<Vec<String>> {
@@ -183,7 +180,7 @@ fn auth_check_and_profiles_in_table_json_csv() {
     std::fs::create_dir_all(home.join(".gc")).unwrap();
     std::fs::write(
         home.join(".gc/config.toml"),
-        include_str!("fixtures/gc-config.toml"),
+        include_str!("../fixtures/gc-config.toml"),
     )
     .unwrap();
     let cfg = home.join(".config/dactl");

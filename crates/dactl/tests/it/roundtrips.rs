@@ -6,13 +6,10 @@
 //!
 //! The emulator caps pages at 2 entries here, so that an unnarrowed drafts listing (the org has
 //! several drafts) would take extra round trips: a change of one action must not list them.
-#![allow(clippy::unwrap_used)]
-
-mod common;
 
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use genesys_emulator::{Config, JournalEntry};
 
 /// Added latency: far above any scheduling delay of the client, so that "sent together" and

@@ -1,9 +1,6 @@
 //! `--sandbox`: the embedded emulator, with state kept under `$DACTL_HOME/sandbox`.
-#![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 fn sandbox(home: &std::path::Path, args: &[&str]) -> std::process::Output {

@@ -2,13 +2,10 @@
 //! categories say nothing), their function's timeout read for them only, the effective timeout
 //! in `list`, `get` and plans, the plan note past the function's timeout, and the fallback to
 //! the category heuristic when the integrations may not be read.
-#![allow(clippy::unwrap_used)]
-
-mod common;
 
 use std::collections::HashMap;
 
-use common::*;
+use crate::common::*;
 use genesys_emulator::{Config, OrgCredentials};
 use serde_json::Value;
 

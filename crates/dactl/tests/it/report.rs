@@ -1,10 +1,7 @@
 //! `dactl report --html` against the emulator: a self-contained page, every name escaped,
 //! probe results of this target only.
-#![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use genesys_emulator::Config;
 use serde_json::{json, Value};
 

@@ -14,16 +14,12 @@
 //! Everything is seeded (the synthetic org, the fault triggers, the kill moments); the order in
 //! which concurrent workers meet the faults is not, so the assertions are computed from what
 //! the emulator journal says happened, never from a fixed expectation.
-#![allow(clippy::unwrap_used)]
-
-#[macro_use]
-mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use genesys_emulator::{Config, FaultRule, JournalEntry};
 use serde_json::{json, Value};
 
