@@ -5,15 +5,10 @@ use std::collections::HashMap;
 use crate::common::*;
 use serde_json::Value;
 
-fn regular(a: &Value) -> bool {
-    let id = a["id"].as_str().unwrap_or("");
-    !id.starts_with("static") && !id.starts_with("customAuth")
-}
-
 /// The category with the most regular actions.
 fn busiest_category(h: &Harness) -> String {
     let mut counts: HashMap<String, usize> = HashMap::new();
-    for a in h.actions().iter().filter(|a| regular(a)) {
+    for a in h.actions().iter().filter(|a| is_regular(a)) {
         *counts
             .entry(a["category"].as_str().unwrap_or("").to_string())
             .or_default() += 1;
@@ -119,7 +114,7 @@ both_realisms! {
         let summary = lines.last().unwrap();
         assert!(summary["summary"]["changed"].as_u64().unwrap() >= 3);
         for a in h.actions() {
-            if regular(&a) {
+            if is_regular(&a) {
                 assert_eq!(a["config"]["timeoutSeconds"], 45, "{}", a["name"]);
             }
         }
@@ -212,7 +207,7 @@ fn crash_then_resume(step: &str, nth: u32) {
     let o = h.run(&["runs", "resume", "last"]);
     assert_code(&o, 0);
     for a in h.actions() {
-        if regular(&a) && a["category"].as_str() == Some(cat.as_str()) {
+        if is_regular(&a) && a["category"].as_str() == Some(cat.as_str()) {
             assert_eq!(
                 a["config"]["timeoutSeconds"], 44,
                 "{step}:{nth} {}",
@@ -280,7 +275,7 @@ both_realisms! {
             .actions()
             .into_iter()
             .find(|a| {
-                regular(a)
+                is_regular(a)
                     && a["category"].as_str() == Some(cat.as_str())
                     && a["config"]["timeoutSeconds"] == 39
             })
@@ -462,7 +457,7 @@ both_realisms! {
 fn in_category(h: &Harness, cat: &str) -> Vec<Value> {
     h.actions()
         .into_iter()
-        .filter(|a| regular(a) && a["category"].as_str() == Some(cat))
+        .filter(|a| is_regular(a) && a["category"].as_str() == Some(cat))
         .collect()
 }
 

@@ -59,18 +59,6 @@ impl Case {
     }
 }
 
-fn owned(args: Vec<String>, name: &'static str, code: i32, says: &'static str) -> Case {
-    Case {
-        name,
-        args,
-        env: Vec::new(),
-        stdin: None,
-        target: Target::Emulator,
-        code,
-        says,
-    }
-}
-
 fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> String {
     let p: PathBuf = dir.join(name);
     std::fs::write(&p, bytes).unwrap();
@@ -160,733 +148,291 @@ fn dangerous(ch: char) -> bool {
         || matches!(ch, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200b}' | '\u{feff}')
 }
 
-#[test]
-fn bad_inputs_get_their_exit_code_an_error_line_and_no_write() {
-    let h = Harness::new();
-    let files = tempfile::tempdir().unwrap();
-    let f = files.path();
-    let actions = h.actions();
-    let regular: Vec<&Value> = actions
-        .iter()
-        .filter(|a| {
-            let id = a["id"].as_str().unwrap();
-            !id.starts_with("static")
-                && !id.starts_with("customAuth")
-                && actions.iter().filter(|b| b["name"] == a["name"]).count() == 1
-        })
-        .collect();
-    let id = regular[0]["id"].as_str().unwrap().to_string();
-    let name = regular
-        .iter()
-        .map(|a| a["name"].as_str().unwrap())
-        .find(|n| n.chars().any(|c| "aeopcx".contains(c)))
-        .unwrap()
-        .to_string();
-    let dup = actions
-        .iter()
-        .find(|a| actions.iter().filter(|b| b["name"] == a["name"]).count() > 1)
-        .unwrap()["name"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    // One earlier run, so that run selectors have something to hit by mistake.
-    assert_code(&h.run(&["timeout", "set", "29", &id]), 0);
-    let long = "x".repeat(10 * 1024);
+/// The files and names the cases refer to, written into `f` (each case reads at most one).
+struct Inputs {
+    /// A regular action with a unique name, its name (with a letter that has a Cyrillic
+    /// lookalike), and a name that two actions share.
+    id: String,
+    name: String,
+    dup: String,
+    /// 10 kB of `x`.
+    long: String,
+    /// `--from-file` contents, by what is wrong with them.
+    ff_empty: String,
+    ff_blank: String,
+    ff_bom_crlf_dups: String,
+    ff_100k: String,
+    ff_mixed: String,
+    ff_binary: String,
+    ff_control: String,
+    ff_long: String,
+    ff_lookalike: String,
+    ff_missing: String,
+    ff_dir: String,
+    /// Fault files (`sandbox serve --faults`).
+    faults_malformed: String,
+    faults_types: String,
+    faults_unknown: String,
+    faults_bad_value: String,
+    /// dactl's config (profiles) and a `HOME` whose gc config is malformed.
+    cfg_malformed: String,
+    cfg_unknown: String,
+    cfg_type: String,
+    cfg_two_endpoints: String,
+    cfg_two_secrets: String,
+    cfg_top_level: String,
+    cfg_missing: String,
+    gc_home: String,
+    /// Policy files (timeouts as code), restore documents, and a file where a folder belongs.
+    pol_malformed: String,
+    pol_unknown: String,
+    pol_type: String,
+    pol_range: String,
+    pol_empty: String,
+    pol_no_matcher: String,
+    pol_bad_glob: String,
+    pol_long: String,
+    pol_control: String,
+    doc_not_json: String,
+    doc_wrong_shape: String,
+    man_on_file: String,
+}
 
-    // --from-file contents.
-    let ff_empty = write_file(f, "empty.txt", b"");
-    let ff_blank = write_file(f, "blank.txt", b"\r\n   \r\n# only a comment\r\n\t\r\n");
-    let ff_bom_crlf_dups = write_file(
-        f,
-        "bom.txt",
-        "\u{feff}No Such Action\r\nNo Such Action\r\n\r\nNo Such Action\r\n".as_bytes(),
-    );
-    let mut big = String::with_capacity(4_000_000);
-    for i in 0..100_000 {
-        big.push_str(&format!("no such action {i:06}\n"));
+impl Inputs {
+    fn write(h: &Harness, f: &Path) -> Inputs {
+        let actions = h.actions();
+        let regular: Vec<&Value> = actions
+            .iter()
+            .filter(|a| {
+                is_regular(a) && actions.iter().filter(|b| b["name"] == a["name"]).count() == 1
+            })
+            .collect();
+        let id = regular[0]["id"].as_str().unwrap().to_string();
+        let name = regular
+            .iter()
+            .map(|a| a["name"].as_str().unwrap())
+            .find(|n| n.chars().any(|c| "aeopcx".contains(c)))
+            .unwrap()
+            .to_string();
+        let dup = actions
+            .iter()
+            .find(|a| actions.iter().filter(|b| b["name"] == a["name"]).count() > 1)
+            .unwrap()["name"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let long = "x".repeat(10 * 1024);
+        let mut big = String::with_capacity(4_000_000);
+        for i in 0..100_000 {
+            big.push_str(&format!("no such action {i:06}\n"));
+        }
+        let text = |name: &str, text: &str| write_file(f, name, text.as_bytes());
+        let url = h.base_url();
+        let gc_home = f.join("gc-home");
+        std::fs::create_dir_all(gc_home.join(".gc")).unwrap();
+        std::fs::write(gc_home.join(".gc/config.toml"), "[x\n").unwrap();
+        Inputs {
+            ff_empty: text("empty.txt", ""),
+            ff_blank: text("blank.txt", "\r\n   \r\n# only a comment\r\n\t\r\n"),
+            ff_bom_crlf_dups: text(
+                "bom.txt",
+                "\u{feff}No Such Action\r\nNo Such Action\r\n\r\nNo Such Action\r\n",
+            ),
+            ff_100k: text("100k.txt", &big),
+            ff_mixed: text("mixed.txt", &format!("{id}\nNo Such Action\n")),
+            ff_binary: write_file(f, "binary.txt", &[0xff, 0xfe, 0x00, 0x41, 0x80, 0x0a]),
+            ff_control: text("control.txt", &format!("{id}\n\u{7}bell\n")),
+            ff_long: text("long.txt", &format!("{long}\n")),
+            ff_lookalike: text("lookalike.txt", &format!("{}\n", lookalike(&name))),
+            ff_missing: f.join("missing.txt").to_str().unwrap().to_string(),
+            ff_dir: f.to_str().unwrap().to_string(),
+            faults_malformed: text("f1.toml", "[[faults]\npath = \"/x\"\n"),
+            faults_types: text(
+                "f2.toml",
+                "[[faults]]\npath = \"/x\"\ntrigger = { type = \"nth\", n = \"second\" }\naction = { type = \"drop\" }\n",
+            ),
+            faults_unknown: text(
+                "f3.toml",
+                "[[faults]]\npath = \"/x\"\ntigger = { type = \"nth\", n = 2 }\naction = { type = \"drop\" }\n",
+            ),
+            faults_bad_value: text(
+                "f4.json",
+                r#"[{"path": "x", "action": {"type": "status", "status": 999}}]"#,
+            ),
+            cfg_malformed: text("c1.toml", "[profiles.a\nregion = \"eu-west-1\"\n"),
+            cfg_unknown: text("c2.toml", "[profiles.a]\nregoin = \"eu-west-1\"\n"),
+            cfg_type: text("c3.toml", "[profiles.a]\nregion = 5\n"),
+            cfg_two_endpoints: text(
+                "c4.toml",
+                &format!("[profiles.a]\nregion = \"eu-west-1\"\nbase_url = \"{url}\"\nclient_id = \"x\"\nclient_secret_env = \"S\"\n"),
+            ),
+            cfg_two_secrets: text(
+                "c5.toml",
+                &format!("[profiles.a]\nbase_url = \"{url}\"\nclient_id = \"x\"\nclient_secret_env = \"S\"\nclient_secret_file = \"s.txt\"\n"),
+            ),
+            cfg_top_level: text("c6.toml", "profile = \"a\"\n"),
+            cfg_missing: f.join("no-config.toml").to_str().unwrap().to_string(),
+            gc_home: gc_home.to_str().unwrap().to_string(),
+            pol_malformed: text("p1.toml", "[[rule]\ntimeout = 5\n"),
+            pol_unknown: text("p2.toml", "[[rule]]\nnmae = \"x*\"\ntimeout = 5\n"),
+            pol_type: text("p3.toml", "[[rule]]\nname = \"x*\"\ntimeout = \"soon\"\n"),
+            pol_range: text("p4.toml", "default = 61\n"),
+            pol_empty: text("p5.toml", ""),
+            pol_no_matcher: text("p6.toml", "[[rule]]\ntimeout = 5\n"),
+            pol_bad_glob: text("p7.toml", "[[rule]]\nname = \"[\"\ntimeout = 5\n"),
+            pol_long: text(
+                "p8.toml",
+                &format!("[[rule]]\nname = \"{long}\"\ntimeout = 5\n"),
+            ),
+            pol_control: text(
+                "p9.toml",
+                "[[rule]]\ncategory = \"a\\u0007b\"\ntimeout = 5\n",
+            ),
+            doc_not_json: text("d1.json", "{\"id\": "),
+            doc_wrong_shape: text("d2.json", "[1, 2, 3]"),
+            man_on_file: text("not-a-folder", "x"),
+            id,
+            name,
+            dup,
+            long,
+        }
     }
-    let ff_100k = write_file(f, "100k.txt", big.as_bytes());
-    let ff_mixed = write_file(f, "mixed.txt", format!("{id}\nNo Such Action\n").as_bytes());
-    let ff_binary = write_file(f, "binary.txt", &[0xff, 0xfe, 0x00, 0x41, 0x80, 0x0a]);
-    let ff_control = write_file(f, "control.txt", format!("{id}\n\u{7}bell\n").as_bytes());
-    let ff_long = write_file(f, "long.txt", format!("{long}\n").as_bytes());
-    let ff_lookalike = write_file(
-        f,
-        "lookalike.txt",
-        format!("{}\n", lookalike(&name)).as_bytes(),
-    );
-    let ff_missing = f.join("missing.txt").to_str().unwrap().to_string();
-    let ff_dir = f.to_str().unwrap().to_string();
-    // Fault files (`sandbox serve --faults`): the configuration files that exist today.
-    let faults_malformed = write_file(f, "f1.toml", b"[[faults]\npath = \"/x\"\n");
-    let faults_types = write_file(
-        f,
-        "f2.toml",
-        b"[[faults]]\npath = \"/x\"\ntrigger = { type = \"nth\", n = \"second\" }\naction = { type = \"drop\" }\n",
-    );
-    let faults_unknown = write_file(
-        f,
-        "f3.toml",
-        b"[[faults]]\npath = \"/x\"\ntigger = { type = \"nth\", n = 2 }\naction = { type = \"drop\" }\n",
-    );
-    let faults_bad_value = write_file(
-        f,
-        "f4.json",
-        br#"[{"path": "x", "action": {"type": "status", "status": 999}}]"#,
-    );
+}
 
-    // dactl's config (profiles), gc's config, policy files, probe inputs, restore documents.
-    let cfg = |name: &str, text: &str| write_file(f, name, text.as_bytes());
-    let url = h.base_url();
-    let cfg_malformed = cfg("c1.toml", "[profiles.a\nregion = \"eu-west-1\"\n");
-    let cfg_unknown = cfg("c2.toml", "[profiles.a]\nregoin = \"eu-west-1\"\n");
-    let cfg_type = cfg("c3.toml", "[profiles.a]\nregion = 5\n");
-    let cfg_two_endpoints = cfg(
-        "c4.toml",
-        &format!("[profiles.a]\nregion = \"eu-west-1\"\nbase_url = \"{url}\"\nclient_id = \"x\"\nclient_secret_env = \"S\"\n"),
-    );
-    let cfg_two_secrets = cfg(
-        "c5.toml",
-        &format!("[profiles.a]\nbase_url = \"{url}\"\nclient_id = \"x\"\nclient_secret_env = \"S\"\nclient_secret_file = \"s.txt\"\n"),
-    );
-    let cfg_top_level = cfg("c6.toml", "profile = \"a\"\n");
-    let cfg_missing = f.join("no-config.toml").to_str().unwrap().to_string();
-    let gc_home = f.join("gc-home");
-    std::fs::create_dir_all(gc_home.join(".gc")).unwrap();
-    std::fs::write(gc_home.join(".gc/config.toml"), "[x\n").unwrap();
-    let gc_home = gc_home.to_str().unwrap().to_string();
-    let pol = |name: &str, text: &str| write_file(f, name, text.as_bytes());
-    let pol_malformed = pol("p1.toml", "[[rule]\ntimeout = 5\n");
-    let pol_unknown = pol("p2.toml", "[[rule]]\nnmae = \"x*\"\ntimeout = 5\n");
-    let pol_type = pol("p3.toml", "[[rule]]\nname = \"x*\"\ntimeout = \"soon\"\n");
-    let pol_range = pol("p4.toml", "default = 61\n");
-    let pol_empty = pol("p5.toml", "");
-    let pol_no_matcher = pol("p6.toml", "[[rule]]\ntimeout = 5\n");
-    let pol_bad_glob = pol("p7.toml", "[[rule]]\nname = \"[\"\ntimeout = 5\n");
-    let pol_long = pol(
-        "p8.toml",
-        &format!("[[rule]]\nname = \"{long}\"\ntimeout = 5\n"),
-    );
-    let pol_control = pol(
-        "p9.toml",
-        "[[rule]]\ncategory = \"a\\u0007b\"\ntimeout = 5\n",
-    );
-    let doc_not_json = pol("d1.json", "{\"id\": ");
-    let doc_wrong_shape = pol("d2.json", "[1, 2, 3]");
-    let man_on_file = write_file(f, "not-a-folder", b"x");
-
-    let set = |d: &str| vec!["timeout".to_string(), "set".into(), d.into(), id.clone()];
-    let cases: Vec<Case> = vec![
+/// The bad inputs: one row each, `case(name, args, exit code, what the error says)` or a
+/// shorthand for a group of rows with the same command.
+#[rustfmt::skip]
+fn cases(i: &Inputs) -> Vec<Case> {
+    let id = i.id.as_str();
+    let name = i.name.as_str();
+    let duration = |name, d: &str, says| case(name, &["timeout", "set", d, id], 2, says);
+    let set30 = |name, more: &[&str], says| {
+        case(name, &[&["timeout", "set", "30"][..], more].concat(), 2, says)
+    };
+    let serve = |name, faults: &str, says| {
+        let args = ["sandbox", "serve", "--addr", "127.0.0.1:0", "--faults", faults];
+        case(name, &args, 2, says)
+    };
+    let plan = |name, policy: &str, says| case(name, &["plan", "-f", policy], 2, says);
+    let own = |name, flags: &[&str], says| case(name, &[flags, &["list"]].concat(), 2, says).own();
+    vec![
         // Durations.
-        owned(set("0"), "duration 0", 2, "invalid timeout"),
-        owned(set("61"), "duration 61", 2, "out of range"),
-        owned(set("1.5s"), "duration 1.5s", 2, "whole number"),
-        owned(set("-3"), "duration -3", 2, "error"),
-        owned(set("abc"), "duration abc", 2, "invalid timeout"),
-        owned(set("90000ms"), "duration 90000ms", 2, "out of range"),
-        owned(set(""), "duration empty", 2, "empty"),
-        owned(set("   "), "duration whitespace", 2, "empty"),
-        owned(set("30x"), "duration unknown unit", 2, "unit"),
-        owned(set("1h"), "duration hours", 2, "unit"),
-        owned(
-            set("１０"),
-            "duration fullwidth digits",
-            2,
-            "invalid timeout",
-        ),
-        owned(
-            set("٣٠"),
-            "duration arabic-indic digits",
-            2,
-            "invalid timeout",
-        ),
-        owned(
-            set("99999999999999999999999"),
-            "duration overflow",
-            2,
-            "out of range",
-        ),
-        owned(
-            set("3\u{7}0"),
-            "duration control char",
-            2,
-            "invalid timeout",
-        ),
-        owned(set(&long), "duration 10 kB", 2, "invalid timeout"),
+        duration("duration 0", "0", "invalid timeout"),
+        duration("duration 61", "61", "out of range"),
+        duration("duration 1.5s", "1.5s", "whole number"),
+        duration("duration -3", "-3", "error"),
+        duration("duration abc", "abc", "invalid timeout"),
+        duration("duration 90000ms", "90000ms", "out of range"),
+        duration("duration empty", "", "empty"),
+        duration("duration whitespace", "   ", "empty"),
+        duration("duration unknown unit", "30x", "unit"),
+        duration("duration hours", "1h", "unit"),
+        duration("duration fullwidth digits", "１０", "invalid timeout"),
+        duration("duration arabic-indic digits", "٣٠", "invalid timeout"),
+        duration("duration overflow", "99999999999999999999999", "out of range"),
+        duration("duration control char", "3\u{7}0", "invalid timeout"),
+        duration("duration 10 kB", &i.long, "invalid timeout"),
         // Names (positional ACTION).
-        case("name empty", &["timeout", "set", "30", ""], 2, "empty"),
-        case(
-            "name whitespace",
-            &["timeout", "set", "30", "   "],
-            2,
-            "empty",
-        ),
-        owned(
-            vec!["timeout".into(), "set".into(), "30".into(), long.clone()],
-            "name 10 kB",
-            2,
-            "characters long",
-        ),
-        case(
-            "name ANSI escape",
-            &["timeout", "set", "30", "Get\u{1b}[31mContact"],
-            2,
-            "control character",
-        ),
-        case(
-            "name newline",
-            &["timeout", "set", "30", "Get\nContact"],
-            2,
-            "control character",
-        ),
-        case(
-            "name NUL-like DEL",
-            &["timeout", "set", "30", "Get\u{7f}Contact"],
-            2,
-            "control character",
-        ),
-        owned(
-            vec![
-                "timeout".into(),
-                "set".into(),
-                "30".into(),
-                lookalike(&name),
-            ],
-            "name Cyrillic lookalike",
-            2,
-            "no action",
-        ),
-        owned(
-            vec![
-                "timeout".into(),
-                "set".into(),
-                "30".into(),
-                name.replacen(' ', " \u{200b}", 1),
-            ],
-            "name zero-width space",
-            2,
-            "no action",
-        ),
-        owned(
-            vec![
-                "timeout".into(),
-                "set".into(),
-                "30".into(),
-                format!("\u{202e}{name}"),
-            ],
-            "name bidi override",
-            2,
-            "no action",
-        ),
-        owned(
-            vec![
-                "timeout".into(),
-                "set".into(),
-                "30".into(),
-                name.to_uppercase(),
-            ],
-            "name wrong case",
-            2,
-            "no action",
-        ),
-        owned(
-            vec!["timeout".into(), "set".into(), "30".into(), dup.clone()],
-            "name ambiguous",
-            2,
-            "matches",
-        ),
+        set30("name empty", &[""], "empty"),
+        set30("name whitespace", &["   "], "empty"),
+        set30("name 10 kB", &[&i.long], "characters long"),
+        set30("name ANSI escape", &["Get\u{1b}[31mContact"], "control character"),
+        set30("name newline", &["Get\nContact"], "control character"),
+        set30("name NUL-like DEL", &["Get\u{7f}Contact"], "control character"),
+        set30("name Cyrillic lookalike", &[&lookalike(name)], "no action"),
+        set30("name zero-width space", &[&name.replacen(' ', " \u{200b}", 1)], "no action"),
+        set30("name bidi override", &[&format!("\u{202e}{name}")], "no action"),
+        set30("name wrong case", &[&name.to_uppercase()], "no action"),
+        set30("name ambiguous", &[&i.dup], "matches"),
         case("get empty", &["get", ""], 2, "empty"),
         // Selectors.
-        case(
-            "no selector",
-            &["timeout", "set", "30"],
-            2,
-            "no action selected",
-        ),
-        case(
-            "glob invalid",
-            &["timeout", "set", "30", "--name", "["],
-            2,
-            "invalid `--name`",
-        ),
-        case(
-            "glob empty",
-            &["timeout", "set", "30", "--name", ""],
-            2,
-            "empty",
-        ),
-        owned(
-            vec![
-                "timeout".into(),
-                "set".into(),
-                "30".into(),
-                "--name".into(),
-                long.clone(),
-            ],
-            "glob 10 kB",
-            2,
-            "characters long",
-        ),
-        case(
-            "glob matches nothing",
-            &["timeout", "set", "30", "--name", "zz-no-such-*"],
-            2,
-            "match no action",
-        ),
-        case(
-            "glob lookalike",
-            &["timeout", "set", "30", "--name", "*Соntact*"],
-            2,
-            "match no action",
-        ),
-        case(
-            "category whitespace",
-            &["timeout", "set", "30", "--category", "  "],
-            2,
-            "empty",
-        ),
-        case(
-            "category control",
-            &["timeout", "set", "30", "--category", "Web\tServices"],
-            2,
-            "control character",
-        ),
-        case(
-            "integration control",
-            &["timeout", "set", "30", "--integration", "a\rb"],
-            2,
-            "control character",
-        ),
-        case(
-            "id empty",
-            &["timeout", "set", "30", "--id", ""],
-            2,
-            "empty",
-        ),
-        case(
-            "id unknown",
-            &[
-                "timeout",
-                "set",
-                "30",
-                "--id",
-                "00000000-0000-0000-0000-000000000000",
-            ],
-            2,
-            "no action",
-        ),
-        case(
-            "bulk without --yes",
-            &["timeout", "set", "30", "--all"],
-            2,
-            "--yes",
-        ),
+        set30("no selector", &[], "no action selected"),
+        set30("glob invalid", &["--name", "["], "invalid `--name`"),
+        set30("glob empty", &["--name", ""], "empty"),
+        set30("glob 10 kB", &["--name", &i.long], "characters long"),
+        set30("glob matches nothing", &["--name", "zz-no-such-*"], "match no action"),
+        set30("glob lookalike", &["--name", "*Соntact*"], "match no action"),
+        set30("category whitespace", &["--category", "  "], "empty"),
+        set30("category control", &["--category", "Web\tServices"], "control character"),
+        set30("integration control", &["--integration", "a\rb"], "control character"),
+        set30("id empty", &["--id", ""], "empty"),
+        set30("id unknown", &["--id", "00000000-0000-0000-0000-000000000000"], "no action"),
+        set30("bulk without --yes", &["--all"], "--yes"),
         case("concurrency 0", &["--concurrency", "0", "list"], 2, "error"),
         case("rate 0", &["--rate", "0", "list"], 2, "error"),
         case("output format", &["-o", "xml", "list"], 2, "error"),
-        case(
-            "unknown flag",
-            &["timeout", "set", "30", "--force-everything"],
-            2,
-            "error",
-        ),
+        set30("unknown flag", &["--force-everything"], "error"),
         // --from-file.
-        owned(
-            vec![
-                "timeout".into(),
-                "set".into(),
-                "30".into(),
-                "--from-file".into(),
-                ff_empty,
-            ],
-            "from-file empty",
-            2,
-            "lists no action",
-        ),
-        owned(
-            vec![
-                "timeout".into(),
-                "set".into(),
-                "30".into(),
-                "--from-file".into(),
-                ff_blank,
-            ],
-            "from-file blank lines CRLF comments",
-            2,
-            "lists no action",
-        ),
-        owned(
-            vec![
-                "timeout".into(),
-                "set".into(),
-                "30".into(),
-                "--from-file".into(),
-                ff_bom_crlf_dups,
-            ],
-            "from-file BOM CRLF duplicates",
-            2,
-            "no action",
-        ),
-        owned(
-            vec![
-                "timeout".into(),
-                "set".into(),
-                "30".into(),
-                "--yes".into(),
-                "--from-file".into(),
-                ff_100k,
-            ],
-            "from-file 100k lines",
-            2,
-            "no actions",
-        ),
-        owned(
-            vec![
-                "timeout".into(),
-                "set".into(),
-                "30".into(),
-                "--yes".into(),
-                "--from-file".into(),
-                ff_mixed,
-            ],
-            "from-file one unknown among valid",
-            2,
-            "no action",
-        ),
-        owned(
-            vec![
-                "timeout".into(),
-                "set".into(),
-                "30".into(),
-                "--from-file".into(),
-                ff_binary,
-            ],
-            "from-file not UTF-8",
-            2,
-            "not utf-8",
-        ),
-        owned(
-            vec![
-                "timeout".into(),
-                "set".into(),
-                "30".into(),
-                "--from-file".into(),
-                ff_control,
-            ],
-            "from-file control char",
-            2,
-            "control character",
-        ),
-        owned(
-            vec![
-                "timeout".into(),
-                "set".into(),
-                "30".into(),
-                "--from-file".into(),
-                ff_long,
-            ],
-            "from-file 10 kB line",
-            2,
-            "characters long",
-        ),
-        owned(
-            vec![
-                "timeout".into(),
-                "set".into(),
-                "30".into(),
-                "--from-file".into(),
-                ff_lookalike,
-            ],
-            "from-file lookalike",
-            2,
-            "no action",
-        ),
-        owned(
-            vec![
-                "timeout".into(),
-                "set".into(),
-                "30".into(),
-                "--from-file".into(),
-                ff_missing,
-            ],
-            "from-file missing",
-            2,
-            "cannot read",
-        ),
-        owned(
-            vec![
-                "timeout".into(),
-                "set".into(),
-                "30".into(),
-                "--from-file".into(),
-                ff_dir,
-            ],
-            "from-file a folder",
-            2,
-            "cannot read",
-        ),
-        case(
-            "from-file stdin empty",
-            &["timeout", "set", "30", "--from-file", "-"],
-            2,
-            "lists no action",
-        )
-        .stdin(b""),
-        case(
-            "from-file stdin BOM only",
-            &["timeout", "set", "30", "--from-file", "-"],
-            2,
-            "lists no action",
-        )
-        .stdin("\u{feff}\r\n".as_bytes()),
+        set30("from-file empty", &["--from-file", &i.ff_empty], "lists no action"),
+        set30("from-file blank lines CRLF comments", &["--from-file", &i.ff_blank], "lists no action"),
+        set30("from-file BOM CRLF duplicates", &["--from-file", &i.ff_bom_crlf_dups], "no action"),
+        set30("from-file 100k lines", &["--yes", "--from-file", &i.ff_100k], "no actions"),
+        set30("from-file one unknown among valid", &["--yes", "--from-file", &i.ff_mixed], "no action"),
+        set30("from-file not UTF-8", &["--from-file", &i.ff_binary], "not utf-8"),
+        set30("from-file control char", &["--from-file", &i.ff_control], "control character"),
+        set30("from-file 10 kB line", &["--from-file", &i.ff_long], "characters long"),
+        set30("from-file lookalike", &["--from-file", &i.ff_lookalike], "no action"),
+        set30("from-file missing", &["--from-file", &i.ff_missing], "cannot read"),
+        set30("from-file a folder", &["--from-file", &i.ff_dir], "cannot read"),
+        set30("from-file stdin empty", &["--from-file", "-"], "lists no action").stdin(b""),
+        set30("from-file stdin BOM only", &["--from-file", "-"], "lists no action")
+            .stdin("\u{feff}\r\n".as_bytes()),
         // Runs.
         case("run id empty", &["undo", "", "--yes"], 2, "run"),
         case("run id whitespace", &["runs", "resume", "  "], 2, "run"),
-        case(
-            "run id traversal",
-            &["runs", "show", "../../etc"],
-            2,
-            "no run",
-        ),
+        case("run id traversal", &["runs", "show", "../../etc"], 2, "no run"),
         case("run id unknown", &["undo", "nope", "--yes"], 2, "no run"),
         // Configuration files (fault files of `sandbox serve`).
-        owned(
-            vec![
-                "sandbox".into(),
-                "serve".into(),
-                "--addr".into(),
-                "127.0.0.1:0".into(),
-                "--faults".into(),
-                faults_malformed,
-            ],
-            "faults malformed TOML",
-            2,
-            "invalid fault file",
-        ),
-        owned(
-            vec![
-                "sandbox".into(),
-                "serve".into(),
-                "--addr".into(),
-                "127.0.0.1:0".into(),
-                "--faults".into(),
-                faults_types,
-            ],
-            "faults wrong type",
-            2,
-            "invalid fault file",
-        ),
-        owned(
-            vec![
-                "sandbox".into(),
-                "serve".into(),
-                "--addr".into(),
-                "127.0.0.1:0".into(),
-                "--faults".into(),
-                faults_unknown,
-            ],
-            "faults unknown key",
-            2,
-            "unknown field",
-        ),
-        owned(
-            vec![
-                "sandbox".into(),
-                "serve".into(),
-                "--addr".into(),
-                "127.0.0.1:0".into(),
-                "--faults".into(),
-                faults_bad_value,
-            ],
-            "faults bad values",
-            2,
-            "invalid fault file",
-        ),
-        case(
-            "serve bad address",
-            &["sandbox", "serve", "--addr", "localhost"],
-            2,
-            "invalid value",
-        ),
+        serve("faults malformed TOML", &i.faults_malformed, "invalid fault file"),
+        serve("faults wrong type", &i.faults_types, "invalid fault file"),
+        serve("faults unknown key", &i.faults_unknown, "unknown field"),
+        serve("faults bad values", &i.faults_bad_value, "invalid fault file"),
+        case("serve bad address", &["sandbox", "serve", "--addr", "localhost"], 2, "invalid value"),
         // dactl's config file and gc's.
         case("config malformed TOML", &["list"], 2, "not valid toml")
-            .env("DACTL_CONFIG", Some(&cfg_malformed)),
+            .env("DACTL_CONFIG", Some(&i.cfg_malformed)),
         case("config unknown key", &["list"], 2, "not a known key")
-            .env("DACTL_CONFIG", Some(&cfg_unknown)),
+            .env("DACTL_CONFIG", Some(&i.cfg_unknown)),
         case("config wrong type", &["list"], 2, "must be a string")
-            .env("DACTL_CONFIG", Some(&cfg_type)),
-        case(
-            "config two endpoints",
-            &["--profile", "a", "list"],
-            2,
-            "sets both",
-        )
-        .own()
-        .env("DACTL_CONFIG", Some(&cfg_two_endpoints)),
-        case(
-            "config two secret sources",
-            &["--profile", "a", "list"],
-            2,
-            "2 secret sources",
-        )
-        .own()
-        .env("DACTL_CONFIG", Some(&cfg_two_secrets)),
+            .env("DACTL_CONFIG", Some(&i.cfg_type)),
+        case("config two endpoints", &["--profile", "a", "list"], 2, "sets both")
+            .own()
+            .env("DACTL_CONFIG", Some(&i.cfg_two_endpoints)),
+        case("config two secret sources", &["--profile", "a", "list"], 2, "2 secret sources")
+            .own()
+            .env("DACTL_CONFIG", Some(&i.cfg_two_secrets)),
         case("config unknown top-level key", &["list"], 2, "profile")
-            .env("DACTL_CONFIG", Some(&cfg_top_level)),
+            .env("DACTL_CONFIG", Some(&i.cfg_top_level)),
         case("config missing", &["list"], 2, "no-config.toml")
-            .env("DACTL_CONFIG", Some(&cfg_missing)),
-        case("gc config malformed", &["list"], 2, "not valid toml").env("HOME", Some(&gc_home)),
+            .env("DACTL_CONFIG", Some(&i.cfg_missing)),
+        case("gc config malformed", &["list"], 2, "not valid toml").env("HOME", Some(&i.gc_home)),
         case("profile unknown", &["--profile", "nope", "list"], 2, "nope").own(),
         case("profile empty", &["--profile", "", "list"], 2, "profile").own(),
         case("env empty DACTL_PROFILE", &["list"], 2, "dactl_profile")
             .own()
             .env("DACTL_PROFILE", Some("")),
         // Policy files (timeouts as code).
-        owned(
-            vec!["plan".into(), "-f".into(), pol_malformed],
-            "policy malformed TOML",
-            2,
-            "p1.toml",
-        ),
-        owned(
-            vec!["plan".into(), "-f".into(), pol_unknown],
-            "policy unknown key",
-            2,
-            "unknown field",
-        ),
-        owned(
-            vec!["plan".into(), "-f".into(), pol_type],
-            "policy wrong type",
-            2,
-            "p3.toml",
-        ),
-        owned(
-            vec!["apply".into(), "-f".into(), pol_range, "--yes".into()],
-            "policy timeout out of range",
-            2,
-            "p4.toml",
-        ),
-        owned(
-            vec!["apply".into(), "-f".into(), pol_empty, "--yes".into()],
-            "policy empty",
-            2,
-            "p5.toml",
-        ),
-        owned(
-            vec!["plan".into(), "-f".into(), pol_no_matcher],
-            "policy rule without matcher",
-            2,
-            "p6.toml",
-        ),
-        owned(
-            vec!["plan".into(), "-f".into(), pol_bad_glob],
-            "policy bad glob",
-            2,
-            "p7.toml",
-        ),
-        owned(
-            vec!["plan".into(), "-f".into(), pol_long],
-            "policy 10 kB name",
-            2,
-            "p8.toml",
-        ),
-        owned(
-            vec!["plan".into(), "-f".into(), pol_control],
-            "policy control character",
-            2,
-            "p9.toml",
-        ),
-        case(
-            "policy missing",
-            &["plan", "-f", "/nonexistent/policy.toml"],
-            2,
-            "policy.toml",
-        ),
+        plan("policy malformed TOML", &i.pol_malformed, "p1.toml"),
+        plan("policy unknown key", &i.pol_unknown, "unknown field"),
+        plan("policy wrong type", &i.pol_type, "p3.toml"),
+        case("policy timeout out of range", &["apply", "-f", &i.pol_range, "--yes"], 2, "p4.toml"),
+        case("policy empty", &["apply", "-f", &i.pol_empty, "--yes"], 2, "p5.toml"),
+        plan("policy rule without matcher", &i.pol_no_matcher, "p6.toml"),
+        plan("policy bad glob", &i.pol_bad_glob, "p7.toml"),
+        plan("policy 10 kB name", &i.pol_long, "p8.toml"),
+        plan("policy control character", &i.pol_control, "p9.toml"),
+        plan("policy missing", "/nonexistent/policy.toml", "policy.toml"),
         // Probe inputs, restore documents, output paths.
-        owned(
-            vec![
-                "probe".into(),
-                id.clone(),
-                "--input".into(),
-                "{not json".into(),
-            ],
-            "probe input not JSON",
-            2,
-            "input",
-        ),
-        owned(
-            vec!["probe".into(), id.clone(), "--input".into(), "[1]".into()],
-            "probe input not an object",
-            2,
-            "input",
-        ),
-        owned(
-            vec![
-                "probe".into(),
-                id.clone(),
-                "--input".into(),
-                "{}".into(),
-                "-n".into(),
-                "0".into(),
-            ],
-            "probe zero runs",
-            2,
-            "error",
-        ),
-        owned(
-            vec![
-                "probe".into(),
-                id.clone(),
-                "--input".into(),
-                "{}".into(),
-                "-n".into(),
-                "100000".into(),
-            ],
-            "probe too many runs",
-            2,
-            "error",
-        ),
-        owned(
-            vec![
-                "probe".into(),
-                id.clone(),
-                "--input".into(),
-                "@/nonexistent/input.json".into(),
-            ],
-            "probe input file missing",
-            2,
-            "input.json",
-        ),
-        owned(
-            vec!["restore".into(), doc_not_json, "--yes".into()],
-            "restore not JSON",
-            2,
-            "d1.json",
-        ),
-        owned(
-            vec!["restore".into(), doc_wrong_shape, "--yes".into()],
-            "restore wrong shape",
-            2,
-            "d2.json",
-        ),
-        case(
-            "restore missing file",
-            &["restore", "/nonexistent/doc.json", "--yes"],
-            2,
-            "doc.json",
-        ),
-        owned(
-            vec!["man".into(), "--dir".into(), man_on_file],
-            "man into a file",
-            1,
-            "not-a-folder",
-        ),
-        case(
-            "completions unknown shell",
-            &["completions", "tcsh"],
-            2,
-            "error",
-        ),
+        case("probe input not JSON", &["probe", id, "--input", "{not json"], 2, "input"),
+        case("probe input not an object", &["probe", id, "--input", "[1]"], 2, "input"),
+        case("probe zero runs", &["probe", id, "--input", "{}", "-n", "0"], 2, "error"),
+        case("probe too many runs", &["probe", id, "--input", "{}", "-n", "100000"], 2, "error"),
+        case("probe input file missing", &["probe", id, "--input", "@/nonexistent/input.json"], 2, "input.json"),
+        case("restore not JSON", &["restore", &i.doc_not_json, "--yes"], 2, "d1.json"),
+        case("restore wrong shape", &["restore", &i.doc_wrong_shape, "--yes"], 2, "d2.json"),
+        case("restore missing file", &["restore", "/nonexistent/doc.json", "--yes"], 2, "doc.json"),
+        case("man into a file", &["man", "--dir", &i.man_on_file], 1, "not-a-folder"),
+        case("completions unknown shell", &["completions", "tcsh"], 2, "error"),
         // Environment.
         case("env empty client id", &["list"], 2, "empty")
             .env("GENESYSCLOUD_OAUTHCLIENT_ID", Some("")),
@@ -897,14 +443,9 @@ fn bad_inputs_get_their_exit_code_an_error_line_and_no_write() {
         case("env no credentials", &["list"], 2, "no client credentials")
             .env("GENESYSCLOUD_OAUTHCLIENT_ID", None)
             .env("GENESYSCLOUD_OAUTHCLIENT_SECRET", None),
-        case(
-            "env both credential sets",
-            &["list"],
-            2,
-            "two different sets",
-        )
-        .env("GENESYS_CLIENT_ID", Some("someone-else"))
-        .env("GENESYS_CLIENT_SECRET", Some("another-secret")),
+        case("env both credential sets", &["list"], 2, "two different sets")
+            .env("GENESYS_CLIENT_ID", Some("someone-else"))
+            .env("GENESYS_CLIENT_SECRET", Some("another-secret")),
         case("env empty other set", &["list"], 2, "empty").env("GENESYS_CLIENT_ID", Some("")),
         case("env empty DACTL_HOME", &["list"], 2, "dactl_home").env("DACTL_HOME", Some("")),
         case("env empty region", &["list"], 2, "genesyscloud_region")
@@ -914,140 +455,82 @@ fn bad_inputs_get_their_exit_code_an_error_line_and_no_write() {
             .own()
             .env("GENESYSCLOUD_REGION", Some("mars-1")),
         // Base URLs and regions.
-        case(
-            "url plain http off loopback",
-            &["--base-url", "http://example.com", "list"],
-            2,
-            "plain http",
+        own("url plain http off loopback", &["--base-url", "http://example.com"], "plain http"),
+        own("url ftp", &["--base-url", "ftp://127.0.0.1"], "scheme"),
+        own("url garbage", &["--base-url", "not a url"], "invalid base url"),
+        own("url empty", &["--base-url", ""], "base url"),
+        own("url user info", &["--base-url", "https://user:hunter2@api.mypurecloud.ie"], "user information"),
+        own("url query", &["--base-url", "http://127.0.0.1:9/?token=x"], "query"),
+        own("url bad port", &["--base-url", "http://127.0.0.1:99999"], "base url"),
+        own("region unknown", &["--region", "mars-1"], "unknown region"),
+        own("region empty", &["--region", ""], "region"),
+        own("region is a URL", &["--region", "https://api.mypurecloud.ie"], "is a url"),
+        own("region Cyrillic lookalike", &["--region", "mypurеcloud.ie"], "not a valid region"),
+        own("region Unicode hyphen", &["--region", "eu\u{2010}west\u{2010}1"], "region"),
+        own("sandbox with region", &["--sandbox", "--region", "eu-west-1"], "cannot be combined"),
+    ]
+}
+
+/// What is wrong with how `c` was refused (nothing: `None`), named after the case.
+fn check(h: &Harness, c: &Case) -> Option<String> {
+    let from = h.journal().len();
+    let o = run_case(h, c);
+    let err = stderr(&o);
+    let mut problems = Vec::new();
+    if o.status.code() != Some(c.code) {
+        problems.push(format!("exit {:?}, expected {}", o.status.code(), c.code));
+    }
+    let error_lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    if error_lines.is_empty() {
+        problems.push("no `error:` line".into());
+    }
+    if !err.to_lowercase().contains(&c.says.to_lowercase()) {
+        problems.push(format!("the error does not say `{}`", c.says));
+    }
+    if err.contains("panicked") || o.status.code() == Some(101) {
+        problems.push("panic".into());
+    }
+    if let Some(ch) = err.chars().find(|&ch| dangerous(ch)) {
+        problems.push(format!("raw {:?} echoed to the terminal", ch));
+    }
+    if err.lines().any(|l| l.len() > 2_000) {
+        problems.push("an error line longer than 2,000 bytes".into());
+    }
+    let new: Vec<_> = h.journal().into_iter().skip(from).collect();
+    let writes: Vec<String> = new
+        .iter()
+        .filter(|e| e.method != "GET" && e.path != "/oauth/token")
+        .map(|e| format!("{} {}", e.method, e.path))
+        .collect();
+    if !writes.is_empty() {
+        problems.push(format!("remote writes: {writes:?}"));
+    }
+    if new.len() > 12 {
+        problems.push(format!("{} requests for bad input", new.len()));
+    }
+    (!problems.is_empty()).then(|| {
+        format!(
+            "{}: {}\n--- stderr (first 600 bytes)\n{}",
+            c.name,
+            problems.join("; "),
+            err.chars().take(600).collect::<String>()
         )
-        .own(),
-        case(
-            "url ftp",
-            &["--base-url", "ftp://127.0.0.1", "list"],
-            2,
-            "scheme",
-        )
-        .own(),
-        case(
-            "url garbage",
-            &["--base-url", "not a url", "list"],
-            2,
-            "invalid base url",
-        )
-        .own(),
-        case("url empty", &["--base-url", "", "list"], 2, "base url").own(),
-        case(
-            "url user info",
-            &[
-                "--base-url",
-                "https://user:hunter2@api.mypurecloud.ie",
-                "list",
-            ],
-            2,
-            "user information",
-        )
-        .own(),
-        case(
-            "url query",
-            &["--base-url", "http://127.0.0.1:9/?token=x", "list"],
-            2,
-            "query",
-        )
-        .own(),
-        case(
-            "url bad port",
-            &["--base-url", "http://127.0.0.1:99999", "list"],
-            2,
-            "base url",
-        )
-        .own(),
-        case(
-            "region unknown",
-            &["--region", "mars-1", "list"],
-            2,
-            "unknown region",
-        )
-        .own(),
-        case("region empty", &["--region", "", "list"], 2, "region").own(),
-        case(
-            "region is a URL",
-            &["--region", "https://api.mypurecloud.ie", "list"],
-            2,
-            "is a url",
-        )
-        .own(),
-        case(
-            "region Cyrillic lookalike",
-            &["--region", "mypurеcloud.ie", "list"],
-            2,
-            "not a valid region",
-        )
-        .own(),
-        case(
-            "region Unicode hyphen",
-            &["--region", "eu\u{2010}west\u{2010}1", "list"],
-            2,
-            "region",
-        )
-        .own(),
-        case(
-            "sandbox with region",
-            &["--sandbox", "--region", "eu-west-1", "list"],
-            2,
-            "cannot be combined",
-        )
-        .own(),
-    ];
+    })
+}
+
+#[test]
+fn bad_inputs_get_their_exit_code_an_error_line_and_no_write() {
+    let h = Harness::new();
+    let files = tempfile::tempdir().unwrap();
+    let inputs = Inputs::write(&h, files.path());
+    // One earlier run, so that run selectors have something to hit by mistake.
+    assert_code(&h.run(&["timeout", "set", "29", &inputs.id]), 0);
+    let cases = cases(&inputs);
     assert!(cases.len() >= 40, "{} cases", cases.len());
 
-    let mut failures = Vec::new();
     let runs_before = std::fs::read_dir(h.runs_dir()).unwrap().count();
     let before = h.state();
-    for c in &cases {
-        let from = h.journal().len();
-        let o = run_case(&h, c);
-        let err = stderr(&o);
-        let mut problems = Vec::new();
-        if o.status.code() != Some(c.code) {
-            problems.push(format!("exit {:?}, expected {}", o.status.code(), c.code));
-        }
-        let error_lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
-        if error_lines.is_empty() {
-            problems.push("no `error:` line".into());
-        }
-        if !err.to_lowercase().contains(&c.says.to_lowercase()) {
-            problems.push(format!("the error does not say `{}`", c.says));
-        }
-        if err.contains("panicked") || o.status.code() == Some(101) {
-            problems.push("panic".into());
-        }
-        if let Some(ch) = err.chars().find(|&ch| dangerous(ch)) {
-            problems.push(format!("raw {:?} echoed to the terminal", ch));
-        }
-        if err.lines().any(|l| l.len() > 2_000) {
-            problems.push("an error line longer than 2,000 bytes".into());
-        }
-        let new: Vec<_> = h.journal().into_iter().skip(from).collect();
-        let writes: Vec<String> = new
-            .iter()
-            .filter(|e| e.method != "GET" && e.path != "/oauth/token")
-            .map(|e| format!("{} {}", e.method, e.path))
-            .collect();
-        if !writes.is_empty() {
-            problems.push(format!("remote writes: {writes:?}"));
-        }
-        if new.len() > 12 {
-            problems.push(format!("{} requests for bad input", new.len()));
-        }
-        if !problems.is_empty() {
-            failures.push(format!(
-                "{}: {}\n--- stderr (first 600 bytes)\n{}",
-                c.name,
-                problems.join("; "),
-                err.chars().take(600).collect::<String>()
-            ));
-        }
-    }
+    let failures: Vec<String> = cases.iter().filter_map(|c| check(&h, c)).collect();
     assert!(
         failures.is_empty(),
         "{} of {} cases failed:\n{}",

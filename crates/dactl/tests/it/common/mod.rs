@@ -199,6 +199,13 @@ pub fn find_actions(state: &Value) -> Vec<Value> {
     out
 }
 
+/// Whether an action of the seed org is a regular one: not a static-response action
+/// (`static…`) and not one with custom authentication (`customAuth…`), which behave apart.
+pub fn is_regular(a: &Value) -> bool {
+    let id = a["id"].as_str().unwrap_or("");
+    !id.starts_with("static") && !id.starts_with("customAuth")
+}
+
 /// Paths (JSON-pointer-like) of every leaf that differs between two documents.
 pub fn diff_paths(a: &Value, b: &Value) -> Vec<String> {
     fn walk(a: &Value, b: &Value, path: String, out: &mut Vec<String>) {
