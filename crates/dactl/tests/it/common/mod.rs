@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 
 use std::cell::Cell;
 
-use genesys_emulator::{Config, Emulator, JournalEntry, Realism, Running};
+use genesys_emulator::{Config, Emulator, FaultRule, JournalEntry, Realism, Running};
 use serde_json::Value;
 
 pub const ID: &str = genesys_emulator::DEFAULT_CLIENT_ID;
@@ -258,6 +258,23 @@ pub fn assert_code(o: &Output, code: i32) {
         stdout(o),
         stderr(o)
     );
+}
+
+/// [`assert_code`] for one row of a table of cases: the failure names the row.
+#[track_caller]
+pub fn assert_case_code(case: &str, o: &Output, code: i32) {
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "{case}: exit code\n--- stdout\n{}\n--- stderr\n{}",
+        stdout(o),
+        stderr(o)
+    );
+}
+
+/// A fault rule from its JSON form (the form of `sandbox serve --faults` files).
+pub fn fault_rule(rule: Value) -> FaultRule {
+    serde_json::from_value(rule).unwrap()
 }
 
 /// The status this test thread's emulators refuse a stale version with.
