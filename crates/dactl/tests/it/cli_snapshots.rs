@@ -285,7 +285,7 @@ fn every_printed_next_step_runs_back_as_printed() {
     assert!(apply.starts_with("dactl --sandbox timeout set "), "{apply}");
     let o = h.run_printed(&apply);
     assert_code(&o, 0);
-    assert!(stderr(&o).contains("1 changed"), "{}", stderr(&o));
+    assert_contains(&stderr(&o), "1 changed");
 }
 
 #[test]
@@ -329,14 +329,11 @@ fn tables_fit_80_and_160_columns() {
     assert!(!set(&["--no-color"], false).contains('\u{1b}'));
     assert!(!set(&[], true).contains('\u{1b}'));
     // `--wide` keeps the ids at any width.
-    let o = h
-        .cmd()
-        .env("DACTL_TEST_TTY", "1")
-        .env("COLUMNS", "80")
-        .args(["list", "--category", "Orders", "--wide"])
-        .output()
-        .unwrap();
-    assert!(stdout(&o).contains(" ID "), "{}", stdout(&o));
+    let o = h.run_env(
+        &[("DACTL_TEST_TTY", "1"), ("COLUMNS", "80")],
+        &["list", "--category", "Orders", "--wide"],
+    );
+    assert_contains(&stdout(&o), " ID ");
 }
 
 #[test]
@@ -374,13 +371,10 @@ fn a_plan_of_2000_actions_is_summarised_at_the_prompt() {
         format!("{out}--- stderr\n{err}")
     );
     // A dry run on a terminal is summarised too, and keeps nothing.
-    let o = h
-        .cmd()
-        .env("DACTL_TEST_TTY", "1")
-        .env("COLUMNS", "100")
-        .args(["timeout", "set", "25s", "--all", "--dry-run"])
-        .output()
-        .unwrap();
+    let o = h.run_env(
+        &[("DACTL_TEST_TTY", "1"), ("COLUMNS", "100")],
+        &["timeout", "set", "25s", "--all", "--dry-run"],
+    );
     assert_code(&o, 0);
     assert!(stdout(&o).lines().count() < 40, "{}", stdout(&o));
     assert!(!stdout(&o).contains("once confirmed"), "{}", stdout(&o));
@@ -499,7 +493,7 @@ fn undo_last_is_the_newest_run_against_this_target() {
     assert_code(&h.run(&["timeout", "set", "32s", "Lookup Order Status"]), 0);
     let o = sandbox(&["undo", "last", "--dry-run", "-o", "json"]);
     assert_code(&o, 0);
-    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let v = json_out(&o);
     let row = &v["plan"]["rows"][0];
     assert_eq!(
         row["old_timeout"], 31,
@@ -512,9 +506,8 @@ fn undo_last_is_the_newest_run_against_this_target() {
         .output()
         .unwrap();
     assert_code(&o, 2);
-    assert!(
-        stderr(&o).contains("there is no run against `http://127.0.0.1:9` yet"),
-        "{}",
-        stderr(&o)
+    assert_contains(
+        &stderr(&o),
+        "there is no run against `http://127.0.0.1:9` yet",
     );
 }

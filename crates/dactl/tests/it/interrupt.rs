@@ -109,8 +109,7 @@ both_realisms! {
         }
         assert!(per_id.values().all(|&n| n == 1), "{per_id:?}");
         for a in h.actions() {
-            let id = a["id"].as_str().unwrap();
-            if !id.starts_with("static") && !id.starts_with("customAuth") {
+            if is_regular(&a) {
                 assert_eq!(a["config"]["timeoutSeconds"], 37, "{}", a["name"]);
             }
         }

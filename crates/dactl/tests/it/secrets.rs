@@ -16,8 +16,6 @@ use serde_json::json;
 const CLIENT: &str = "secret-test-client";
 const SECRET: &str = "s3cr3t-value-that-must-never-print";
 const WRONG: &str = "wrong-but-secret-too";
-/// A seed-org action whose test execution the emulator simulates (and that flows use).
-const PROBED: &str = "93da3357-3952-4653-be94-b044c4a45e2f";
 
 fn all_entries(dir: &Path, files: &mut Vec<PathBuf>, dirs: &mut Vec<PathBuf>) {
     if let Ok(rd) = std::fs::read_dir(dir) {
@@ -441,8 +439,8 @@ fn every_command_at_every_verbosity_keeps_secrets_and_files_private() {
     let rows: &[Row] = &[
         ("plan", NO_ENV, &["plan", "-f", &policy], 0),
         ("apply", NO_ENV, &["apply", "-f", &policy, "--yes"], 0),
-        ("probe", NO_ENV, &["-o", "json", "probe", PROBED, "--input", input, "-n", "2", "--yes"], 0),
-        ("flows", NO_ENV, &["flows", PROBED], 0),
+        ("probe", NO_ENV, &["-o", "json", "probe", CONTACT, "--input", input, "-n", "2", "--yes"], 0),
+        ("flows", NO_ENV, &["flows", CONTACT], 0),
         ("report", NO_ENV, &["report", "--html", html.to_str().unwrap()], 0),
         ("auth check", NO_ENV, &["auth", "check"], 0),
     ];
@@ -458,7 +456,7 @@ fn every_command_at_every_verbosity_keeps_secrets_and_files_private() {
         ("man", NO_ENV, &["man", "--dir", man_dir.to_str().unwrap()], 0),
         // Failures of those.
         ("plan bad", NO_ENV, &["plan", "-f", &bad_policy], 2),
-        ("probe bad", NO_ENV, &["probe", PROBED, "--input", "{not json"], 2),
+        ("probe bad", NO_ENV, &["probe", CONTACT, "--input", "{not json"], 2),
         ("restore bad", NO_ENV, &["restore", &policy], 2),
     ];
     r.rows(rows);
