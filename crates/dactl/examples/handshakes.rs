@@ -11,7 +11,7 @@
 //! (it runs the `dactl` binary next to its own directory; `--runs N`, `--latency MS`).
 #![allow(clippy::unwrap_used)]
 
-#[path = "../tests/common/proxy.rs"]
+#[path = "../tests/it/common/proxy.rs"]
 mod proxy;
 
 use std::path::{Path, PathBuf};

@@ -1,9 +1,6 @@
 //! `--sandbox`: the embedded emulator, with state kept under `$DACTL_HOME/sandbox`.
-#![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 fn sandbox(home: &std::path::Path, args: &[&str]) -> std::process::Output {
@@ -39,12 +36,12 @@ fn sandbox_changes_persist_and_reset_restores_the_seed() {
     // A later command sees the change.
     let o = sandbox(home.path(), &["-o", "json", "get", name]);
     assert_code(&o, 0);
-    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let v = json_out(&o);
     assert_eq!(v["config"]["timeoutSeconds"].to_string(), target);
     // Reset goes back to the seed.
     assert_code(&sandbox(home.path(), &["sandbox", "reset"]), 0);
     let o = sandbox(home.path(), &["-o", "json", "get", name]);
-    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let v = json_out(&o);
     assert_eq!(v["config"]["timeoutSeconds"], a["timeout_seconds"]);
     // State files are private.
     #[cfg(unix)]

@@ -2,20 +2,17 @@
 //! categories say nothing), their function's timeout read for them only, the effective timeout
 //! in `list`, `get` and plans, the plan note past the function's timeout, and the fallback to
 //! the category heuristic when the integrations may not be read.
-#![allow(clippy::unwrap_used)]
-
-mod common;
 
 use std::collections::HashMap;
 
-use common::*;
+use crate::common::*;
 use genesys_emulator::{Config, OrgCredentials};
 use serde_json::Value;
 
 fn list_by_name(h: &Harness) -> HashMap<String, Value> {
     let o = h.run(&["-o", "json", "list", "--all"]);
     assert_code(&o, 0);
-    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let v = json_out(&o);
     v.as_array()
         .unwrap()
         .iter()
@@ -92,7 +89,7 @@ fn integrations_are_named_and_integration_takes_a_name() {
         a.extend_from_slice(args);
         let o = h.run(&a);
         assert_code(&o, 0);
-        let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        let v = json_out(&o);
         v.as_array()
             .unwrap()
             .iter()
@@ -108,11 +105,7 @@ fn integrations_are_named_and_integration_takes_a_name() {
 
     // `get` names the integration.
     let o = h.run(&["-o", "csv", "get", "Compute Callback Slot"]);
-    assert!(
-        stdout(&o).contains(&format!("integration,{name} ({id})\n")),
-        "{}",
-        stdout(&o)
-    );
+    assert_contains(&stdout(&o), &format!("integration,{name} ({id})\n"));
 
     // A name that several actions share: the hint names each one's integration.
     let o = h.run(&[
@@ -142,7 +135,7 @@ fn undo_and_restore_plans_carry_the_function_timeouts() {
     assert_code(&o, 0);
     let o = h.run(&["-o", "json", "undo", "last", "--dry-run"]);
     assert_code(&o, 0);
-    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let v = json_out(&o);
     let row = &v["plan"]["rows"][0];
     assert_eq!(row["kind"], "function", "{row}");
     assert_eq!(row["new_timeout"], 15, "{row}");
@@ -157,13 +150,13 @@ fn undo_and_restore_plans_carry_the_function_timeouts() {
 
     // A restore of the document as it is now, with its timeout raised to 45 s.
     let o = h.run(&["-o", "json", "get", "Compute Callback Slot"]);
-    let mut doc: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let mut doc = json_out(&o);
     doc["config"]["timeoutSeconds"] = 45.into();
     let file = h.home.path().join("slot.json");
     std::fs::write(&file, doc.to_string()).unwrap();
     let o = h.run(&["-o", "json", "restore", file.to_str().unwrap(), "--dry-run"]);
     assert_code(&o, 0);
-    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let v = json_out(&o);
     let row = &v["plan"]["rows"][0];
     assert_eq!(row["kind"], "function", "{row}");
     assert_eq!(row["function_timeout_seconds"], 10, "{row}");
@@ -181,7 +174,7 @@ fn get_shows_the_function_timeout() {
     assert!(out.contains("effective timeout,10 (fn)\n"), "{out}");
     // The action document itself is untouched: no `function` key appears in its config.
     let o = h.run(&["-o", "json", "get", "Compute Callback Slot"]);
-    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let v = json_out(&o);
     assert!(v["config"].get("function").is_none());
 }
 
@@ -198,7 +191,7 @@ fn a_plan_past_the_function_timeout_keeps_the_change_and_notes_it() {
         "--dry-run",
     ]);
     assert_code(&o, 0);
-    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let v = json_out(&o);
     let row = &v["plan"]["rows"][0];
     assert_eq!(row["kind"], "function");
     assert_eq!(row["verdict"], "change");
@@ -222,7 +215,7 @@ fn a_plan_past_the_function_timeout_keeps_the_change_and_notes_it() {
         "Compute Callback Slot",
         "--dry-run",
     ]);
-    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let v = json_out(&o);
     assert_eq!(v["plan"]["rows"][0]["warning"], Value::Null);
     assert_eq!(v["plan"]["rows"][0]["effective_timeout_seconds"], 8);
     // The table shows the effective timeout and the note.
@@ -240,10 +233,9 @@ fn a_plan_past_the_function_timeout_keeps_the_change_and_notes_it() {
     // The change itself goes through, with the note on stderr.
     let o = h.run(&["timeout", "set", "45s", "Compute Callback Slot"]);
     assert_code(&o, 0);
-    assert!(
-        stderr(&o).contains("`Compute Callback Slot` function stops at 10 s"),
-        "{}",
-        stderr(&o)
+    assert_contains(
+        &stderr(&o),
+        "`Compute Callback Slot` function stops at 10 s",
     );
     assert_eq!(
         h.action_by_name("Compute Callback Slot")["config"]["timeoutSeconds"],
@@ -271,7 +263,7 @@ fn without_the_integrations_permission_the_heuristic_classifies_and_says_so_once
         "said once: {err}"
     );
     assert!(err.contains("recognised by their category only"), "{err}");
-    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let v = json_out(&o);
     let slot = v
         .as_array()
         .unwrap()

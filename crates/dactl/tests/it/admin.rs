@@ -1,27 +1,12 @@
 //! The Genesys admin's world, at the CLI level: profiles (dactl's and gc's), `auth check` with
 //! the emulator's permission model, error hints (403, 401, 429, unknown region), logging,
 //! `restore` through the safe engine, completions and the man page.
-#![allow(clippy::unwrap_used)]
 
-#[macro_use]
-mod common;
+use std::path::{Path, PathBuf};
 
-use std::path::Path;
-use std::process::Output;
-
-use common::*;
+use crate::common::*;
 use genesys_emulator::{Config, FaultAction, FaultRule, OrgCredentials, Trigger};
 use serde_json::Value;
-
-fn json_out(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e})\n--- stdout\n{}\n--- stderr\n{}",
-            stdout(o),
-            stderr(o)
-        )
-    })
-}
 
 fn with_permissions(perms: &[&str]) -> Harness {
     Harness::with_config(Config {
@@ -62,7 +47,7 @@ fn write_configs(h: &Harness, secret_mode: u32) -> std::path::PathBuf {
     std::fs::create_dir_all(&gc).unwrap();
     std::fs::write(
         gc.join("config.toml"),
-        include_str!("fixtures/gc-config.toml"),
+        include_str!("../fixtures/gc-config.toml"),
     )
     .unwrap();
     #[cfg(unix)]
@@ -198,11 +183,7 @@ fn a_profile_connects_with_a_secret_file_and_warns_when_it_is_readable() {
             .output()
             .unwrap();
         assert_code(&o, 0);
-        assert!(
-            stderr(&o).contains("readable by group or others (mode 644)"),
-            "{}",
-            stderr(&o)
-        );
+        assert_contains(&stderr(&o), "readable by group or others (mode 644)");
         assert!(stderr(&o).contains("chmod 600"));
         assert!(!stderr(&o).contains(SECRET));
     }
@@ -212,11 +193,7 @@ fn a_profile_connects_with_a_secret_file_and_warns_when_it_is_readable() {
         .output()
         .unwrap();
     assert_code(&o, 2);
-    assert!(
-        stderr(&o).contains("no profile named `nope`"),
-        "{}",
-        stderr(&o)
-    );
+    assert_contains(&stderr(&o), "no profile named `nope`");
     assert!(stderr(&o).contains("`emu`") && stderr(&o).contains("`emea-prod` (gc)"));
     // an explicit profile against credential variables of another client: refuse to guess
     let o = h
@@ -226,11 +203,7 @@ fn a_profile_connects_with_a_secret_file_and_warns_when_it_is_readable() {
         .output()
         .unwrap();
     assert_code(&o, 2);
-    assert!(
-        stderr(&o).contains("hold client `someone-else`"),
-        "{}",
-        stderr(&o)
-    );
+    assert_contains(&stderr(&o), "hold client `someone-else`");
 }
 
 #[test]
@@ -406,11 +379,7 @@ fn auth_check_without_an_open_draft_reports_the_edit_probe_as_unknown() {
         .collect();
     assert_eq!(probed.len(), 1);
     assert!(!probed[0].contains("dactl-auth-check-probe"), "{probed:?}");
-    assert!(
-        stderr(&o).contains("its edit permission could not be confirmed"),
-        "{}",
-        stderr(&o)
-    );
+    assert_contains(&stderr(&o), "its edit permission could not be confirmed");
 }
 
 #[test]
@@ -449,7 +418,7 @@ fn auth_check_names_a_missing_view_permission() {
     let e = stderr(&o);
     assert!(e.contains("missing `integrations:action:view`"), "{e}");
     assert!(!e.contains("and `integrations:action:edit`"), "{e}");
-    assert!(stdout(&o).contains("missing"), "{}", stdout(&o));
+    assert_contains(&stdout(&o), "missing");
     let h = with_permissions(&[]);
     let o = h.run(&["auth", "check"]);
     assert_code(&o, 4);
@@ -473,22 +442,16 @@ fn hint_403_names_the_missing_permission() {
     let h = with_permissions(&[]);
     let o = h.run(&["list"]);
     assert_code(&o, 4);
-    assert!(
-        stderr(&o).contains("`integrations:action:view`"),
-        "{}",
-        stderr(&o)
-    );
+    assert_contains(&stderr(&o), "`integrations:action:view`");
 }
 
 #[test]
 fn hint_401_says_which_credential_source_was_used() {
     let h = Harness::new();
-    let o = h
-        .cmd()
-        .env("GENESYSCLOUD_OAUTHCLIENT_SECRET", "wrong-secret")
-        .args(["list"])
-        .output()
-        .unwrap();
+    let o = h.run_env(
+        &[("GENESYSCLOUD_OAUTHCLIENT_SECRET", "wrong-secret")],
+        &["list"],
+    );
     assert_code(&o, 4);
     let e = stderr(&o);
     assert!(
@@ -616,19 +579,9 @@ fn verbose_logs_carry_correlation_ids_and_never_secrets() {
     assert!(!stderr(&o).contains(SECRET));
     assert!(!stdout(&o).contains(SECRET));
     // DACTL_LOG sets the filter, without -v
-    let o = h
-        .cmd()
-        .env("DACTL_LOG", "genesys_client=debug")
-        .args(["list"])
-        .output()
-        .unwrap();
-    assert!(stderr(&o).contains("correlation_id="), "{}", stderr(&o));
-    let o = h
-        .cmd()
-        .env("DACTL_LOG", "error")
-        .args(["-vv", "list"])
-        .output()
-        .unwrap();
+    let o = h.run_env(&[("DACTL_LOG", "genesys_client=debug")], &["list"]);
+    assert_contains(&stderr(&o), "correlation_id=");
+    let o = h.run_env(&[("DACTL_LOG", "error")], &["-vv", "list"]);
     assert!(
         !stderr(&o).contains("correlation_id="),
         "DACTL_LOG must win over -vv"
@@ -703,7 +656,7 @@ both_realisms! {
         let writes = h.writes().len();
         let o = h.run(&["restore", file.to_str().unwrap()]);
         assert_code(&o, 0);
-        assert!(stderr(&o).contains("nothing to change"), "{}", stderr(&o));
+        assert_contains(&stderr(&o), "nothing to change");
         assert_eq!(h.writes().len(), writes);
     }
 }
@@ -764,18 +717,14 @@ both_realisms! {
         let before = h.journal().len();
         let o = h.run(&["restore", f.to_str().unwrap()]);
         assert_code(&o, 2);
-        assert!(stderr(&o).contains("by URI only"), "{}", stderr(&o));
+        assert_contains(&stderr(&o), "by URI only");
         assert_eq!(h.journal().len(), before, "nothing may be sent");
         // an id that does not exist is skipped, never created
         let ghost = serde_json::json!({"id": "00000000-0000-0000-0000-00000000dead", "name": "Ghost", "config": {}});
         std::fs::write(&f, ghost.to_string()).unwrap();
         let o = h.run(&["restore", f.to_str().unwrap(), "-o", "json"]);
         assert_code(&o, 0);
-        assert!(
-            stdout(&o).contains("never creates actions"),
-            "{}",
-            stdout(&o)
-        );
+        assert_contains(&stdout(&o), "never creates actions");
     }
 }
 
@@ -783,28 +732,20 @@ both_realisms! {
     fn restore_never_overwrites_a_concurrent_edit() {
         let h = Harness::new();
         let name = "Lookup Order Status";
-        let o = h.run(&["get", name, "-o", "json"]);
-        let file = h.home().join("l.json");
-        std::fs::write(&file, &o.stdout).unwrap();
-        assert_code(&h.run(&["timeout", "set", "12s", name, "-q"]), 0);
+        let file = saved_then_changed(&h, name, "12s");
         // someone edits another field just before the PATCH lands
-        h.emu.set_faults(vec![FaultRule {
-            name: Some("ui-edit".into()),
-            method: Some("PATCH".into()),
-            path: "/api/v2/integrations/actions/*".into(),
-            trigger: Trigger::Nth { n: 1 },
-            action: FaultAction::ConcurrentEdit {
+        h.emu.set_faults(vec![nth_fault(
+            "ui-edit",
+            Some("PATCH"),
+            ACTION_PATH,
+            1,
+            FaultAction::ConcurrentEdit {
                 field: genesys_emulator::EditField::Other,
             },
-            times: Some(1),
-        }]);
+        )]);
         let o = h.run(&["restore", file.to_str().unwrap()]);
         assert_code(&o, 1);
-        assert!(
-            stderr(&o).contains("edited since it was read"),
-            "{}",
-            stderr(&o)
-        );
+        assert_contains(&stderr(&o), "edited since it was read");
         assert_eq!(h.action_by_name(name)["config"]["timeoutSeconds"], 12);
     }
 }
@@ -841,6 +782,16 @@ fn completions_and_man_page() {
     assert!(dir.join("dactl-restore.1").exists());
 }
 
+/// `name` as `get -o json` prints it, saved to `l.json` in the harness's home; then its
+/// timeout is changed to `later` (the change a restore of the file undoes). The file.
+fn saved_then_changed(h: &Harness, name: &str, later: &str) -> PathBuf {
+    let o = h.run(&["get", name, "-o", "json"]);
+    let file = h.home().join("l.json");
+    std::fs::write(&file, &o.stdout).unwrap();
+    assert_code(&h.run(&["timeout", "set", later, name, "-q"]), 0);
+    file
+}
+
 /// The id of the restore run (`last` is ambiguous between runs started in the same second).
 fn restore_run_id(h: &Harness) -> String {
     std::fs::read_dir(h.runs_dir())
@@ -856,17 +807,9 @@ both_realisms! {
         let h = Harness::new();
         let name = "Lookup Order Status";
         let original = h.action_by_name(name);
-        let o = h.run(&["get", name, "-o", "json"]);
-        let file = h.home().join("l.json");
-        std::fs::write(&file, &o.stdout).unwrap();
-        assert_code(&h.run(&["timeout", "set", "41s", name, "-q"]), 0);
+        let file = saved_then_changed(&h, name, "41s");
         // The process dies after the PATCH was sent, before its answer was journalled.
-        let o = h
-            .cmd()
-            .env("DACTL_TEST_CRASH_AT", "after-patch:1")
-            .args(["restore", file.to_str().unwrap()])
-            .output()
-            .unwrap();
+        let o = h.run_env(&[("DACTL_TEST_CRASH_AT", "after-patch:1")], &["restore", file.to_str().unwrap()]);
         assert_code(&o, 137);
         let patches = h.writes().len();
         let o = h.run(&["runs", "resume", &restore_run_id(&h), "-o", "json"]);
@@ -890,16 +833,8 @@ both_realisms! {
     fn a_restore_killed_before_its_write_is_finished_by_resume() {
         let h = Harness::new();
         let name = "Lookup Order Status";
-        let o = h.run(&["get", name, "-o", "json"]);
-        let file = h.home().join("l.json");
-        std::fs::write(&file, &o.stdout).unwrap();
-        assert_code(&h.run(&["timeout", "set", "42s", name, "-q"]), 0);
-        let o = h
-            .cmd()
-            .env("DACTL_TEST_CRASH_AT", "after-backup:1")
-            .args(["restore", file.to_str().unwrap()])
-            .output()
-            .unwrap();
+        let file = saved_then_changed(&h, name, "42s");
+        let o = h.run_env(&[("DACTL_TEST_CRASH_AT", "after-backup:1")], &["restore", file.to_str().unwrap()]);
         assert_code(&o, 137);
         assert_eq!(h.action_by_name(name)["config"]["timeoutSeconds"], 42);
         let o = h.run(&["runs", "resume", &restore_run_id(&h), "-q"]);
@@ -913,12 +848,10 @@ both_realisms! {
 #[test]
 fn auth_check_names_the_credential_source_on_401() {
     let h = Harness::new();
-    let o = h
-        .cmd()
-        .env("GENESYSCLOUD_OAUTHCLIENT_SECRET", "nope")
-        .args(["auth", "check"])
-        .output()
-        .unwrap();
+    let o = h.run_env(
+        &[("GENESYSCLOUD_OAUTHCLIENT_SECRET", "nope")],
+        &["auth", "check"],
+    );
     assert_code(&o, 4);
     let e = stderr(&o);
     assert!(e.contains("auth check: the token request failed"), "{e}");
@@ -947,11 +880,7 @@ fn keyring_profiles_explain_the_missing_feature() {
         .output()
         .unwrap();
     assert_code(&o, 2);
-    assert!(
-        stderr(&o).contains("built without keyring support"),
-        "{}",
-        stderr(&o)
-    );
+    assert_contains(&stderr(&o), "built without keyring support");
     assert!(stderr(&o).contains("--features keyring"));
     let o = bare(&h)
         .env("DACTL_CONFIG", &cfg)

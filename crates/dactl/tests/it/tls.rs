@@ -4,17 +4,12 @@
 //! CA, like a TLS-inspecting proxy's: trusted through `SSL_CERT_FILE`, `--ca-file` or a
 //! profile's `ca_file` the run succeeds; untrusted it fails at once (exit 2, one attempt) with
 //! a message that names the problem and the host, and a hint that names the fix.
-#![allow(clippy::unwrap_used)]
-
-mod common;
-#[path = "common/proxy.rs"]
-mod proxy;
 
 use std::path::PathBuf;
 
-use common::*;
+use crate::common::proxy::ConnectProxy;
+use crate::common::*;
 use genesys_emulator::{Config, Emulator, TlsIdentity};
-use proxy::ConnectProxy;
 
 const LOGIN: &str = "login.mypurecloud.ie:443";
 const API: &str = "api.mypurecloud.ie:443";
@@ -25,11 +20,7 @@ fn tls_harness() -> (Harness, PathBuf) {
 }
 
 fn tls_harness_with(config: Config) -> (Harness, PathBuf) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     let emu = Emulator::new(config);
     let identity = TlsIdentity::generate(genesys_emulator::tls::default_names()).unwrap();
     let running = rt
@@ -73,7 +64,7 @@ fn a_private_ca_in_ssl_cert_file_is_trusted_through_the_proxy() {
         .output()
         .unwrap();
     assert_code(&o, 0);
-    let rows: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let rows = json_out(&o);
     assert!(!rows.as_array().unwrap().is_empty());
     // Login and API traffic both went through the proxy, by the region's host names.
     assert_eq!(proxy.count(LOGIN), 1, "{:?}", proxy.connects());
@@ -224,7 +215,7 @@ fn loopback_is_never_proxied() {
         .unwrap();
     assert_code(&o, 0);
     assert!(proxy.connects().is_empty(), "{:?}", proxy.connects());
-    assert!(stderr(&o).contains("go directly"), "{}", stderr(&o));
+    assert_contains(&stderr(&o), "go directly");
 }
 
 #[test]
@@ -236,11 +227,7 @@ fn a_missing_ca_file_is_a_usage_error() {
         .output()
         .unwrap();
     assert_code(&o, 2);
-    assert!(
-        stderr(&o).contains("cannot read the CA file"),
-        "{}",
-        stderr(&o)
-    );
+    assert_contains(&stderr(&o), "cannot read the CA file");
     let empty = h.home().join("empty.pem");
     std::fs::write(&empty, "not a certificate\n").unwrap();
     let o = h
@@ -251,11 +238,7 @@ fn a_missing_ca_file_is_a_usage_error() {
         .output()
         .unwrap();
     assert_code(&o, 2);
-    assert!(
-        stderr(&o).contains("holds no PEM certificate"),
-        "{}",
-        stderr(&o)
-    );
+    assert_contains(&stderr(&o), "holds no PEM certificate");
     assert!(h.journal().is_empty());
 }
 
@@ -316,11 +299,7 @@ fn sandbox_serve_tls_writes_its_ca_and_serves_https() {
     let _ = child.kill();
     let _ = child.wait();
     assert_code(&untrusted, 2);
-    assert!(
-        stderr(&untrusted).contains("unknown issuer"),
-        "{}",
-        stderr(&untrusted)
-    );
+    assert_contains(&stderr(&untrusted), "unknown issuer");
     assert_code(&trusted, 0);
 }
 

@@ -7,9 +7,6 @@
 //!
 //! A raw server rather than wiremock, because wiremock cannot truncate a body, lie about its
 //! length, or drip it.
-#![allow(clippy::unwrap_used)]
-
-mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -17,7 +14,7 @@ use std::process::Output;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{assert_code, stderr, stdout};
+use crate::common::{assert_code, stderr, stdout};
 use serde_json::{json, Value};
 
 const ID: &str = "5e1f0c2a-7b3d-4c8e-9f10-2a3b4c5d6e7f";
@@ -358,8 +355,86 @@ fn set(server: &Server) -> (Output, Duration) {
     dactl(server, &[], &["timeout", "set", "30", ID])
 }
 
+/// `timeout set` with a 1-second overall HTTP timeout.
+fn set_impatiently(server: &Server) -> (Output, Duration) {
+    dactl(
+        server,
+        &[("DACTL_HTTP_TIMEOUT", "1")],
+        &["timeout", "set", "30", ID],
+    )
+}
+
 fn on(method: &'static str, path_end: &'static str) -> impl Fn(&Req) -> bool {
     move |r: &Req| r.method == method && r.path.split('?').next().unwrap().ends_with(path_end)
+}
+
+/// A server that answers every `method` request whose path ends in `path_end` with `reply`
+/// (given the request and the server's state), and the rest normally.
+fn always(
+    method: &'static str,
+    path_end: &'static str,
+    reply: impl Fn(&Req, &mut State) -> Reply + Send + Sync + 'static,
+) -> Server {
+    let is = on(method, path_end);
+    Server::start(
+        "127.0.0.1",
+        Box::new(move |r, _, st| is(r).then(|| reply(r, st))),
+    )
+}
+
+/// A server that answers the first such request with `reply`, and the rest normally.
+fn first(
+    method: &'static str,
+    path_end: &'static str,
+    reply: impl Fn() -> Reply + Send + Sync + 'static,
+) -> Server {
+    let is = on(method, path_end);
+    Server::start(
+        "127.0.0.1",
+        Box::new(move |r, seen, _| (is(r) && seen == 0).then(&reply)),
+    )
+}
+
+/// A complete response without extra headers.
+fn http(status: u16, content_type: &'static str, body: impl Into<Vec<u8>>) -> Reply {
+    Reply::Http {
+        status,
+        content_type,
+        headers: Vec::new(),
+        body: body.into(),
+    }
+}
+
+/// A template response that announces 200 bytes, sends 20, and hangs up.
+fn truncated_template() -> Reply {
+    let mut b = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 200\r\nConnection: close\r\n\r\n".to_vec();
+    b.extend_from_slice(&TEMPLATE.as_bytes()[..20]);
+    Reply::Raw(b)
+}
+
+/// A response that drips a byte every 100 ms.
+fn drip(len: usize) -> Reply {
+    Reply::Drip {
+        len,
+        every: Duration::from_millis(100),
+    }
+}
+
+/// A 200 whose body is an `ErrorBody`.
+fn error_document() -> Reply {
+    json_reply(
+        200,
+        &json!({"status": 500, "code": "internal.server.error", "message": "upstream failed"}),
+    )
+}
+
+/// The listing of the one action, without its `field`.
+fn listed_without(field: &'static str) -> impl Fn(&Req, &mut State) -> Reply {
+    move |_, st| {
+        let mut a = action_doc(st);
+        a.as_object_mut().unwrap().remove(field);
+        json_reply(200, &listing(vec![a]))
+    }
 }
 
 #[test]
@@ -373,18 +448,9 @@ fn the_normal_script_works() {
 
 #[test]
 fn malformed_json_in_the_listing() {
-    let is = on("GET", ACTIONS);
-    let s = Server::start(
-        "127.0.0.1",
-        Box::new(move |r, _, _| {
-            is(r).then(|| Reply::Http {
-                status: 200,
-                content_type: "application/json",
-                headers: vec![],
-                body: br#"{"entities": [{"id": "5e1f0c2a", "name": "Hostile Lookup", "version": 7, "config": {"timeoutSeconds": 10,"#.to_vec(),
-            })
-        }),
-    );
+    let s = always("GET", ACTIONS, |_, _| {
+        http(200, "application/json", br#"{"entities": [{"id": "5e1f0c2a", "name": "Hostile Lookup", "version": 7, "config": {"timeoutSeconds": 10,"#)
+    });
     let (o, _) = set(&s);
     refused(&o, 1, "GET /api/v2/integrations/actions");
     assert_eq!(s.patches(), 0);
@@ -392,18 +458,13 @@ fn malformed_json_in_the_listing() {
 
 #[test]
 fn malformed_json_in_an_action_read_by_get() {
-    let is = on("GET", ID);
-    let s = Server::start(
-        "127.0.0.1",
-        Box::new(move |r, _, _| {
-            is(r).then(|| Reply::Http {
-                status: 200,
-                content_type: "application/json",
-                headers: vec![],
-                body: br#"{"id": "5e1f0c2a-7b3d-4c8e-9f10-2a3b4c5d6e7f", "name": [1, 2"#.to_vec(),
-            })
-        }),
-    );
+    let s = always("GET", ID, |_, _| {
+        http(
+            200,
+            "application/json",
+            br#"{"id": "5e1f0c2a-7b3d-4c8e-9f10-2a3b4c5d6e7f", "name": [1, 2"#,
+        )
+    });
     let (o, _) = dactl(&s, &[], &["-o", "json", "get", ID]);
     refused(&o, 1, "name");
     assert_eq!(stdout(&o), "", "no half document printed");
@@ -411,18 +472,7 @@ fn malformed_json_in_an_action_read_by_get() {
 
 #[test]
 fn a_template_truncated_once_is_read_again_and_written_whole() {
-    let is = on("GET", "requesttemplate.vm");
-    let s = Server::start(
-        "127.0.0.1",
-        Box::new(move |r, seen, _| {
-            (is(r) && seen == 0).then(|| {
-                // Announces 200 bytes, sends 20, hangs up.
-                let mut b = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 200\r\nConnection: close\r\n\r\n".to_vec();
-                b.extend_from_slice(&TEMPLATE.as_bytes()[..20]);
-                Reply::Raw(b)
-            })
-        }),
-    );
+    let s = first("GET", "requesttemplate.vm", truncated_template);
     let (o, _) = set(&s);
     assert_code(&o, 0);
     // The PATCH carried the whole template (the server asserts it), once.
@@ -431,17 +481,7 @@ fn a_template_truncated_once_is_read_again_and_written_whole() {
 
 #[test]
 fn a_template_always_truncated_is_never_written_back() {
-    let is = on("GET", "requesttemplate.vm");
-    let s = Server::start(
-        "127.0.0.1",
-        Box::new(move |r, _, _| {
-            is(r).then(|| {
-                let mut b = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 200\r\nConnection: close\r\n\r\n".to_vec();
-                b.extend_from_slice(&TEMPLATE.as_bytes()[..20]);
-                Reply::Raw(b)
-            })
-        }),
-    );
+    let s = always("GET", "requesttemplate.vm", |_, _| truncated_template());
     let (o, took) = set(&s);
     refused(&o, 5, "requesttemplate.vm");
     assert_eq!(s.patches(), 0, "no write from a partly read action");
@@ -450,17 +490,11 @@ fn a_template_always_truncated_is_never_written_back() {
 
 #[test]
 fn a_huge_announced_body_is_refused_without_reading_it() {
-    let is = on("GET", ACTIONS);
-    let s = Server::start(
-        "127.0.0.1",
-        Box::new(move |r, _, _| {
-            is(r).then(|| {
-                Reply::Raw(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 4294967296\r\nConnection: close\r\n\r\n{\"entities\": [".to_vec(),
-                )
-            })
-        }),
-    );
+    let s = always("GET", ACTIONS, |_, _| {
+        Reply::Raw(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 4294967296\r\nConnection: close\r\n\r\n{\"entities\": [".to_vec(),
+        )
+    });
     let (o, _) = set(&s);
     refused(&o, 1, "larger than");
     assert_eq!(s.patches(), 0);
@@ -468,11 +502,9 @@ fn a_huge_announced_body_is_refused_without_reading_it() {
 
 #[test]
 fn a_huge_chunked_body_is_cut_at_the_cap() {
-    let is = on("GET", "requesttemplate.vm");
-    let s = Server::start(
-        "127.0.0.1",
-        Box::new(move |r, _, _| is(r).then_some(Reply::HugeChunked(40 * 1024 * 1024))),
-    );
+    let s = always("GET", "requesttemplate.vm", |_, _| {
+        Reply::HugeChunked(40 * 1024 * 1024)
+    });
     let (o, _) = set(&s);
     refused(&o, 1, "larger than");
     assert_eq!(s.patches(), 0);
@@ -480,18 +512,9 @@ fn a_huge_chunked_body_is_cut_at_the_cap() {
 
 #[test]
 fn a_wrong_content_type_is_refused() {
-    let is = on("GET", ACTIONS);
-    let s = Server::start(
-        "127.0.0.1",
-        Box::new(move |r, _, _| {
-            is(r).then(|| Reply::Http {
-                status: 200,
-                content_type: "text/html",
-                headers: vec![],
-                body: b"<html><body>Maintenance</body></html>".to_vec(),
-            })
-        }),
-    );
+    let s = always("GET", ACTIONS, |_, _| {
+        http(200, "text/html", b"<html><body>Maintenance</body></html>")
+    });
     let (o, _) = set(&s);
     refused(&o, 1, "content type");
     assert_eq!(s.patches(), 0);
@@ -499,36 +522,14 @@ fn a_wrong_content_type_is_refused() {
 
 #[test]
 fn a_200_carrying_an_error_body_is_not_an_action() {
-    let is = on("GET", ID);
-    let s = Server::start(
-        "127.0.0.1",
-        Box::new(move |r, _, _| {
-            is(r).then(|| {
-                json_reply(
-                    200,
-                    &json!({"status": 500, "code": "internal.server.error", "message": "upstream failed"}),
-                )
-            })
-        }),
-    );
+    let s = always("GET", ID, |_, _| error_document());
     let (o, _) = dactl(&s, &[], &["get", ID]);
     refused(&o, 1, "error document");
 }
 
 #[test]
 fn a_patch_answered_with_an_error_body_is_reported_failed() {
-    let is = on("PATCH", ID);
-    let s = Server::start(
-        "127.0.0.1",
-        Box::new(move |r, _, _| {
-            is(r).then(|| {
-                json_reply(
-                    200,
-                    &json!({"status": 500, "code": "internal.server.error", "message": "upstream failed"}),
-                )
-            })
-        }),
-    );
+    let s = always("PATCH", ID, |_, _| error_document());
     let (o, _) = set(&s);
     refused(&o, 1, "error document");
     assert_eq!(s.patches(), 1, "not sent again blindly");
@@ -536,17 +537,7 @@ fn a_patch_answered_with_an_error_body_is_reported_failed() {
 
 #[test]
 fn an_action_without_a_version_is_not_written() {
-    let is = on("GET", ACTIONS);
-    let s = Server::start(
-        "127.0.0.1",
-        Box::new(move |r, _, st| {
-            is(r).then(|| {
-                let mut a = action_doc(st);
-                a.as_object_mut().unwrap().remove("version");
-                json_reply(200, &listing(vec![a]))
-            })
-        }),
-    );
+    let s = always("GET", ACTIONS, listed_without("version"));
     let (o, _) = set(&s);
     refused(&o, 1, "no version");
     assert_eq!(s.patches(), 0);
@@ -554,17 +545,7 @@ fn an_action_without_a_version_is_not_written() {
 
 #[test]
 fn an_action_listed_without_its_config_is_not_written() {
-    let is = on("GET", ACTIONS);
-    let s = Server::start(
-        "127.0.0.1",
-        Box::new(move |r, _, st| {
-            is(r).then(|| {
-                let mut a = action_doc(st);
-                a.as_object_mut().unwrap().remove("config");
-                json_reply(200, &listing(vec![a]))
-            })
-        }),
-    );
+    let s = always("GET", ACTIONS, listed_without("config"));
     let (o, _) = set(&s);
     // Without a config there is nothing to compute a full PATCH from: refuse, or re-read it in
     // full; never write a config made of nothing.
@@ -578,28 +559,14 @@ fn an_action_listed_without_its_config_is_not_written() {
 
 #[test]
 fn a_listing_without_total_or_with_a_missing_id_is_refused() {
-    let is = on("GET", ACTIONS);
-    let s = Server::start(
-        "127.0.0.1",
-        Box::new(move |r, _, st| {
-            is(r).then(|| json_reply(200, &json!({"entities": [action_doc(st)], "pageSize": 100})))
-        }),
-    );
+    let s = always("GET", ACTIONS, |_, st| {
+        json_reply(200, &json!({"entities": [action_doc(st)], "pageSize": 100}))
+    });
     let (o, _) = set(&s);
     refused(&o, 1, "total");
     assert_eq!(s.patches(), 0);
 
-    let is = on("GET", ACTIONS);
-    let s = Server::start(
-        "127.0.0.1",
-        Box::new(move |r, _, st| {
-            is(r).then(|| {
-                let mut a = action_doc(st);
-                a.as_object_mut().unwrap().remove("id");
-                json_reply(200, &listing(vec![a]))
-            })
-        }),
-    );
+    let s = always("GET", ACTIONS, listed_without("id"));
     let (o, _) = set(&s);
     refused(&o, 1, "id");
     assert_eq!(s.patches(), 0);
@@ -607,18 +574,9 @@ fn a_listing_without_total_or_with_a_missing_id_is_refused() {
 
 #[test]
 fn a_template_that_is_not_utf8_is_refused() {
-    let is = on("GET", "requesttemplate.vm");
-    let s = Server::start(
-        "127.0.0.1",
-        Box::new(move |r, _, _| {
-            is(r).then(|| Reply::Http {
-                status: 200,
-                content_type: "text/plain",
-                headers: vec![],
-                body: vec![0x7b, 0xff, 0xfe, 0x7d],
-            })
-        }),
-    );
+    let s = always("GET", "requesttemplate.vm", |_, _| {
+        http(200, "text/plain", vec![0x7b, 0xff, 0xfe, 0x7d])
+    });
     let (o, _) = set(&s);
     refused(&o, 1, "utf-8");
     assert_eq!(s.patches(), 0);
@@ -629,12 +587,12 @@ fn a_malformed_token_response_is_refused_without_quoting_it() {
     let s = Server::start(
         "127.0.0.1",
         Box::new(|r, _, _| {
-            (r.path == "/oauth/token").then(|| Reply::Http {
-                status: 200,
-                content_type: "application/json",
-                headers: vec![],
-                body: format!("{{\"access_token\": \"{TOKEN}\", \"token_type\": bearer}}")
-                    .into_bytes(),
+            (r.path == "/oauth/token").then(|| {
+                http(
+                    200,
+                    "application/json",
+                    format!("{{\"access_token\": \"{TOKEN}\", \"token_type\": bearer}}"),
+                )
             })
         }),
     );
@@ -705,21 +663,8 @@ fn a_redirect_to_another_host_is_never_followed() {
 
 #[test]
 fn a_slow_drip_is_ended_by_the_overall_timeout() {
-    let is = on("GET", ACTIONS);
-    let s = Server::start(
-        "127.0.0.1",
-        Box::new(move |r, _, _| {
-            is(r).then(|| Reply::Drip {
-                len: 100_000,
-                every: Duration::from_millis(100),
-            })
-        }),
-    );
-    let (o, took) = dactl(
-        &s,
-        &[("DACTL_HTTP_TIMEOUT", "1")],
-        &["timeout", "set", "30", ID],
-    );
+    let s = always("GET", ACTIONS, |_, _| drip(100_000));
+    let (o, took) = set_impatiently(&s);
     refused(&o, 5, "timed out");
     assert_eq!(s.patches(), 0);
     let attempts = s
@@ -735,25 +680,12 @@ fn a_slow_drip_is_ended_by_the_overall_timeout() {
 /// re-reads, finds it landed, and does not write again.
 #[test]
 fn a_dripping_write_that_landed_is_settled_by_a_re_read() {
-    let is = on("PATCH", ID);
-    let s = Server::start(
-        "127.0.0.1",
-        Box::new(move |r, _, st| {
-            is(r).then(|| {
-                // Apply the write, then never finish the response.
-                let _ = normal(r, st);
-                Reply::Drip {
-                    len: 10_000,
-                    every: Duration::from_millis(100),
-                }
-            })
-        }),
-    );
-    let (o, took) = dactl(
-        &s,
-        &[("DACTL_HTTP_TIMEOUT", "1")],
-        &["timeout", "set", "30", ID],
-    );
+    let s = always("PATCH", ID, |r, st| {
+        // Apply the write, then never finish the response.
+        let _ = normal(r, st);
+        drip(10_000)
+    });
+    let (o, took) = set_impatiently(&s);
     assert_code(&o, 0);
     let st = s.state.lock().unwrap();
     assert_eq!(
@@ -769,21 +701,8 @@ fn a_dripping_write_that_landed_is_settled_by_a_re_read() {
 /// more.
 #[test]
 fn a_dripping_write_that_did_not_land_is_sent_again_after_a_re_read() {
-    let is = on("PATCH", ID);
-    let s = Server::start(
-        "127.0.0.1",
-        Box::new(move |r, seen, _| {
-            (is(r) && seen == 0).then(|| Reply::Drip {
-                len: 10_000,
-                every: Duration::from_millis(100),
-            })
-        }),
-    );
-    let (o, _) = dactl(
-        &s,
-        &[("DACTL_HTTP_TIMEOUT", "1")],
-        &["timeout", "set", "30", ID],
-    );
+    let s = first("PATCH", ID, || drip(10_000));
+    let (o, _) = set_impatiently(&s);
     assert_code(&o, 0);
     let st = s.state.lock().unwrap();
     assert_eq!((st.timeout, st.writes), (Some(30), 1));
@@ -792,13 +711,9 @@ fn a_dripping_write_that_did_not_land_is_sent_again_after_a_re_read() {
 
 #[test]
 fn garbage_instead_of_http_once_is_retried() {
-    let is = on("GET", ACTIONS);
-    let s = Server::start(
-        "127.0.0.1",
-        Box::new(move |r, seen, _| {
-            (is(r) && seen == 0).then(|| Reply::Raw(b"HELLO THERE\r\n\r\n".to_vec()))
-        }),
-    );
+    let s = first("GET", ACTIONS, || {
+        Reply::Raw(b"HELLO THERE\r\n\r\n".to_vec())
+    });
     let (o, _) = set(&s);
     assert_code(&o, 0);
     assert_eq!(s.patches(), 1);

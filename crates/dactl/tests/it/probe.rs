@@ -1,17 +1,9 @@
 //! `dactl probe` against the emulator: client-side timing of test executions, the
 //! recommendation, failures and timeouts, confirmation, refusals and stored results.
-#![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
-use genesys_emulator::{Config, FaultRule, OrgCredentials};
+use crate::common::*;
+use genesys_emulator::{Config, OrgCredentials};
 use serde_json::{json, Value};
-
-/// Salesforce "Get Contact By Phone Number": 420 ms simulated latency, timeout 10 s.
-const CONTACT: &str = "93da3357-3952-4653-be94-b044c4a45e2f";
-/// "Get Weather Forecast": 7.5 s simulated latency, timeout 5 s (always times out).
-const WEATHER: &str = "556b2a73-5d06-4843-a773-4c28e0865bdf";
 
 fn scaled(scale: f64) -> Harness {
     Harness::with_config(Config {
@@ -48,7 +40,7 @@ fn probe_times_each_call_and_recommends_p99_times_three() {
         "--yes",
     ]);
     assert_code(&o, 0);
-    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let v = json_out(&o);
     let s = &v["stats"];
     assert_eq!(s["executions"], 4);
     assert_eq!(s["ok"], 4);
@@ -84,65 +76,35 @@ fn probe_times_each_call_and_recommends_p99_times_three() {
         let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
     }
-    assert!(
-        stderr(&o).contains(&format!(" timeout set 2s {CONTACT}")),
-        "{}",
-        stderr(&o)
-    );
+    assert_contains(&stderr(&o), &format!(" timeout set 2s {CONTACT}"));
     // Four executions give no p99: the output says the advice is rough, from the max.
-    assert!(
-        stderr(&o).contains("only 4 timed executions"),
-        "{}",
-        stderr(&o)
-    );
+    assert_contains(&stderr(&o), "only 4 timed executions");
 }
 
 #[test]
 fn a_short_probe_says_it_is_rough_and_shows_the_default_in_seconds() {
     let h = scaled(0.01);
-    let o = h.run(&[
-        "probe",
+    let o = probe(
+        &h,
+        &[],
         "Get Loyalty Points Balance",
-        "--input",
         r#"{"memberId": "M-1"}"#,
-        "-n",
         "3",
-        "--yes",
-    ]);
+    );
     assert_code(&o, 0);
     let out = stdout(&o);
     assert!(out.contains("– (needs 20 executions)"), "{out}");
     assert!(out.contains("max × 3"), "{out}");
-    assert!(
-        stderr(&o).contains("the estimate is rough"),
-        "{}",
-        stderr(&o)
-    );
+    assert_contains(&stderr(&o), "the estimate is rough");
     // An action at the platform default.
-    let o = h.run(&[
-        "probe",
-        "Check Store Hours",
-        "--input",
-        r#"{"storeId": "S-1"}"#,
-        "-n",
-        "2",
-        "--yes",
-    ]);
-    assert!(stdout(&o).contains("60 s (default)"), "{}", stdout(&o));
+    let o = probe(&h, &[], "Check Store Hours", r#"{"storeId": "S-1"}"#, "2");
+    assert_contains(&stdout(&o), "60 s (default)");
 }
 
 #[test]
 fn table_output_has_percentiles_and_a_histogram() {
     let h = scaled(0.02);
-    let o = h.run(&[
-        "probe",
-        CONTACT,
-        "--input",
-        r#"{"phoneNumber": "1"}"#,
-        "-n",
-        "9",
-        "--yes",
-    ]);
+    let o = probe(&h, &[], CONTACT, r#"{"phoneNumber": "1"}"#, "9");
     assert_code(&o, 0);
     let out = stdout(&o);
     for key in [
@@ -175,19 +137,15 @@ fn timeouts_are_timeout_samples_however_answered_and_give_no_recommendation() {
                 ..Realism::default()
             },
         );
-        let o = h.run(&[
-            "-o",
-            "json",
-            "probe",
+        let o = probe(
+            &h,
+            &["-o", "json"],
             WEATHER,
-            "--input",
             r#"{"postalCode": "1000"}"#,
-            "-n",
             "3",
-            "--yes",
-        ]);
+        );
         assert_code(&o, 1);
-        let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        let v = json_out(&o);
         assert_eq!(v["stats"]["timeouts"], 3, "{how:?}");
         assert_eq!(v["stats"]["ok"], 0);
         assert_eq!(
@@ -234,19 +192,15 @@ fn a_function_action_is_capped_at_its_function_timeout() {
         }
     }
     h.emu.load_state(state).unwrap();
-    let o = h.run(&[
-        "-o",
-        "json",
-        "probe",
+    let o = probe(
+        &h,
+        &["-o", "json"],
         &id,
-        "--input",
         r#"{"timezone": "Europe/Brussels", "preferred": "morning"}"#,
-        "-n",
         "1",
-        "--yes",
-    ]);
+    );
     assert_code(&o, 0);
-    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let v = json_out(&o);
     assert_eq!(v["kind"], "function");
     assert_eq!(v["timeout_seconds"], 15);
     assert_eq!(v["function_timeout_seconds"], 1);
@@ -264,12 +218,11 @@ fn a_function_action_is_capped_at_its_function_timeout() {
 #[test]
 fn a_transient_failure_makes_a_partial_probe() {
     let h = scaled(0.01);
-    let rule: FaultRule = serde_json::from_value(json!({
+    let rule = fault_rule(json!({
         "name": "test-503", "method": "POST", "path": "/api/v2/integrations/actions/*/test",
         "trigger": {"type": "nth", "n": 3},
         "action": {"type": "status", "status": 503}
-    }))
-    .unwrap();
+    }));
     h.emu.set_faults(vec![rule]);
     let o = h.run(&[
         "-o",
@@ -297,22 +250,15 @@ fn a_transient_failure_makes_a_partial_probe() {
 #[test]
 fn ndjson_has_one_line_per_call_and_a_summary() {
     let h = scaled(0.01);
-    let o = h.run(&[
-        "-o",
-        "ndjson",
-        "probe",
+    let o = probe(
+        &h,
+        &["-o", "ndjson"],
         CONTACT,
-        "--input",
         r#"{"phoneNumber": "1"}"#,
-        "-n",
         "3",
-        "--yes",
-    ]);
+    );
     assert_code(&o, 0);
-    let lines: Vec<Value> = stdout(&o)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = ndjson_out(&o);
     assert_eq!(lines.len(), 4);
     assert_eq!(lines[0]["outcome"], "ok");
     assert_eq!(lines[3]["summary"]["stats"]["executions"], 3);
@@ -323,15 +269,7 @@ fn ndjson_has_one_line_per_call_and_a_summary() {
 fn a_failed_first_execution_stops_the_probe() {
     let h = scaled(0.01);
     // The contract requires `phoneNumber`.
-    let o = h.run(&[
-        "probe",
-        CONTACT,
-        "--input",
-        r#"{"wrong": 1}"#,
-        "-n",
-        "10",
-        "--yes",
-    ]);
+    let o = probe(&h, &[], CONTACT, r#"{"wrong": 1}"#, "10");
     assert_code(&o, 1);
     assert_eq!(
         tests_sent(&h, CONTACT).len(),
@@ -357,11 +295,7 @@ fn a_missing_permission_stops_at_once_with_exit_4() {
     let o = h.run(&["probe", CONTACT, "--input", "{}", "-n", "10", "--yes"]);
     assert_code(&o, 4);
     assert_eq!(tests_sent(&h, CONTACT).len(), 1);
-    assert!(
-        stderr(&o).contains("integrations:action:execute"),
-        "{}",
-        stderr(&o)
-    );
+    assert_contains(&stderr(&o), "integrations:action:execute");
 }
 
 #[test]
@@ -375,7 +309,7 @@ fn refusals_and_bad_input_send_nothing() {
     ] {
         let o = h.run(&args);
         assert_code(&o, 2);
-        assert!(stderr(&o).contains("runs one action"), "{}", stderr(&o));
+        assert_contains(&stderr(&o), "runs one action");
     }
     // Two actions: clap refuses the second positional.
     assert_code(
@@ -395,7 +329,7 @@ fn refusals_and_bad_input_send_nothing() {
     // No terminal and no --yes: refused after reading the action, before any test.
     let o = h.run(&["probe", CONTACT, "--input", "{}"]);
     assert_code(&o, 2);
-    assert!(stderr(&o).contains("--yes"), "{}", stderr(&o));
+    assert_contains(&stderr(&o), "--yes");
     assert!(tests_sent(&h, CONTACT).is_empty());
     // An ambiguous name is an error that lists both.
     let o = h.run(&[
@@ -425,22 +359,13 @@ fn input_from_a_file() {
 #[test]
 fn input_values_never_reach_the_output_or_the_store() {
     let h = scaled(0.01);
-    let rule: FaultRule = serde_json::from_value(json!({
+    let rule = fault_rule(json!({
         "name": "echo", "method": "POST", "path": "/api/v2/integrations/actions/*/test",
         "action": {"type": "status", "status": 400, "code": "bad.request",
             "message": "no contact matches +3225559876"}
-    }))
-    .unwrap();
+    }));
     h.emu.set_faults(vec![rule]);
-    let o = h.run(&[
-        "probe",
-        CONTACT,
-        "--input",
-        r#"{"phoneNumber": "+3225559876"}"#,
-        "-n",
-        "3",
-        "--yes",
-    ]);
+    let o = probe(&h, &[], CONTACT, r#"{"phoneNumber": "+3225559876"}"#, "3");
     assert_code(&o, 1);
     let all = format!("{}{}", stdout(&o), stderr(&o));
     assert!(all.contains("no contact matches ***"), "{all}");

@@ -1,11 +1,8 @@
 //! `dactl flows` and `--show-flows` against the emulator's dependency tracking.
-#![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
-use genesys_emulator::{Config, FaultRule, OrgCredentials};
-use serde_json::{json, Value};
+use crate::common::*;
+use genesys_emulator::{Config, OrgCredentials};
+use serde_json::json;
 
 const A2: &str = "/api/v2/architect/dependencytracking/consumingresources";
 
@@ -50,7 +47,7 @@ fn flows_lists_the_flows_that_use_an_action() {
 
     let o = h.run(&["-o", "json", "flows", &id]);
     assert_code(&o, 0);
-    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let v = json_out(&o);
     assert_eq!(v["action"]["name"], "Get Customer Profile");
     assert_eq!(v["complete"], true);
     assert_eq!(v["flows"].as_array().unwrap().len(), 3);
@@ -68,7 +65,7 @@ fn published_only_and_unused_actions() {
         "--published",
     ]);
     assert_code(&o, 0);
-    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let v = json_out(&o);
     let names: Vec<&str> = v["flows"]
         .as_array()
         .unwrap()
@@ -84,7 +81,7 @@ fn published_only_and_unused_actions() {
     let o = h.run(&["flows", "Get Weather Forecast"]);
     assert_code(&o, 0);
     assert_eq!(stdout(&o), "", "no table for no flow");
-    assert!(stderr(&o).contains("used by 0 flows"), "{}", stderr(&o));
+    assert_contains(&stderr(&o), "used by 0 flows");
     let o = h.run(&["-o", "ndjson", "flows", "Create Case"]);
     assert_code(&o, 0);
     assert_eq!(stdout(&o).lines().count(), 1);
@@ -127,7 +124,7 @@ fn show_flows_adds_used_by_to_the_bulk_plan_and_is_opt_in() {
         "--show-flows",
     ]);
     assert_code(&o, 0);
-    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let v = json_out(&o);
     let mut got: Vec<(String, u64)> = v["plan"]["rows"]
         .as_array()
         .unwrap()
@@ -179,11 +176,7 @@ fn a_missing_dependency_permission() {
     });
     let o = h.run(&["flows", "Create Case"]);
     assert_code(&o, 4);
-    assert!(
-        stderr(&o).contains("architect:dependencyTracking:view"),
-        "{}",
-        stderr(&o)
-    );
+    assert_contains(&stderr(&o), "architect:dependencyTracking:view");
     // In a plan the count is advisory: a warning, and the plan still goes on.
     let o = h.run(&[
         "timeout",
@@ -207,17 +200,12 @@ fn a_missing_dependency_permission() {
 #[test]
 fn an_injected_server_error_on_the_index_is_reported() {
     let h = Harness::new();
-    let rule: FaultRule = serde_json::from_value(json!({
+    let rule = fault_rule(json!({
         "name": "index-down", "method": "GET", "path": A2,
         "action": {"type": "status", "status": 500}
-    }))
-    .unwrap();
+    }));
     h.emu.set_faults(vec![rule]);
     let o = h.run(&["flows", "Create Case"]);
     assert_code(&o, 5); // a server error is transient (exit 5)
-    assert!(
-        stderr(&o).contains("cannot list the flows"),
-        "{}",
-        stderr(&o)
-    );
+    assert_contains(&stderr(&o), "cannot list the flows");
 }

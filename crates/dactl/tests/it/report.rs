@@ -1,15 +1,10 @@
 //! `dactl report --html` against the emulator: a self-contained page, every name escaped,
 //! probe results of this target only.
-#![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use genesys_emulator::Config;
-use serde_json::{json, Value};
+use serde_json::json;
 
-const CONTACT: &str = "93da3357-3952-4653-be94-b044c4a45e2f";
-const WEATHER: &str = "556b2a73-5d06-4843-a773-4c28e0865bdf";
 const EVIL: &str = r#"<script>alert("pwn")</script><img src=x onerror=alert(1)> & Co's"#;
 
 #[test]
@@ -26,25 +21,9 @@ fn the_report_is_self_contained_escaped_and_shows_probes() {
         }
     }
     h.emu.load_state(state).unwrap();
-    let o = h.run(&[
-        "probe",
-        CONTACT,
-        "--input",
-        r#"{"phoneNumber": "1"}"#,
-        "-n",
-        "5",
-        "--yes",
-    ]);
+    let o = probe(&h, &[], CONTACT, r#"{"phoneNumber": "1"}"#, "5");
     assert_code(&o, 0);
-    let o = h.run(&[
-        "probe",
-        WEATHER,
-        "--input",
-        r#"{"postalCode": "1"}"#,
-        "-n",
-        "2",
-        "--yes",
-    ]);
+    let o = probe(&h, &[], WEATHER, r#"{"postalCode": "1"}"#, "2");
     assert_code(&o, 1); // every execution timed out
                         // A probe of another target is not shown.
     let other = json!({
@@ -65,7 +44,7 @@ fn the_report_is_self_contained_escaped_and_shows_probes() {
     std::fs::create_dir_all(page.parent().unwrap()).unwrap();
     let o = h.run(&["-o", "json", "report", "--html", page.to_str().unwrap()]);
     assert_code(&o, 0);
-    let summary: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let summary = json_out(&o);
     assert_eq!(summary["probed"], 2);
     assert_eq!(
         summary["actions"].as_u64().unwrap() as usize,
@@ -146,7 +125,7 @@ fn a_report_without_probes_and_bad_paths() {
     assert_code(&o, 0);
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(html.contains("No probe yet"));
-    assert!(stderr(&o).contains("wrote"), "{}", stderr(&o));
+    assert_contains(&stderr(&o), "wrote");
     // `-` is stdout.
     let o = h.run(&["report", "--html", "-"]);
     assert_code(&o, 0);
@@ -156,5 +135,5 @@ fn a_report_without_probes_and_bad_paths() {
     assert_code(&o, 2);
     let o = h.run(&["report", "--html", "/nonexistent-dir/r.html"]);
     assert_code(&o, 1);
-    assert!(stderr(&o).contains("cannot write"), "{}", stderr(&o));
+    assert_contains(&stderr(&o), "cannot write");
 }

@@ -6,13 +6,10 @@
 //!
 //! The emulator caps pages at 2 entries here, so that an unnarrowed drafts listing (the org has
 //! several drafts) would take extra round trips: a change of one action must not list them.
-#![allow(clippy::unwrap_used)]
-
-mod common;
 
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use genesys_emulator::{Config, JournalEntry};
 
 /// Added latency: far above any scheduling delay of the client, so that "sent together" and
@@ -196,21 +193,20 @@ fn an_action_already_at_the_target_is_not_read_further() {
 
 #[test]
 fn after_a_conflict_the_action_is_read_before_its_templates() {
-    use genesys_emulator::{EditField, FaultAction, FaultRule, Trigger};
+    use genesys_emulator::{EditField, FaultAction};
     let h = harness();
     let a = h.action_by_name("Create Case");
     let id = a["id"].as_str().unwrap().to_string();
     // Another user edits the action just before our PATCH lands: 409, re-read, PATCH again.
-    h.emu.set_faults(vec![FaultRule {
-        name: Some("editor".into()),
-        method: Some("PATCH".into()),
-        path: "/api/v2/integrations/actions/*".into(),
-        trigger: Trigger::Nth { n: 1 },
-        action: FaultAction::ConcurrentEdit {
+    h.emu.set_faults(vec![nth_fault(
+        "editor",
+        Some("PATCH"),
+        ACTION_PATH,
+        1,
+        FaultAction::ConcurrentEdit {
             field: EditField::Other,
         },
-        times: Some(1),
-    }]);
+    )]);
     h.emu.clear_journal();
     let out = h.run(&["timeout", "set", "19s", &id]);
     assert_code(&out, 0);
@@ -333,7 +329,7 @@ fn an_action_changed_since_it_was_seen_is_read_in_the_safe_order() {
 
 #[test]
 fn an_edit_between_the_template_read_and_the_action_read_is_not_lost() {
-    use genesys_emulator::{FaultAction, FaultRule, Trigger};
+    use genesys_emulator::FaultAction;
     let h = Harness::with_config(Config {
         latency: Duration::from_millis(20),
         ..Config::default()
@@ -343,14 +339,13 @@ fn an_edit_between_the_template_read_and_the_action_read_is_not_lost() {
     assert_code(&h.run(&["timeout", "set", "16s", &id]), 0);
     // The next listing of actions is answered late, after the templates were read: the most
     // dangerous order. Another user edits the template in between.
-    h.emu.set_faults(vec![FaultRule {
-        name: Some("slow listing".into()),
-        method: Some("GET".into()),
-        path: "/api/v2/integrations/actions".into(),
-        trigger: Trigger::Nth { n: 1 },
-        action: FaultAction::Latency { ms: 1_500 },
-        times: Some(1),
-    }]);
+    h.emu.set_faults(vec![nth_fault(
+        "slow listing",
+        Some("GET"),
+        "/api/v2/integrations/actions",
+        1,
+        FaultAction::Latency { ms: 1_500 },
+    )]);
     h.emu.clear_journal();
     let child = h
         .cmd()

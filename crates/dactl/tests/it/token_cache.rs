@@ -2,12 +2,9 @@
 //! emulator: the second command does not log in, a refused kept token is replaced once, a
 //! wrong secret cannot use a kept token, `auth check` always logs in, the sandbox keeps none,
 //! `DACTL_TOKEN_CACHE=off` and `auth forget` work, and a bad value is refused before any request.
-#![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
-use genesys_emulator::{FaultAction, FaultRule, Trigger};
+use crate::common::*;
+use genesys_emulator::FaultAction;
 
 fn logins(h: &Harness) -> usize {
     h.journal()
@@ -52,14 +49,13 @@ fn a_refused_kept_token_is_replaced_once_and_the_new_one_kept() {
     let h = Harness::new();
     assert_code(&h.run(&["list"]), 0);
     // The platform revokes the kept token: the next request that carries it gets a 401.
-    h.emu.set_faults(vec![FaultRule {
-        name: Some("revoke".into()),
-        method: Some("GET".into()),
-        path: "/api/v2/integrations/actions".into(),
-        trigger: Trigger::Nth { n: 1 },
-        action: FaultAction::ExpireToken,
-        times: Some(1),
-    }]);
+    h.emu.set_faults(vec![nth_fault(
+        "revoke",
+        Some("GET"),
+        "/api/v2/integrations/actions",
+        1,
+        FaultAction::ExpireToken,
+    )]);
     h.emu.clear_journal();
     let o = h.run(&["list"]);
     assert_code(&o, 0);
@@ -119,7 +115,7 @@ fn auth_forget_deletes_the_kept_tokens() {
     assert_eq!(kept_files(&h), 1);
     let o = h.run(&["-o", "json", "auth", "forget"]);
     assert_code(&o, 0);
-    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let v = json_out(&o);
     assert_eq!(v[0]["forgotten"], 1, "{v}");
     assert_eq!(kept_files(&h), 0);
     h.emu.clear_journal();
@@ -130,11 +126,7 @@ fn auth_forget_deletes_the_kept_tokens() {
     assert_code(&o, 0);
     let o = h.run(&["auth", "forget"]);
     assert_code(&o, 0);
-    assert!(
-        stderr(&o).contains("0 kept access tokens deleted"),
-        "{}",
-        stderr(&o)
-    );
+    assert_contains(&stderr(&o), "0 kept access tokens deleted");
 }
 
 #[test]

@@ -1,14 +1,10 @@
 //! Timeouts as code against the emulator: `plan -f`, `--detailed-exitcode`, `apply -f` as a
 //! bulk run (resume, undo), strict validation, and the example policy in `docs/`.
-#![allow(clippy::unwrap_used)]
-
-#[macro_use]
-mod common;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 fn example() -> PathBuf {
@@ -60,7 +56,7 @@ fn the_example_policy_parses_and_plans_against_the_seed_org() {
     let f = file.to_str().unwrap();
     let o = h.run(&["-o", "json", "plan", "-f", f]);
     assert_code(&o, 0);
-    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let v = json_out(&o);
     let rows = plan_rows(&v);
     let expect = [
         ("Get Contact By Phone Number", 4, "change", "rule 1"),
@@ -103,7 +99,7 @@ fn the_example_policy_parses_and_plans_against_the_seed_org() {
         !out.contains("Create Case "),
         "unchanged rows are not in the table:\n{out}"
     );
-    assert!(stderr(&o).contains("25 to change"), "{}", stderr(&o));
+    assert_contains(&stderr(&o), "25 to change");
 }
 
 both_realisms! {
@@ -119,7 +115,7 @@ both_realisms! {
         assert!(h.writes().is_empty());
         let o = h.run(&["-o", "json", "apply", "-f", f, "--yes"]);
         assert_code(&o, 0);
-        let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        let v = json_out(&o);
         assert_eq!(v["plan"]["operation"]["type"], "policy");
         assert_eq!(v["summary"]["changed"], 25);
         let after = timeouts(&h);
@@ -140,7 +136,7 @@ both_realisms! {
         // The org now matches: no drift.
         let o = h.run(&["plan", "-f", f, "--detailed-exitcode"]);
         assert_code(&o, 0);
-        assert!(stderr(&o).contains("no changes"), "{}", stderr(&o));
+        assert_contains(&stderr(&o), "no changes");
         // A hand edit is drift again.
         let o = h.run(&["timeout", "set", "9", "Check Store Hours"]);
         assert_code(&o, 0);
@@ -176,17 +172,11 @@ both_realisms! {
             "p.toml",
             "[[rule]]\ncategory = \"Genesys Cloud Data Actions\"\ntimeout = 7\n\n[[rule]]\nname = \"Get *\"\ntimeout = 11\n",
         );
-        let o = h
-            .cmd()
-            .env("DACTL_TEST_CRASH_AT", "after-patched:2")
-            .args(["apply", "-f", &f, "--yes", "--concurrency", "1"])
-            .output()
-            .unwrap();
+        let o = h.run_env(&[("DACTL_TEST_CRASH_AT", "after-patched:2")], &["apply", "-f", &f, "--yes", "--concurrency", "1"]);
         assert_code(&o, 137);
         assert_code(&h.run(&["runs", "resume", "last"]), 0);
         for a in h.actions() {
-            let id = a["id"].as_str().unwrap();
-            if id.starts_with("static") || id.starts_with("customAuth") {
+            if !is_regular(&a) {
                 continue;
             }
             let want = if a["category"] == "Genesys Cloud Data Actions" {
@@ -214,7 +204,7 @@ fn without_a_default_unmatched_actions_are_left_alone() {
     );
     let o = h.run(&["-o", "json", "plan", "-f", &f]);
     assert_code(&o, 0);
-    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let v = json_out(&o);
     let rows = v["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 3, "Create Case, Create Incident, Create Ticket");
     assert_eq!(

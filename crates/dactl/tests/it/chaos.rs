@@ -14,16 +14,12 @@
 //! Everything is seeded (the synthetic org, the fault triggers, the kill moments); the order in
 //! which concurrent workers meet the faults is not, so the assertions are computed from what
 //! the emulator journal says happened, never from a fixed expectation.
-#![allow(clippy::unwrap_used)]
-
-#[macro_use]
-mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use genesys_emulator::{Config, FaultRule, JournalEntry};
 use serde_json::{json, Value};
 
@@ -54,43 +50,39 @@ fn org_of_500(seed: u64, latency: Duration) -> Config {
     }
 }
 
-fn rule(v: Value) -> FaultRule {
-    serde_json::from_value(v).unwrap()
-}
-
 /// The chaos of issue 5: 5% 503s, 3% 429s with `Retry-After: 1`, 2% dropped connections, a
 /// concurrent editor on every 7th write, a token that expires mid-run, and a concurrent editor
 /// that changes the *timeout* of three actions (those must be reported, not overwritten).
 /// `scale` multiplies the probabilities (the crash suite runs with lighter weather).
 fn chaos_rules(seed: u64, scale: f64, expire_at: u64) -> Vec<FaultRule> {
-    let patch = format!("{ACTIONS_PATH}*");
+    let patch = ACTION_PATH;
     vec![
         // First: the first rule that fires decides a request, and an `nth` trigger fires once.
-        rule(json!({"name": EXPIRE, "path": "/api/**",
+        fault_rule(json!({"name": EXPIRE, "path": "/api/**",
             "trigger": {"type": "nth", "n": expire_at}, "times": 1,
             "action": {"type": "expire_token"}})),
-        rule(
+        fault_rule(
             json!({"name": EDIT_TIMEOUT, "method": "PATCH", "path": patch,
             "trigger": {"type": "every", "n": 97}, "times": 3,
             "action": {"type": "concurrent_edit", "field": "timeout"}}),
         ),
-        rule(json!({"name": EDIT_OTHER, "method": "PATCH", "path": patch,
+        fault_rule(json!({"name": EDIT_OTHER, "method": "PATCH", "path": patch,
             "trigger": {"type": "every", "n": 7},
             "action": {"type": "concurrent_edit", "field": "other"}})),
-        rule(json!({"name": S503, "path": "/api/**",
+        fault_rule(json!({"name": S503, "path": "/api/**",
             "trigger": {"type": "probability", "p": 0.05 * scale, "seed": seed},
             "action": {"type": "status", "status": 503}})),
-        rule(json!({"name": S429, "path": "/api/**",
+        fault_rule(json!({"name": S429, "path": "/api/**",
             "trigger": {"type": "probability", "p": 0.03 * scale, "seed": seed + 1},
             "action": {"type": "status", "status": 429, "retry_after": 1}})),
-        rule(json!({"name": DROP, "path": "/api/**",
+        fault_rule(json!({"name": DROP, "path": "/api/**",
             "trigger": {"type": "probability", "p": 0.02 * scale, "seed": seed + 2},
             "action": {"type": "drop"}})),
         // Answers lost after the write was applied: the outcome is unknown to dactl.
-        rule(json!({"name": DROP_AFTER, "method": "PATCH", "path": patch,
+        fault_rule(json!({"name": DROP_AFTER, "method": "PATCH", "path": patch,
             "trigger": {"type": "probability", "p": 0.02 * scale, "seed": seed + 3},
             "action": {"type": "drop_after"}})),
-        rule(json!({"name": S504_AFTER, "method": "PATCH", "path": patch,
+        fault_rule(json!({"name": S504_AFTER, "method": "PATCH", "path": patch,
             "trigger": {"type": "probability", "p": 0.02 * scale, "seed": seed + 4},
             "action": {"type": "status_after", "status": 504}})),
     ]
@@ -99,11 +91,6 @@ fn chaos_rules(seed: u64, scale: f64, expire_at: u64) -> Vec<FaultRule> {
 fn action_id(e: &JournalEntry) -> Option<&str> {
     let rest = e.path.strip_prefix(ACTIONS_PATH)?;
     (!rest.contains('/')).then_some(rest)
-}
-
-fn changeable(a: &Value) -> bool {
-    let id = a["id"].as_str().unwrap_or("");
-    !id.starts_with("static") && !id.starts_with("customAuth")
 }
 
 /// Ids on which a concurrent edit of the given kind was really applied (the request got past
@@ -158,7 +145,7 @@ fn check_end_state(h: &Harness, before: &Value) -> BTreeSet<String> {
     for (b, a) in before_actions.iter().zip(&after_actions) {
         let id = a["id"].as_str().unwrap();
         let t = a["config"].get("timeoutSeconds").and_then(Value::as_i64);
-        if !changeable(a) {
+        if !is_regular(a) {
             assert_eq!(a, b, "{id} is built-in or custom-auth: untouched");
         } else if timeout_edited.contains(id) {
             assert!(
@@ -192,7 +179,7 @@ fn check_end_state(h: &Harness, before: &Value) -> BTreeSet<String> {
             }
         }
     }
-    for a in after_actions.iter().filter(|a| changeable(a)) {
+    for a in after_actions.iter().filter(|a| is_regular(a)) {
         let id = a["id"].as_str().unwrap();
         let ok = ok_patches.get(id).cloned().unwrap_or_default();
         let was = before_actions
@@ -253,7 +240,7 @@ fn check_run_journal(h: &Harness, before: &Value, failed: &BTreeSet<String>) -> 
     }
     assert!(done.values().all(|&n| n == 1), "one done line per action");
     assert_eq!(&last_failed, failed, "the journal's failures");
-    for a in find_actions(before).iter().filter(|a| changeable(a)) {
+    for a in find_actions(before).iter().filter(|a| is_regular(a)) {
         let id = a["id"].as_str().unwrap();
         let at_target = a["config"].get("timeoutSeconds").and_then(Value::as_i64) == Some(TARGET);
         assert_eq!(
@@ -293,7 +280,7 @@ both_realisms! {
         assert!(!failed.is_empty(), "the timeout editor fired");
         // Exit 3, naming exactly the actions whose timeout was changed concurrently.
         assert_code(&o, 3);
-        let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        let v = json_out(&o);
         let reported = failed_ids(&v);
         assert_eq!(reported, failed, "failures reported");
         let err = stderr(&o);
@@ -310,7 +297,7 @@ both_realisms! {
         assert_eq!(
             (v["summary"]["changed"].as_u64().unwrap() + v["summary"]["unchanged"].as_u64().unwrap())
                 as usize,
-            h.actions().iter().filter(|a| changeable(a)).count() - failed.len()
+            h.actions().iter().filter(|a| is_regular(a)).count() - failed.len()
         );
         check_run_journal(&h, &before, &failed);
         // The weather really happened.
@@ -525,20 +512,16 @@ both_realisms! {
         let a = h
             .actions()
             .into_iter()
-            .find(|a| changeable(a) && a["config"]["timeoutSeconds"] != TARGET)
+            .find(|a| is_regular(a) && a["config"]["timeoutSeconds"] != TARGET)
             .unwrap();
         let id = a["id"].as_str().unwrap().to_string();
-        h.emu
-            .set_faults(vec![rule(json!({"name": EDIT_OTHER, "method": "PATCH",
-            "path": format!("{ACTIONS_PATH}*"), "trigger": {"type": "nth", "n": 1},
-            "action": {"type": "concurrent_edit", "field": "other"}}))]);
+        h.emu.set_faults(vec![nth_patch_fault(
+            EDIT_OTHER,
+            1,
+            json!({"type": "concurrent_edit", "field": "other"}),
+        )]);
         // The first PATCH gets a 409; the second lands; the process dies right after sending it.
-        let o = h
-            .cmd()
-            .env("DACTL_TEST_CRASH_AT", "after-patch:2")
-            .args(["timeout", "set", &TARGET.to_string(), &id])
-            .output()
-            .unwrap();
+        let o = h.run_env(&[("DACTL_TEST_CRASH_AT", "after-patch:2")], &["timeout", "set", &TARGET.to_string(), &id]);
         assert_code(&o, 137);
         let o = h.run(&["runs", "resume", "last"]);
         assert_code(&o, 0);
@@ -557,29 +540,30 @@ both_realisms! {
         let h = Harness::new();
         let cat = {
             let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-            for a in h.actions().iter().filter(|a| changeable(a)) {
+            for a in h.actions().iter().filter(|a| is_regular(a)) {
                 *counts
                     .entry(a["category"].as_str().unwrap_or("").to_string())
                     .or_default() += 1;
             }
             counts.into_iter().max_by_key(|(_, n)| *n).unwrap().0
         };
-        h.emu
-            .set_faults(vec![rule(json!({"name": EDIT_TIMEOUT, "method": "PATCH",
-            "path": format!("{ACTIONS_PATH}*"), "trigger": {"type": "nth", "n": 1},
-            "action": {"type": "concurrent_edit", "field": "timeout"}}))]);
+        h.emu.set_faults(vec![nth_patch_fault(
+            EDIT_TIMEOUT,
+            1,
+            json!({"type": "concurrent_edit", "field": "timeout"}),
+        )]);
         let args = ["timeout", "set", "30", "--category", &cat, "--yes"];
         let o = h.run(&args);
         assert_code(&o, 3);
-        assert!(stderr(&o).contains("canary"), "{}", stderr(&o));
+        assert_contains(&stderr(&o), "canary");
         let first = edited(&h.journal(), EDIT_TIMEOUT);
         assert_eq!(first.len(), 1);
         let o = h.run(&["-o", "json", "runs", "resume", "last"]);
         assert_code(&o, 3);
-        let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        let v = json_out(&o);
         let failed = failed_ids(&v);
         assert_eq!(failed, first, "only the concurrently changed action fails");
-        for a in h.actions().iter().filter(|a| changeable(a)) {
+        for a in h.actions().iter().filter(|a| is_regular(a)) {
             if a["category"].as_str() == Some(cat.as_str())
                 && !first.contains(a["id"].as_str().unwrap())
             {

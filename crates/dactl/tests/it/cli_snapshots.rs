@@ -1,11 +1,8 @@
 //! Snapshots of what a user sees: every `--help`, and table, JSON and CSV output of the main
 //! commands, filtered for ports, paths, times, run ids and correlation ids.
-#![allow(clippy::unwrap_used)]
 
-mod common;
-
+use crate::common::*;
 use clap::CommandFactory;
-use common::*;
 
 /// Every command path: `[]`, `["list"]`, `["timeout", "set"]`, ...
 fn command_paths() -> Vec<Vec<String>> {
@@ -183,7 +180,7 @@ fn auth_check_and_profiles_in_table_json_csv() {
     std::fs::create_dir_all(home.join(".gc")).unwrap();
     std::fs::write(
         home.join(".gc/config.toml"),
-        include_str!("fixtures/gc-config.toml"),
+        include_str!("../fixtures/gc-config.toml"),
     )
     .unwrap();
     let cfg = home.join(".config/dactl");
@@ -288,7 +285,7 @@ fn every_printed_next_step_runs_back_as_printed() {
     assert!(apply.starts_with("dactl --sandbox timeout set "), "{apply}");
     let o = h.run_printed(&apply);
     assert_code(&o, 0);
-    assert!(stderr(&o).contains("1 changed"), "{}", stderr(&o));
+    assert_contains(&stderr(&o), "1 changed");
 }
 
 #[test]
@@ -332,14 +329,11 @@ fn tables_fit_80_and_160_columns() {
     assert!(!set(&["--no-color"], false).contains('\u{1b}'));
     assert!(!set(&[], true).contains('\u{1b}'));
     // `--wide` keeps the ids at any width.
-    let o = h
-        .cmd()
-        .env("DACTL_TEST_TTY", "1")
-        .env("COLUMNS", "80")
-        .args(["list", "--category", "Orders", "--wide"])
-        .output()
-        .unwrap();
-    assert!(stdout(&o).contains(" ID "), "{}", stdout(&o));
+    let o = h.run_env(
+        &[("DACTL_TEST_TTY", "1"), ("COLUMNS", "80")],
+        &["list", "--category", "Orders", "--wide"],
+    );
+    assert_contains(&stdout(&o), " ID ");
 }
 
 #[test]
@@ -377,13 +371,10 @@ fn a_plan_of_2000_actions_is_summarised_at_the_prompt() {
         format!("{out}--- stderr\n{err}")
     );
     // A dry run on a terminal is summarised too, and keeps nothing.
-    let o = h
-        .cmd()
-        .env("DACTL_TEST_TTY", "1")
-        .env("COLUMNS", "100")
-        .args(["timeout", "set", "25s", "--all", "--dry-run"])
-        .output()
-        .unwrap();
+    let o = h.run_env(
+        &[("DACTL_TEST_TTY", "1"), ("COLUMNS", "100")],
+        &["timeout", "set", "25s", "--all", "--dry-run"],
+    );
     assert_code(&o, 0);
     assert!(stdout(&o).lines().count() < 40, "{}", stdout(&o));
     assert!(!stdout(&o).contains("once confirmed"), "{}", stdout(&o));
@@ -502,7 +493,7 @@ fn undo_last_is_the_newest_run_against_this_target() {
     assert_code(&h.run(&["timeout", "set", "32s", "Lookup Order Status"]), 0);
     let o = sandbox(&["undo", "last", "--dry-run", "-o", "json"]);
     assert_code(&o, 0);
-    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let v = json_out(&o);
     let row = &v["plan"]["rows"][0];
     assert_eq!(
         row["old_timeout"], 31,
@@ -515,9 +506,8 @@ fn undo_last_is_the_newest_run_against_this_target() {
         .output()
         .unwrap();
     assert_code(&o, 2);
-    assert!(
-        stderr(&o).contains("there is no run against `http://127.0.0.1:9` yet"),
-        "{}",
-        stderr(&o)
+    assert_contains(
+        &stderr(&o),
+        "there is no run against `http://127.0.0.1:9` yet",
     );
 }

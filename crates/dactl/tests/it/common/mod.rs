@@ -1,13 +1,17 @@
 //! Test harness: an emulator on 127.0.0.1 in this process, and the real `dactl` binary run
 //! against it with a private `DACTL_HOME`.
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(dead_code)]
+
+pub mod proxy;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use std::cell::Cell;
 
-use genesys_emulator::{Config, Emulator, JournalEntry, Realism, Running};
+use genesys_emulator::{
+    Config, Emulator, FaultAction, FaultRule, JournalEntry, Realism, Running, Trigger,
+};
 use serde_json::Value;
 
 pub const ID: &str = genesys_emulator::DEFAULT_CLIENT_ID;
@@ -56,6 +60,15 @@ macro_rules! both_realisms {
     };
 }
 
+/// The runtime an emulator of a test runs on: two worker threads, whatever the machine.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 pub struct Harness {
     pub emu: Emulator,
     pub running: Option<Running>,
@@ -82,11 +95,7 @@ impl Harness {
                 r.conflict_status = realism().conflict_status;
             }
         }
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = runtime();
         let emu = Emulator::new(config);
         let running = rt.block_on(emu.serve(([127, 0, 0, 1], 0).into())).unwrap();
         Harness {
@@ -127,6 +136,15 @@ impl Harness {
 
     pub fn run(&self, args: &[&str]) -> Output {
         self.cmd().args(args).output().unwrap()
+    }
+
+    /// [`Harness::run`] with these environment variables set.
+    pub fn run_env(&self, envs: &[(&str, &str)], args: &[&str]) -> Output {
+        self.cmd()
+            .envs(envs.iter().copied())
+            .args(args)
+            .output()
+            .unwrap()
     }
 
     pub fn journal(&self) -> Vec<JournalEntry> {
@@ -197,6 +215,13 @@ pub fn find_actions(state: &Value) -> Vec<Value> {
     out
 }
 
+/// Whether an action of the seed org is a regular one: not a static-response action
+/// (`static…`) and not one with custom authentication (`customAuth…`), which behave apart.
+pub fn is_regular(a: &Value) -> bool {
+    let id = a["id"].as_str().unwrap_or("");
+    !id.starts_with("static") && !id.starts_with("customAuth")
+}
+
 /// Paths (JSON-pointer-like) of every leaf that differs between two documents.
 pub fn diff_paths(a: &Value, b: &Value) -> Vec<String> {
     fn walk(a: &Value, b: &Value, path: String, out: &mut Vec<String>) {
@@ -249,6 +274,104 @@ pub fn assert_code(o: &Output, code: i32) {
         stdout(o),
         stderr(o)
     );
+}
+
+/// The JSON document a command printed on stdout.
+#[track_caller]
+pub fn json_out(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e})\n--- stdout\n{}\n--- stderr\n{}",
+            stdout(o),
+            stderr(o)
+        )
+    })
+}
+
+/// The JSON documents a command printed on stdout, one a line (`-o ndjson`).
+#[track_caller]
+pub fn ndjson_out(o: &Output) -> Vec<Value> {
+    stdout(o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// `text` (a command's stdout or stderr) contains `needle`; else the failure shows `text`.
+#[track_caller]
+pub fn assert_contains(text: &str, needle: &str) {
+    assert!(text.contains(needle), "`{needle}` is missing from:\n{text}");
+}
+
+/// [`assert_code`] for one row of a table of cases: the failure names the row.
+#[track_caller]
+pub fn assert_case_code(case: &str, o: &Output, code: i32) {
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "{case}: exit code\n--- stdout\n{}\n--- stderr\n{}",
+        stdout(o),
+        stderr(o)
+    );
+}
+
+/// A fault rule from its JSON form (the form of `sandbox serve --faults` files).
+pub fn fault_rule(rule: Value) -> FaultRule {
+    serde_json::from_value(rule).unwrap()
+}
+
+/// A seed-org action whose test executions the emulator simulates, and that flows use:
+/// Salesforce "Get Contact By Phone Number" (input `phoneNumber`), 420 ms simulated latency,
+/// timeout 10 s.
+pub const CONTACT: &str = "93da3357-3952-4653-be94-b044c4a45e2f";
+/// "Get Weather Forecast" (input `postalCode`): 7.5 s simulated latency, timeout 5 s (its
+/// test executions always time out).
+pub const WEATHER: &str = "556b2a73-5d06-4843-a773-4c28e0865bdf";
+
+/// `dactl FLAGS… probe ACTION --input INPUT -n N --yes`.
+pub fn probe(h: &Harness, flags: &[&str], action: &str, input: &str, n: &str) -> Output {
+    let args = ["probe", action, "--input", input, "-n", n, "--yes"];
+    h.run(&[flags, &args[..]].concat())
+}
+
+/// The path of every action's own endpoint, as a fault rule's glob.
+pub const ACTION_PATH: &str = "/api/v2/integrations/actions/*";
+
+/// A fault rule on the `n`th PATCH of an action (counted across all actions): `action`, in
+/// its JSON form, instead of the normal answer or after it.
+pub fn nth_patch_fault(name: &str, n: u64, action: Value) -> FaultRule {
+    fault_rule(serde_json::json!({
+        "name": name, "method": "PATCH", "path": ACTION_PATH,
+        "trigger": {"type": "nth", "n": n}, "action": action
+    }))
+}
+
+/// Once, on the `n`th request with `method` (any method: `None`) to `path`: `action`.
+pub fn nth_fault(
+    name: &str,
+    method: Option<&str>,
+    path: &str,
+    n: u64,
+    action: FaultAction,
+) -> FaultRule {
+    FaultRule {
+        name: Some(name.into()),
+        method: method.map(Into::into),
+        path: path.into(),
+        trigger: Trigger::Nth { n },
+        action,
+        times: Some(1),
+    }
+}
+
+/// A 429 that asks for a wait of one second, as Genesys Cloud words it.
+pub fn retry_after_429() -> FaultAction {
+    FaultAction::Status {
+        status: 429,
+        retry_after: Some(1),
+        code: Some("too.many.requests.retry.after".into()),
+        message: None,
+    }
 }
 
 /// The status this test thread's emulators refuse a stale version with.

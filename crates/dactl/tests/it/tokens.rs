@@ -4,16 +4,11 @@
 //! meets no 429; where it is per client the run falls back to one shared limiter, loses
 //! nothing, and says so in its summary and in `runs show`; a pooled run resumes and undoes like
 //! any other, and keeps its tokens in the token cache.
-#![allow(clippy::unwrap_used)]
-
-mod common;
 
 use std::time::Duration;
 
-use common::*;
-use genesys_emulator::{
-    Config, FaultAction, FaultRule, OrgCredentials, RateLimitScope, Realism, Trigger,
-};
+use crate::common::*;
+use genesys_emulator::{Config, OrgCredentials, RateLimitScope, Realism};
 use serde_json::Value;
 
 const GENERATED: &str = "* (S0*";
@@ -89,7 +84,7 @@ fn bad_token_counts_are_refused_before_any_request() {
     for bad in ["abc", "2.5", ""] {
         let o = h.run(&["--tokens", bad, "list"]);
         assert_code(&o, 2);
-        assert!(stderr(&o).contains("error:"), "{}", stderr(&o));
+        assert_contains(&stderr(&o), "error:");
     }
     assert!(h.journal().is_empty(), "{:?}", h.journal());
 }
@@ -199,19 +194,13 @@ fn per_client_limit_the_fallback_loses_nothing_and_is_reported() {
     // A 429 while both tokens are under their own limit (the 28th request: the first token
     // spent its burst of 24, the second sent 4): the pool counts it as a per-client limit.
     let h = Harness::with_config(org(12, None, RateLimitScope::Token));
-    h.emu.set_faults(vec![FaultRule {
-        name: Some("client-limit".into()),
-        method: None,
-        path: "/api/**".into(),
-        trigger: Trigger::Nth { n: 28 },
-        action: FaultAction::Status {
-            status: 429,
-            retry_after: Some(1),
-            code: Some("too.many.requests.retry.after".into()),
-            message: None,
-        },
-        times: Some(1),
-    }]);
+    h.emu.set_faults(vec![nth_fault(
+        "client-limit",
+        None,
+        "/api/**",
+        28,
+        retry_after_429(),
+    )]);
     let before = generated_timeouts(&h);
     let o = h.run(&[
         "--rate", "120", "--tokens", "3", "-o", "json", "timeout", "set", "47s", "--name",
@@ -240,13 +229,12 @@ fn per_client_limit_the_fallback_loses_nothing_and_is_reported() {
     // `runs show` says it too.
     let o = h.run(&["runs", "show", "last"]);
     assert_code(&o, 0);
-    assert!(
-        stderr(&o).contains("note: the platform counted the rate limit per OAuth client"),
-        "{}",
-        stderr(&o)
+    assert_contains(
+        &stderr(&o),
+        "note: the platform counted the rate limit per OAuth client",
     );
     let o = h.run(&["-o", "json", "runs", "show", "last"]);
-    let doc: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let doc = json_out(&o);
     assert_eq!(doc["token_pool"]["per_client"], true, "{doc}");
 }
 
@@ -308,19 +296,13 @@ fn per_client_limit_on_the_emulator_the_pool_falls_back_within_a_bounded_number_
 fn a_429_from_the_token_endpoint_is_waited_out_by_a_pooled_run() {
     let h = Harness::with_config(org(30, Some(120), RateLimitScope::Token));
     // The second token request (the pool's second token) is refused once for a second.
-    h.emu.set_faults(vec![FaultRule {
-        name: Some("token-429".into()),
-        method: Some("POST".into()),
-        path: "/oauth/token".into(),
-        trigger: Trigger::Nth { n: 2 },
-        action: FaultAction::Status {
-            status: 429,
-            retry_after: Some(1),
-            code: Some("too.many.requests.retry.after".into()),
-            message: None,
-        },
-        times: Some(1),
-    }]);
+    h.emu.set_faults(vec![nth_fault(
+        "token-429",
+        Some("POST"),
+        "/oauth/token",
+        2,
+        retry_after_429(),
+    )]);
     let o = h.run(&[
         "--rate", "120", "--tokens", "4", "-o", "json", "timeout", "set", "47s", "--name",
         GENERATED, "--yes",

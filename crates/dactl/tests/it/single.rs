@@ -1,11 +1,7 @@
 //! One action, end to end against the emulator: only the timeout and the version change,
 //! templates always travel with the PATCH, concurrent edits survive, bad input writes nothing.
-#![allow(clippy::unwrap_used)]
 
-#[macro_use]
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 /// A regular action with both templates (in the emulator's state, templates are text).
@@ -13,9 +9,7 @@ fn action_with_templates(h: &Harness) -> Value {
     h.actions()
         .into_iter()
         .find(|a| {
-            let id = a["id"].as_str().unwrap_or("");
-            !id.starts_with("static")
-                && !id.starts_with("customAuth")
+            is_regular(a)
                 && a["config"]["request"]["requestTemplate"].is_string()
                 && a["config"]["response"]["successTemplate"].is_string()
                 && a["config"]["request"]["requestTemplate"]
@@ -143,15 +137,11 @@ both_realisms! {
         let h = Harness::new();
         let a = action_with_templates(&h);
         let name = a["name"].as_str().unwrap();
-        let rule: genesys_emulator::FaultRule = serde_json::from_value(serde_json::json!({
-            "name": "editor",
-            "method": "PATCH",
-            "path": "/api/v2/integrations/actions/*",
-            "trigger": {"type": "nth", "n": 1},
-            "action": {"type": "concurrent_edit", "field": "other"}
-        }))
-        .expect("a concurrent-edit fault rule");
-        h.emu.set_faults(vec![rule]);
+        h.emu.set_faults(vec![nth_patch_fault(
+            "editor",
+            1,
+            serde_json::json!({"type": "concurrent_edit", "field": "other"}),
+        )]);
         let before = h.state();
         let o = h.run(&["timeout", "set", "17", name]);
         assert_code(&o, 0);
@@ -201,7 +191,7 @@ fn bad_references_are_refused_without_writing() {
     // unknown name
     let o = h.run(&["timeout", "set", "30", "No Such Action Anywhere"]);
     assert_code(&o, 2);
-    assert!(stderr(&o).contains("error: no action"), "{}", stderr(&o));
+    assert_contains(&stderr(&o), "error: no action");
     // ambiguous name: the error lists the matches
     let actions = h.actions();
     let dup = actions
@@ -231,14 +221,14 @@ fn builtin_and_custom_auth_actions_are_refused() {
         .expect("a built-in action");
     let o = h.run(&["timeout", "set", "30", st["id"].as_str().unwrap()]);
     assert_code(&o, 1);
-    assert!(stderr(&o).contains("built-in"), "{}", stderr(&o));
+    assert_contains(&stderr(&o), "built-in");
     let ca = all
         .iter()
         .find(|a| a["id"].as_str().unwrap().starts_with("customAuth"))
         .expect("a custom-auth action");
     let o = h.run(&["timeout", "set", "30", ca["id"].as_str().unwrap()]);
     assert_code(&o, 1);
-    assert!(stderr(&o).contains("custom-auth"), "{}", stderr(&o));
+    assert_contains(&stderr(&o), "custom-auth");
     assert_no_write(&h);
 }
 
@@ -261,7 +251,7 @@ fn connection_errors_have_their_codes() {
         .output()
         .unwrap();
     assert_code(&o, 2);
-    assert!(stderr(&o).contains("https"), "{}", stderr(&o));
+    assert_contains(&stderr(&o), "https");
     // unknown region, with the valid ones listed
     let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_dactl"));
     c.env_clear()
@@ -273,14 +263,12 @@ fn connection_errors_have_their_codes() {
         .output()
         .unwrap();
     assert_code(&o, 2);
-    assert!(stderr(&o).contains("eu-west-1"), "{}", stderr(&o));
+    assert_contains(&stderr(&o), "eu-west-1");
     // wrong credentials: exit 4, names the source, never the value
-    let o = h
-        .cmd()
-        .env("GENESYSCLOUD_OAUTHCLIENT_SECRET", "wrong-secret-value")
-        .args(["timeout", "set", "30", name])
-        .output()
-        .unwrap();
+    let o = h.run_env(
+        &[("GENESYSCLOUD_OAUTHCLIENT_SECRET", "wrong-secret-value")],
+        &["timeout", "set", "30", name],
+    );
     assert_code(&o, 4);
     let err = stderr(&o);
     assert!(err.contains("GENESYSCLOUD_OAUTHCLIENT_ID"), "{err}");
@@ -294,7 +282,7 @@ fn get_json_inlines_templates() {
     let a = action_with_templates(&h);
     let o = h.run(&["-o", "json", "get", a["name"].as_str().unwrap()]);
     assert_code(&o, 0);
-    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let v = json_out(&o);
     assert_eq!(v["id"], a["id"]);
     assert_eq!(
         v["config"]["request"]["requestTemplate"],

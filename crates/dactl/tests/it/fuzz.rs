@@ -5,7 +5,6 @@
 //!
 //! Besides "never panics", each parser is checked against an independent oracle or an
 //! invariant that a user would notice if it broke.
-#![allow(clippy::unwrap_used)]
 
 use dactl::duration::parse_timeout;
 use dactl::selector::{parse_reference_lines, Selectors};
