@@ -1,0 +1,443 @@
+//! The change flow shared by every command that writes (`timeout set|unset`, `apply`,
+//! `restore`, `undo`, `runs resume`): plan rows through the one planner, the plan shown and
+//! confirmed, then the one write loop ([`crate::engine::execute`]) with its progress, results
+//! and next steps.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use genesys_client::Action;
+use serde_json::json;
+
+use crate::actions::describe_timeout;
+use crate::context::Context;
+use crate::engine::{self, EngineOptions, Outcome, Status, Work};
+use crate::error::{Exit, Failure};
+use crate::output::{self, Format, Table};
+use crate::planner::{self, Desired};
+use crate::printer::ProgressReporter;
+use crate::runs::{Event, Operation, Plan, PlanRow, RunDir, Summary, Verdict};
+use crate::session::Session;
+
+/// Plan rows for a timeout change (`timeout set/unset`, `apply`), through the one planner.
+pub(crate) fn plan_rows(
+    selected: &[Action],
+    drafts: &HashSet<String>,
+    new: &dyn Fn(&Action) -> Option<i64>,
+    also_draft: bool,
+) -> Vec<PlanRow> {
+    selected
+        .iter()
+        .map(|a| {
+            planner::plan_row(planner::Intent {
+                current: a,
+                desired: Desired::Timeout(new(a)),
+                guard: None,
+                force: false,
+                unchanged: "already at the target",
+                draft: drafts.contains(&a.id).then(|| {
+                    if also_draft {
+                        "has an unpublished draft: its timeout is set too (not published)".to_string()
+                    } else {
+                        "has an unpublished draft: publishing it later would revert this change (use --also-draft)".to_string()
+                    }
+                }),
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn emit_plan(ctx: &Context, plan: &Plan, dry_run: bool) -> anyhow::Result<()> {
+    let s = match ctx.format {
+        Format::Json => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&json!({"plan": plan}))?
+        ),
+        Format::Table if ctx.summarise(plan.rows.len()) => {
+            crate::screen::summarised_plan(plan, ctx.style, (!dry_run).then_some(&ctx.home))
+        }
+        _ => output::render(
+            ctx.format,
+            ctx.style,
+            &crate::screen::plan_table(&plan.rows),
+            &plan.rows,
+        )?,
+    };
+    output::emit(&s)?;
+    Ok(())
+}
+
+/// Run a plan: show and confirm it, then write through the engine (see
+/// [`execute_plan_with_targets`]).
+pub(crate) async fn execute_plan(
+    ctx: &Context,
+    session: Session,
+    plan: Plan,
+    listed: HashMap<String, Action>,
+    dry_run: bool,
+    resume: Option<(RunDir, Vec<Event>)>,
+) -> anyhow::Result<Exit> {
+    execute_plan_with_targets(ctx, session, plan, listed, dry_run, resume, HashMap::new()).await
+}
+
+/// [`Self::execute_plan`] for restores: `targets` are whole documents to write (saved in
+/// the run folder before any write, so that resume writes the same thing).
+pub(crate) async fn execute_plan_with_targets(
+    ctx: &Context,
+    session: Session,
+    plan: Plan,
+    listed: HashMap<String, Action>,
+    dry_run: bool,
+    resume: Option<(RunDir, Vec<Event>)>,
+    targets: HashMap<String, Action>,
+) -> anyhow::Result<Exit> {
+    let changes = plan
+        .rows
+        .iter()
+        .filter(|r| r.verdict == Verdict::Change)
+        .count();
+    let needs_confirm = changes > 1 && !ctx.global.yes && resume.is_none();
+    if dry_run || (needs_confirm && ctx.format == Format::Table) {
+        emit_plan(ctx, &plan, dry_run)?;
+    }
+    let warned: Vec<&PlanRow> = plan
+        .rows
+        .iter()
+        .filter(|r| r.warning.is_some() && r.verdict == Verdict::Change)
+        .collect();
+    // A row whose only warning is its draft can be counted in one line; a function
+    // action's ceiling (or both) is said per action.
+    let past_function = |r: &PlanRow| {
+        r.function_timeout_seconds
+            .is_some_and(|f| crate::functions::ceiling_note(r.new_timeout, f).is_some())
+    };
+    let (drafts, others): (Vec<&PlanRow>, Vec<&PlanRow>) = warned
+        .into_iter()
+        .partition(|r| r.draft && !past_function(r));
+    let summarised = ctx.summarise(plan.rows.len()) && (dry_run || needs_confirm);
+    let individually = if summarised {
+        // The summary on stdout has the drafts line already.
+        others
+    } else if drafts.len() > 3 {
+        // One line with a count, not one warning per action.
+        if let Some(d) = crate::screen::drafts_line(&plan.rows, plan.also_draft) {
+            ctx.say(&format!("warning: {d}"));
+        }
+        others
+    } else {
+        drafts.into_iter().chain(others).collect()
+    };
+    for r in individually {
+        ctx.say(&format!(
+            "warning: `{}` {}",
+            r.name,
+            r.warning.clone().unwrap_or_default()
+        ));
+    }
+    if let Some(seen) = &session.seen {
+        for r in &plan.rows {
+            seen.record(&r.id, &r.name, r.version, r.old_timeout);
+        }
+    }
+    if dry_run {
+        session.close()?;
+        ctx.say(&format!(
+            "dry run: {changes} to change, {} unchanged, {} skipped; nothing was written",
+            plan.rows
+                .iter()
+                .filter(|r| r.verdict == Verdict::Unchanged)
+                .count(),
+            plan.rows
+                .iter()
+                .filter(|r| r.verdict == Verdict::Skip)
+                .count()
+        ));
+        return Ok(Exit::Ok);
+    }
+    if changes == 0 {
+        session.close()?;
+        let rows: Vec<Outcome> = plan.rows.iter().map(outcome_of_row).collect();
+        emit_results(
+            ctx,
+            &plan,
+            &rows,
+            &Summary {
+                unchanged: plan
+                    .rows
+                    .iter()
+                    .filter(|r| r.verdict == Verdict::Unchanged)
+                    .count() as u64,
+                skipped: plan
+                    .rows
+                    .iter()
+                    .filter(|r| r.verdict == Verdict::Skip)
+                    .count() as u64,
+                ..Summary::default()
+            },
+        )?;
+        ctx.say("nothing to change");
+        return Ok(Exit::Ok);
+    }
+    if resume.is_none() {
+        let what = match plan.operation {
+            Operation::Restore { .. } => "Restore the configuration of",
+            _ => "Change the timeout of",
+        };
+        let mut counts = crate::screen::plan_counts(&plan.rows);
+        let drafts = plan
+            .rows
+            .iter()
+            .filter(|r| r.draft && r.verdict == Verdict::Change)
+            .count();
+        if drafts > 0 {
+            counts.push_str(&format!(
+                ", {} with a draft",
+                crate::screen::thousands(drafts)
+            ));
+        }
+        if !ctx.confirm(changes, what, &counts)? {
+            session.close()?;
+            // Not an error: nothing failed. The exit code stays 1, so that a script
+            // never takes a declined change for a done one.
+            eprintln!("cancelled; nothing was written");
+            return Ok(Exit::Failed);
+        }
+    }
+    let (run, events, is_resume) = match resume {
+        Some((run, events)) => (run, events, true),
+        None => (RunDir::create(&ctx.home, &plan)?, Vec::new(), false),
+    };
+    for t in targets.values() {
+        run.save_target(t)?;
+    }
+    let logs = engine::logs_by_id(&events);
+    // Moved, not cloned: a bulk run holds each action's listing once.
+    let mut listed = listed;
+    let work: Vec<Work> = plan
+        .rows
+        .iter()
+        .map(|r| Work {
+            row: r.clone(),
+            listed: listed.remove(&r.id),
+            log: logs.get(&r.id).cloned().unwrap_or_default(),
+            desired: match targets
+                .get(&r.id)
+                .cloned()
+                .or_else(|| run.load_target(&r.id))
+            {
+                Some(doc) => Desired::Document(Box::new(doc)),
+                None => Desired::Timeout(r.new_timeout),
+            },
+        })
+        .collect();
+    let opts = EngineOptions {
+        concurrency: ctx.bulk_concurrency(&session.client),
+        verify: plan.verify,
+        also_draft: plan.also_draft,
+        require_old: plan.require_old,
+        crash: ctx.crash.clone(),
+        audit_file: ctx.home.join("audit.ndjson"),
+        target: plan.target.clone(),
+        stop: ctx.stop.clone(),
+    };
+    let show_progress = ctx.term.stderr_tty && !ctx.global.quiet && !ctx.global.no_progress;
+    // Work finished before a resume is counted apart: the bar and its rate are this
+    // attempt's writes only.
+    let done_before: HashSet<String> = work
+        .iter()
+        .filter(|w| w.log.done && w.row.verdict == Verdict::Change)
+        .map(|w| w.row.id.clone())
+        .collect();
+    let reporter = Arc::new(ProgressReporter::new(
+        changes as u64,
+        done_before,
+        show_progress,
+        ctx.format == Format::Ndjson,
+    ));
+    let run_id = run.id.clone();
+    let (outcomes, summary, _run) = engine::execute(
+        session.client.clone(),
+        run,
+        &plan,
+        work,
+        opts,
+        reporter.clone(),
+        is_resume,
+    )
+    .await?;
+    reporter.finish();
+    if let Some(seen) = &session.seen {
+        for o in outcomes.iter().filter(|o| o.status == Status::Changed) {
+            seen.record(&o.id, &o.name, o.to_version, o.new_timeout);
+        }
+    }
+    session.close()?;
+    emit_results(ctx, &plan, &outcomes, &summary)?;
+    ctx.say(&format!(
+        "run {run_id}: {} changed, {} unchanged, {} skipped, {} failed{}",
+        crate::screen::thousands(summary.changed as usize),
+        crate::screen::thousands(summary.unchanged as usize),
+        crate::screen::thousands(summary.skipped as usize),
+        crate::screen::thousands(summary.failed as usize),
+        if summary.not_started > 0 {
+            format!(
+                ", {} not started",
+                crate::screen::thousands(summary.not_started as usize)
+            )
+        } else {
+            String::new()
+        }
+    ));
+    if let Some(note) = summary
+        .token_pool
+        .as_ref()
+        .and_then(|p| p.fallback_note(Some(ctx.global.rate)))
+    {
+        ctx.warn(&note);
+    }
+    if summary.changed > 0 {
+        ctx.say(&format!("undo with: {}", ctx.next_step(&["undo", &run_id])));
+    }
+    if summary.interrupted {
+        ctx.say(&format!(
+            "interrupted; continue with: {}",
+            ctx.next_step(&["runs", "resume", &run_id])
+        ));
+        return Ok(Exit::Interrupted);
+    }
+    if summary.failed > 0 {
+        let mut hints: Vec<String> = Vec::new();
+        for o in outcomes.iter().filter(|o| o.status == Status::Failed) {
+            eprintln!(
+                "error: `{}` ({}): {}",
+                o.name,
+                o.id,
+                o.message.clone().unwrap_or_default()
+            );
+            for h in &o.hints {
+                // Correlation ids differ per action; general hints are printed once.
+                if !hints.contains(h) && !h.contains("ININ-Correlation-ID") {
+                    hints.push(h.clone());
+                }
+            }
+        }
+        for h in &hints {
+            eprintln!("hint: {h}");
+        }
+        if plan.rows.len() == 1 {
+            return Ok(outcomes[0].exit.unwrap_or(Exit::Failed));
+        }
+        if summary.not_started > 0 {
+            ctx.say(&format!(
+                "the canary failed, so no other action was written; fix the cause and run: {}",
+                ctx.next_step(&["runs", "resume", &run_id])
+            ));
+        }
+        return Ok(Exit::Partial);
+    }
+    Ok(Exit::Ok)
+}
+
+pub(crate) fn emit_results(
+    ctx: &Context,
+    plan: &Plan,
+    outcomes: &[Outcome],
+    summary: &Summary,
+) -> anyhow::Result<()> {
+    match ctx.format {
+        Format::Ndjson => {
+            // Per-action lines were printed as they finished; close with the summary.
+            output::emit(&format!(
+                "{}\n",
+                serde_json::to_string(&json!({"run_id": plan.run_id, "summary": summary}))?
+            ))?;
+        }
+        Format::Json => {
+            let doc = json!({"run_id": plan.run_id, "plan": plan, "results": outcomes, "summary": summary});
+            output::emit(&format!("{}\n", serde_json::to_string_pretty(&doc)?))?;
+        }
+        Format::Table | Format::Csv => {
+            let mut t = Table::new(&["NAME", "ID", "OLD", "NEW", "STATUS", "DETAIL"]);
+            // A table never lists the rows Ctrl-C left `not started` (they are counted and
+            // resumed); on a terminal it shows one screen of rows.
+            let table = ctx.format == Format::Table;
+            let (shown, left) = if table {
+                crate::screen::outcome_rows(outcomes, ctx.summarise(outcomes.len()))
+            } else {
+                (outcomes.iter().collect(), 0)
+            };
+            if table && (left > 0 || shown.len() < outcomes.len()) {
+                output::emit(&format!(
+                    "results: {}\n",
+                    crate::screen::outcome_counts(outcomes)
+                ))?;
+            }
+            for o in shown {
+                t.row(vec![
+                    o.name.clone(),
+                    o.id.clone(),
+                    describe_timeout(o.old_timeout),
+                    describe_timeout(o.new_timeout),
+                    o.status.as_str().to_string(),
+                    o.message.clone().unwrap_or_default(),
+                ]);
+            }
+            let s = if ctx.format == Format::Csv {
+                t.to_csv()
+            } else if t.rows.is_empty() {
+                String::new()
+            } else {
+                format!("{}\n", t.render(ctx.style))
+            };
+            output::emit(&s)?;
+            if left > 0 {
+                output::emit(&format!(
+                    "{} of {} rows shown (failed first); every row: {}\n",
+                    crate::screen::thousands(t.rows.len()),
+                    crate::screen::thousands(t.rows.len() + left),
+                    ctx.next_step(&["runs", "show", &plan.run_id, "--wide"])
+                ))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Open a session for acting on an earlier run, refusing a different target than the run's.
+pub(crate) async fn session_for_run(
+    ctx: &Context,
+    plan: &Plan,
+    verb: &str,
+) -> anyhow::Result<Session> {
+    let session = ctx.session().await?;
+    if session.api_base != plan.target {
+        return Err(Failure::usage(format!(
+            "run `{}` was made against `{}`, not `{}`",
+            plan.run_id, plan.target, session.api_base
+        ))
+        .hint(format!(
+            "{verb} with the same --region/--base-url/--sandbox/--profile as the run"
+        ))
+        .into());
+    }
+    Ok(session)
+}
+
+fn outcome_of_row(r: &PlanRow) -> Outcome {
+    Outcome {
+        id: r.id.clone(),
+        name: r.name.clone(),
+        status: match r.verdict {
+            Verdict::Skip => Status::Skipped,
+            _ => Status::Unchanged,
+        },
+        old_timeout: r.old_timeout,
+        new_timeout: r.new_timeout,
+        from_version: r.version,
+        to_version: None,
+        correlation_id: None,
+        message: r.reason.clone(),
+        exit: None,
+        hints: Vec::new(),
+    }
+}
