@@ -1,7 +1,6 @@
 //! What every command needs, resolved once: the global options and the environment, dactl's
-//! home, the session opener ([`Context::session`]) and the printer ([`Context::printer`]).
+//! home, the session opener ([`Context::session`]) and the [`Printer`].
 
-use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -10,23 +9,10 @@ use genesys_client::ClientOptions;
 
 use crate::args::GlobalArgs;
 use crate::engine::CrashPoint;
-use crate::error::Failure;
-use crate::output::{Format, Style};
+use crate::printer::Printer;
+pub use crate::printer::Terminal;
 use crate::session::Session;
 use crate::settings::{self, ConnectionFlags, EnvVars};
-
-/// Facts about the terminal, measured by the binary and injected.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Terminal {
-    /// stdin is a terminal (confirmation prompts are possible).
-    pub stdin_tty: bool,
-    /// stdout is a terminal.
-    pub stdout_tty: bool,
-    /// stderr is a terminal (progress bars are possible).
-    pub stderr_tty: bool,
-    /// Terminal width.
-    pub width: Option<u16>,
-}
 
 /// Everything a command needs, resolved once. Commands are free functions over a `&Context`
 /// (see [`crate::commands`]).
@@ -34,8 +20,7 @@ pub struct Context {
     pub(crate) global: GlobalArgs,
     pub(crate) env: EnvVars,
     pub(crate) home: PathBuf,
-    pub(crate) format: Format,
-    pub(crate) style: Style,
+    pub(crate) printer: Printer,
     pub(crate) term: Terminal,
     pub(crate) stop: Arc<AtomicBool>,
     pub(crate) crash: Option<CrashPoint>,
@@ -57,20 +42,8 @@ impl Context {
             settings::check_tokens(n, "`--tokens`")?;
         }
         let home = settings::resolve_home(&env)?;
-        let color =
-            term.stdout_tty && !global.no_color && env.raw("NO_COLOR").is_none_or(str::is_empty);
-        // `-o wide` is a table with nothing left out; commands only ever see `Format::Table`.
-        let wide = global.wide || global.output == Some(crate::args::OutputArg::Wide);
         Ok(Context {
-            format: global
-                .output
-                .map(crate::args::OutputArg::format)
-                .unwrap_or_default(),
-            style: Style {
-                color,
-                width: if term.stdout_tty { term.width } else { None },
-                wide,
-            },
+            printer: Printer::new(&global, &env, &term),
             crash: env.raw("DACTL_TEST_CRASH_AT").and_then(CrashPoint::parse),
             global,
             env,
@@ -174,48 +147,13 @@ impl Context {
         crate::suggest::next_step(&self.connection_flags(), args)
     }
 
+    /// A message on stderr (not with `--quiet`).
     pub(crate) fn say(&self, msg: &str) {
-        if !self.global.quiet {
-            eprintln!("{msg}");
-        }
+        self.printer.say(msg);
     }
 
     /// A `warning:` line on stderr (shown even with `--quiet`).
     pub(crate) fn warn(&self, msg: &str) {
-        eprintln!("warning: {msg}");
-    }
-
-    /// Whether a table of `n` rows is summarised to one screen (see [`crate::screen`]).
-    pub(crate) fn summarise(&self, n: usize) -> bool {
-        self.format == Format::Table
-            && self.style.width.is_some()
-            && !self.style.wide
-            && n > crate::screen::SCREEN_ROWS
-    }
-
-    /// Ask before writing `n` actions; `Ok(false)` when the answer is no. `counts` goes next
-    /// to the prompt, so that the decision is made on the numbers even when the plan scrolled.
-    pub(crate) fn confirm(&self, n: usize, what: &str, counts: &str) -> anyhow::Result<bool> {
-        if n <= 1 || self.global.yes {
-            return Ok(true);
-        }
-        if self.term.stdin_tty && self.term.stderr_tty {
-            eprint!(
-                "{what} {} actions ({counts})? [y/N] ",
-                crate::screen::thousands(n)
-            );
-            let _ = std::io::stderr().flush();
-            let mut line = String::new();
-            std::io::stdin().lock().read_line(&mut line)?;
-            return Ok(matches!(
-                line.trim().to_ascii_lowercase().as_str(),
-                "y" | "yes"
-            ));
-        }
-        Err(Failure::usage(format!(
-            "refusing to change {n} actions without confirmation"
-        ))
-        .hint("review the plan with `--dry-run`, then pass `--yes`")
-        .into())
+        self.printer.warn(msg);
     }
 }

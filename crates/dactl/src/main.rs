@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use clap::{CommandFactory, FromArgMatches};
 use dactl::cli::Cli;
-use dactl::context::Terminal;
+use dactl::printer::Terminal;
 
 use dactl::error::{self, Exit};
 use dactl::settings::EnvVars;

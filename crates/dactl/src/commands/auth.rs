@@ -189,7 +189,7 @@ pub(crate) async fn auth_check(ctx: &Context) -> anyhow::Result<Exit> {
             client_id.clone(),
         ),
     };
-    if ctx.format == Format::Table {
+    if ctx.printer.format == Format::Table {
         ctx.say(&format!(
             "api:         {api} (from {})",
             res.endpoint_source
@@ -452,7 +452,7 @@ pub(crate) async fn auth_check(ctx: &Context) -> anyhow::Result<Exit> {
         .filter(|c| c.status == "unknown")
         .filter_map(|c| c.permission)
         .collect();
-    let text = match ctx.format {
+    let text = match ctx.printer.format {
         Format::Json => {
             let doc = serde_json::json!({
                 "api_base": api,
@@ -467,9 +467,9 @@ pub(crate) async fn auth_check(ctx: &Context) -> anyhow::Result<Exit> {
             });
             format!("{}\n", serde_json::to_string_pretty(&doc)?)
         }
-        _ => output::render(ctx.format, ctx.style, &t, &checks)?,
+        _ => output::render(ctx.printer.format, ctx.printer.style, &t, &checks)?,
     };
-    output::emit(&text)?;
+    ctx.printer.emit(&text)?;
     for p in &optional_missing {
         ctx.say(&format!(
             "optional: without `{p}`, {} (add it to the role to enable that)",
@@ -530,6 +530,6 @@ pub(crate) fn auth_forget(ctx: &Context) -> anyhow::Result<Exit> {
     let mut t = Table::new(&["FORGOTTEN", "FOLDER"]);
     t.row(vec![n.to_string(), folder.display().to_string()]);
     let rec = serde_json::json!({"forgotten": n, "folder": folder.display().to_string()});
-    output::emit(&output::render(ctx.format, ctx.style, &t, &[rec])?)?;
+    ctx.printer.records(&t, &[rec])?;
     Ok(Exit::Ok)
 }

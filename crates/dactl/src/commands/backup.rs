@@ -11,7 +11,7 @@ use crate::actions::{self, describe_timeout, explicit_timeout};
 use crate::args::SelectorArgs;
 use crate::context::Context;
 use crate::error::{Exit, Failure};
-use crate::output::{self, Format, Table};
+use crate::output::{Format, Table};
 use crate::runs;
 use crate::selection;
 
@@ -74,8 +74,8 @@ async fn backup(ctx: &Context, s: SelectorArgs, out: &Path) -> anyhow::Result<Ex
         index.len(),
         out.display()
     ));
-    match ctx.format {
-        Format::Json => output::emit(&format!("{}\n", serde_json::to_string_pretty(&doc)?))?,
+    match ctx.printer.format {
+        Format::Json => ctx.printer.json(&doc)?,
         _ => {
             let mut t = Table::new(&["NAME", "ID", "TIMEOUT", "VERSION", "FILE"]);
             for e in &index {
@@ -90,7 +90,7 @@ async fn backup(ctx: &Context, s: SelectorArgs, out: &Path) -> anyhow::Result<Ex
                     e["file"].as_str().unwrap_or_default().to_string(),
                 ]);
             }
-            output::emit(&output::render(ctx.format, ctx.style, &t, &index)?)?;
+            ctx.printer.records(&t, &index)?;
         }
     }
     Ok(Exit::Ok)

@@ -7,15 +7,12 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use genesys_client::Action;
-use serde_json::json;
 
-use crate::actions::describe_timeout;
 use crate::context::Context;
 use crate::engine::{self, EngineOptions, Outcome, Status, Work};
 use crate::error::{Exit, Failure};
-use crate::output::{self, Format, Table};
+use crate::output::Format;
 use crate::planner::{self, Desired};
-use crate::printer::ProgressReporter;
 use crate::runs::{Event, Operation, Plan, PlanRow, RunDir, Summary, Verdict};
 use crate::session::Session;
 
@@ -47,26 +44,6 @@ pub(crate) fn plan_rows(
         .collect()
 }
 
-pub(crate) fn emit_plan(ctx: &Context, plan: &Plan, dry_run: bool) -> anyhow::Result<()> {
-    let s = match ctx.format {
-        Format::Json => format!(
-            "{}\n",
-            serde_json::to_string_pretty(&json!({"plan": plan}))?
-        ),
-        Format::Table if ctx.summarise(plan.rows.len()) => {
-            crate::screen::summarised_plan(plan, ctx.style, (!dry_run).then_some(&ctx.home))
-        }
-        _ => output::render(
-            ctx.format,
-            ctx.style,
-            &crate::screen::plan_table(&plan.rows),
-            &plan.rows,
-        )?,
-    };
-    output::emit(&s)?;
-    Ok(())
-}
-
 /// Run a plan: show and confirm it, then write through the engine (see
 /// [`execute_plan_with_targets`]).
 pub(crate) async fn execute_plan(
@@ -96,9 +73,10 @@ pub(crate) async fn execute_plan_with_targets(
         .iter()
         .filter(|r| r.verdict == Verdict::Change)
         .count();
-    let needs_confirm = changes > 1 && !ctx.global.yes && resume.is_none();
-    if dry_run || (needs_confirm && ctx.format == Format::Table) {
-        emit_plan(ctx, &plan, dry_run)?;
+    let needs_confirm = changes > 1 && !ctx.printer.yes() && resume.is_none();
+    if dry_run || (needs_confirm && ctx.printer.format == Format::Table) {
+        ctx.printer
+            .plan(&plan, (!dry_run).then_some(ctx.home.as_path()))?;
     }
     let warned: Vec<&PlanRow> = plan
         .rows
@@ -114,7 +92,7 @@ pub(crate) async fn execute_plan_with_targets(
     let (drafts, others): (Vec<&PlanRow>, Vec<&PlanRow>) = warned
         .into_iter()
         .partition(|r| r.draft && !past_function(r));
-    let summarised = ctx.summarise(plan.rows.len()) && (dry_run || needs_confirm);
+    let summarised = ctx.printer.summarise(plan.rows.len()) && (dry_run || needs_confirm);
     let individually = if summarised {
         // The summary on stdout has the drafts line already.
         others
@@ -157,8 +135,7 @@ pub(crate) async fn execute_plan_with_targets(
     if changes == 0 {
         session.close()?;
         let rows: Vec<Outcome> = plan.rows.iter().map(outcome_of_row).collect();
-        emit_results(
-            ctx,
+        ctx.printer.results(
             &plan,
             &rows,
             &Summary {
@@ -174,6 +151,7 @@ pub(crate) async fn execute_plan_with_targets(
                     .count() as u64,
                 ..Summary::default()
             },
+            &every_row(ctx, &plan),
         )?;
         ctx.say("nothing to change");
         return Ok(Exit::Ok);
@@ -195,7 +173,15 @@ pub(crate) async fn execute_plan_with_targets(
                 crate::screen::thousands(drafts)
             ));
         }
-        if !ctx.confirm(changes, what, &counts)? {
+        let refusal = Failure::usage(format!(
+            "refusing to change {changes} actions without confirmation"
+        ))
+        .hint("review the plan with `--dry-run`, then pass `--yes`");
+        let question = format!(
+            "{what} {} actions ({counts})?",
+            crate::screen::thousands(changes)
+        );
+        if changes > 1 && !ctx.printer.confirm(&question, refusal)? {
             session.close()?;
             // Not an error: nothing failed. The exit code stays 1, so that a script
             // never takes a declined change for a done one.
@@ -240,7 +226,6 @@ pub(crate) async fn execute_plan_with_targets(
         target: plan.target.clone(),
         stop: ctx.stop.clone(),
     };
-    let show_progress = ctx.term.stderr_tty && !ctx.global.quiet && !ctx.global.no_progress;
     // Work finished before a resume is counted apart: the bar and its rate are this
     // attempt's writes only.
     let done_before: HashSet<String> = work
@@ -248,12 +233,7 @@ pub(crate) async fn execute_plan_with_targets(
         .filter(|w| w.log.done && w.row.verdict == Verdict::Change)
         .map(|w| w.row.id.clone())
         .collect();
-    let reporter = Arc::new(ProgressReporter::new(
-        changes as u64,
-        done_before,
-        show_progress,
-        ctx.format == Format::Ndjson,
-    ));
+    let reporter = Arc::new(ctx.printer.progress(changes as u64, done_before));
     let run_id = run.id.clone();
     let (outcomes, summary, _run) = engine::execute(
         session.client.clone(),
@@ -272,7 +252,8 @@ pub(crate) async fn execute_plan_with_targets(
         }
     }
     session.close()?;
-    emit_results(ctx, &plan, &outcomes, &summary)?;
+    ctx.printer
+        .results(&plan, &outcomes, &summary, &every_row(ctx, &plan))?;
     ctx.say(&format!(
         "run {run_id}: {} changed, {} unchanged, {} skipped, {} failed{}",
         crate::screen::thousands(summary.changed as usize),
@@ -338,71 +319,6 @@ pub(crate) async fn execute_plan_with_targets(
     Ok(Exit::Ok)
 }
 
-pub(crate) fn emit_results(
-    ctx: &Context,
-    plan: &Plan,
-    outcomes: &[Outcome],
-    summary: &Summary,
-) -> anyhow::Result<()> {
-    match ctx.format {
-        Format::Ndjson => {
-            // Per-action lines were printed as they finished; close with the summary.
-            output::emit(&format!(
-                "{}\n",
-                serde_json::to_string(&json!({"run_id": plan.run_id, "summary": summary}))?
-            ))?;
-        }
-        Format::Json => {
-            let doc = json!({"run_id": plan.run_id, "plan": plan, "results": outcomes, "summary": summary});
-            output::emit(&format!("{}\n", serde_json::to_string_pretty(&doc)?))?;
-        }
-        Format::Table | Format::Csv => {
-            let mut t = Table::new(&["NAME", "ID", "OLD", "NEW", "STATUS", "DETAIL"]);
-            // A table never lists the rows Ctrl-C left `not started` (they are counted and
-            // resumed); on a terminal it shows one screen of rows.
-            let table = ctx.format == Format::Table;
-            let (shown, left) = if table {
-                crate::screen::outcome_rows(outcomes, ctx.summarise(outcomes.len()))
-            } else {
-                (outcomes.iter().collect(), 0)
-            };
-            if table && (left > 0 || shown.len() < outcomes.len()) {
-                output::emit(&format!(
-                    "results: {}\n",
-                    crate::screen::outcome_counts(outcomes)
-                ))?;
-            }
-            for o in shown {
-                t.row(vec![
-                    o.name.clone(),
-                    o.id.clone(),
-                    describe_timeout(o.old_timeout),
-                    describe_timeout(o.new_timeout),
-                    o.status.as_str().to_string(),
-                    o.message.clone().unwrap_or_default(),
-                ]);
-            }
-            let s = if ctx.format == Format::Csv {
-                t.to_csv()
-            } else if t.rows.is_empty() {
-                String::new()
-            } else {
-                format!("{}\n", t.render(ctx.style))
-            };
-            output::emit(&s)?;
-            if left > 0 {
-                output::emit(&format!(
-                    "{} of {} rows shown (failed first); every row: {}\n",
-                    crate::screen::thousands(t.rows.len()),
-                    crate::screen::thousands(t.rows.len() + left),
-                    ctx.next_step(&["runs", "show", &plan.run_id, "--wide"])
-                ))?;
-            }
-        }
-    }
-    Ok(())
-}
-
 /// Open a session for acting on an earlier run, refusing a different target than the run's.
 pub(crate) async fn session_for_run(
     ctx: &Context,
@@ -440,4 +356,9 @@ fn outcome_of_row(r: &PlanRow) -> Outcome {
         exit: None,
         hints: Vec::new(),
     }
+}
+
+/// How to see every row of a run's results (when a terminal shows one screen of them).
+fn every_row(ctx: &Context, plan: &Plan) -> String {
+    ctx.next_step(&["runs", "show", &plan.run_id, "--wide"])
 }

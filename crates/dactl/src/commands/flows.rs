@@ -93,7 +93,7 @@ pub(crate) async fn flows(ctx: &Context, action: String, published: bool) -> any
             d.id.clone(),
         ]);
     }
-    let text = match ctx.format {
+    let text = match ctx.printer.format {
         Format::Json => format!(
             "{}\n",
             serde_json::to_string_pretty(&json!({
@@ -107,9 +107,9 @@ pub(crate) async fn flows(ctx: &Context, action: String, published: bool) -> any
         Format::Ndjson => output::ndjson::<Dependency>(&entities)?,
         Format::Csv => t.to_csv(),
         Format::Table if entities.is_empty() => String::new(),
-        Format::Table => format!("{}\n", t.render(ctx.style)),
+        Format::Table => format!("{}\n", t.render(ctx.printer.style)),
     };
-    output::emit(&text)?;
+    ctx.printer.emit(&text)?;
     ctx.say(&format!(
         "{} used by {} (Architect's dependency index; advisory: it may lag behind recent changes)",
         a.name,

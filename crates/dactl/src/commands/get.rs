@@ -7,7 +7,7 @@ use crate::actions::{self, describe_timeout};
 use crate::args::SelectorArgs;
 use crate::context::Context;
 use crate::error::{Exit, Failure};
-use crate::output::{self, effective_cell, Format, Table};
+use crate::output::{effective_cell, Format, Table};
 use crate::selection;
 
 /// Arguments of `get`.
@@ -44,14 +44,14 @@ async fn get(ctx: &Context, action: String) -> anyhow::Result<Exit> {
     }
     session.close()?;
     let draft = drafts.contains(&inlined.id);
-    match ctx.format {
+    match ctx.printer.format {
         Format::Json | Format::Ndjson => {
-            let s = if ctx.format == Format::Json {
+            let s = if ctx.printer.format == Format::Json {
                 serde_json::to_string_pretty(&inlined)?
             } else {
                 serde_json::to_string(&inlined)?
             };
-            output::emit(&format!("{s}\n"))?;
+            ctx.printer.emit(&format!("{s}\n"))?;
         }
         Format::Table | Format::Csv => {
             let mut t = Table::new(&["FIELD", "VALUE"]);
@@ -124,12 +124,8 @@ async fn get(ctx: &Context, action: String) -> anyhow::Result<Exit> {
             for (k, v) in rows {
                 t.row(vec![k.to_string(), v]);
             }
-            let s = if ctx.format == Format::Csv {
-                t.to_csv()
-            } else {
-                format!("{}\n", t.render(ctx.style))
-            };
-            output::emit(&s)?;
+            let s = ctx.printer.table_text(&t);
+            ctx.printer.emit(&s)?;
         }
     }
     Ok(Exit::Ok)

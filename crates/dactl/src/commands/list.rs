@@ -7,7 +7,7 @@ use crate::actions::{describe_timeout, explicit_timeout, Kind};
 use crate::args::SelectorArgs;
 use crate::context::Context;
 use crate::error::Exit;
-use crate::output::{self, effective_cell, Table};
+use crate::output::{effective_cell, Table};
 use crate::selection;
 
 /// Arguments of `list`.
@@ -104,6 +104,6 @@ async fn list(ctx: &Context, s: SelectorArgs) -> anyhow::Result<Exit> {
             version: a.version,
         });
     }
-    output::emit(&output::render(ctx.format, ctx.style, &table, &records)?)?;
+    ctx.printer.records(&table, &records)?;
     Ok(Exit::Ok)
 }

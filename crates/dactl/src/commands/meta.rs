@@ -8,7 +8,6 @@ use clap::Args;
 
 use crate::context::Context;
 use crate::error::Exit;
-use crate::output;
 
 /// Arguments of `completions`.
 #[derive(Debug, Args)]
@@ -28,13 +27,13 @@ pub struct ManArgs {
 
 /// `dactl completions SHELL`: the script for `cmd` (dactl's whole command line).
 pub(crate) fn completions(
-    _ctx: &Context,
+    ctx: &Context,
     args: CompletionsArgs,
     mut cmd: clap::Command,
 ) -> anyhow::Result<Exit> {
     let mut buf: Vec<u8> = Vec::new();
     clap_complete::generate(args.shell, &mut cmd, "dactl", &mut buf);
-    output::emit(&String::from_utf8_lossy(&buf))?;
+    ctx.printer.emit(&String::from_utf8_lossy(&buf))?;
     Ok(Exit::Ok)
 }
 
@@ -45,7 +44,7 @@ pub(crate) fn man(ctx: &Context, args: ManArgs, cmd: clap::Command) -> anyhow::R
         None => {
             let mut buf: Vec<u8> = Vec::new();
             clap_mangen::Man::new(cmd).render(&mut buf)?;
-            output::emit(&String::from_utf8_lossy(&buf))?;
+            ctx.printer.emit(&String::from_utf8_lossy(&buf))?;
         }
         Some(dir) => {
             std::fs::create_dir_all(dir)

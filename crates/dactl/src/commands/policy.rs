@@ -23,7 +23,6 @@ use clap::Args;
 
 use super::change;
 use super::flows;
-use crate::actions::describe_timeout;
 use crate::args::SelectorArgs;
 use crate::context::Context;
 use crate::error::{Exit, Failure};
@@ -195,37 +194,13 @@ pub(crate) async fn plan_policy(
         })
         .collect();
     let changes = p.count(Verdict::Change);
-    let flows = p.rows.iter().any(|r| r.flows.is_some());
-    let mut headers = vec!["NAME", "ID", "OLD", "NEW", "RULE", "VERDICT"];
-    if flows {
-        headers.push("USED BY");
-    }
-    headers.push("NOTE");
-    let mut t = Table::new(&headers);
     // The table shows what matters: changes and what cannot be changed. CSV and JSON
     // carry every matched action.
-    let shown = |r: &PlanRow| ctx.format == Format::Csv || r.verdict != Verdict::Unchanged;
-    for rec in records.iter().filter(|rec| shown(rec.row)) {
-        let r = rec.row;
-        let verdict = match (&r.verdict, &r.reason) {
-            (Verdict::Skip, Some(reason)) => format!("skip: {reason}"),
-            (v, _) => v.as_str().to_string(),
-        };
-        let mut cells = vec![
-            r.name.clone(),
-            r.id.clone(),
-            describe_timeout(r.old_timeout),
-            describe_timeout(r.new_timeout),
-            rec.rule.to_string(),
-            verdict,
-        ];
-        if flows {
-            cells.push(crate::output::used_by(r.flows));
-        }
-        cells.push(r.warning.clone().unwrap_or_default());
-        t.row(cells);
-    }
-    let text = match ctx.format {
+    let csv = ctx.printer.format == Format::Csv;
+    let t = crate::screen::plan_table(&p.rows, Some(&p.rules), |r| {
+        csv || r.verdict != Verdict::Unchanged
+    });
+    let text = match ctx.printer.format {
         Format::Json => format!(
             "{}\n",
             serde_json::to_string_pretty(&json!({
@@ -243,7 +218,7 @@ pub(crate) async fn plan_policy(
         Format::Ndjson => output::ndjson(&records)?,
         Format::Csv => t.to_csv(),
         Format::Table if t.rows.is_empty() => String::new(),
-        Format::Table if ctx.summarise(t.rows.len()) => {
+        Format::Table if ctx.printer.summarise(t.rows.len()) => {
             // One screen on a terminal (see `crate::screen`).
             let shown = Table {
                 headers: t.headers.clone(),
@@ -254,16 +229,16 @@ pub(crate) async fn plan_policy(
                 crate::screen::plan_head(
                     &p.rows,
                     false,
-                    ctx.style.width.map(usize::from).unwrap_or(usize::MAX)
+                    ctx.printer.style.width.map(usize::from).unwrap_or(usize::MAX)
                 ),
-                shown.render(ctx.style),
+                shown.render(ctx.printer.style),
                 crate::screen::SCREEN_ROWS,
                 crate::screen::thousands(t.rows.len())
             )
         }
-        Format::Table => format!("{}\n", t.render(ctx.style)),
+        Format::Table => format!("{}\n", t.render(ctx.printer.style)),
     };
-    output::emit(&text)?;
+    ctx.printer.emit(&text)?;
     ctx.say(&format!(
         "plan: {changes} to change, {} unchanged, {} skipped; {} left alone (no rule matches{})",
         p.count(Verdict::Unchanged),

@@ -9,7 +9,7 @@ use clap::Subcommand;
 
 use crate::context::Context;
 use crate::error::{Exit, Failure};
-use crate::output::{self, Table};
+use crate::output::Table;
 use crate::profiles::{self, Endpoint, SecretRef, Tool};
 use crate::settings::SelectedBy;
 
@@ -167,7 +167,7 @@ pub(crate) fn profiles_list(ctx: &Context) -> anyhow::Result<Exit> {
             gc.map(|p| p.display().to_string()).unwrap_or_default()
         ));
     }
-    output::emit(&output::render(ctx.format, ctx.style, &table, &records)?)?;
+    ctx.printer.records(&table, &records)?;
     Ok(Exit::Ok)
 }
 
@@ -216,6 +216,6 @@ pub(crate) fn profiles_set_secret(ctx: &Context, name: &str) -> anyhow::Result<E
             profiles::KEYRING_SERVICE
         ),
     ]);
-    output::emit(&output::render(ctx.format, ctx.style, &t, &[record])?)?;
+    ctx.printer.records(&t, &[record])?;
     Ok(Exit::Ok)
 }

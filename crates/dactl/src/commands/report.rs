@@ -18,7 +18,7 @@ use crate::actions;
 use crate::args::SelectorArgs;
 use crate::context::Context;
 use crate::error::{Exit, Failure};
-use crate::output::{self, Format};
+use crate::output::Format;
 use crate::probe;
 use crate::report::{self, ReportAction, ReportInput};
 use crate::selection;
@@ -70,7 +70,7 @@ fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 pub(crate) async fn report(ctx: &Context, html: &Path) -> anyhow::Result<Exit> {
     // `-` is stdout, as `--from-file -` is stdin.
     let to_stdout = html.as_os_str() == "-";
-    if to_stdout && matches!(ctx.format, Format::Json | Format::Ndjson) {
+    if to_stdout && matches!(ctx.printer.format, Format::Json | Format::Ndjson) {
         return Err(Failure::usage(
             "`--html -` writes the page to stdout, so `-o json` has no room there",
         )
@@ -118,7 +118,7 @@ pub(crate) async fn report(ctx: &Context, html: &Path) -> anyhow::Result<Exit> {
     };
     let page = report::render(&input);
     if to_stdout {
-        output::emit(&page)?;
+        ctx.printer.emit(&page)?;
     } else {
         write_file(html, page.as_bytes())
             .with_context(|| format!("cannot write `{}`", html.display()))?;
@@ -138,11 +138,12 @@ pub(crate) async fn report(ctx: &Context, html: &Path) -> anyhow::Result<Exit> {
         .iter()
         .filter(|a| a.timeout.is_none() && a.kind.refusal().is_none())
         .count();
-    if matches!(ctx.format, Format::Json | Format::Ndjson) {
+    if matches!(ctx.printer.format, Format::Json | Format::Ndjson) {
         let doc = json!({"file": html.display().to_string(), "bytes": page.len(),
             "actions": input.actions.len(), "at_default": at_default,
             "outliers": outliers, "probed": probed, "target": target});
-        output::emit(&format!("{}\n", serde_json::to_string(&doc)?))?;
+        ctx.printer
+            .emit(&format!("{}\n", serde_json::to_string(&doc)?))?;
     }
     ctx.say(&format!(
         "wrote {}: {} actions, {at_default} at the platform default, {outliers} stand out, {probed} probed",

@@ -8,7 +8,7 @@ use super::change;
 use crate::actions::describe_timeout;
 use crate::context::Context;
 use crate::error::Exit;
-use crate::output::{self, Format, Table};
+use crate::output::{Format, Table};
 use crate::run_ref;
 use crate::runs::{self, Plan, RunDir, Summary, Verdict};
 use crate::selection;
@@ -104,8 +104,14 @@ fn runs_list(ctx: &Context) -> anyhow::Result<Exit> {
             r.id.clone(),
             // On a terminal `2026-12-02T07:22:30.484Z` reads `2026-12-02 07:22`; CSV and
             // JSON keep the full time.
-            match (ctx.format, ctx.style.width, r.started_at.get(..16)) {
-                (Format::Table, Some(_), Some(t)) if !ctx.style.wide => t.replacen('T', " ", 1),
+            match (
+                ctx.printer.format,
+                ctx.printer.style.width,
+                r.started_at.get(..16),
+            ) {
+                (Format::Table, Some(_), Some(t)) if !ctx.printer.style.wide => {
+                    t.replacen('T', " ", 1)
+                }
                 _ => r.started_at.clone(),
             },
             r.status.clone(),
@@ -114,7 +120,7 @@ fn runs_list(ctx: &Context) -> anyhow::Result<Exit> {
             r.command.clone(),
         ]);
     }
-    output::emit(&output::render(ctx.format, ctx.style, &t, &records)?)?;
+    ctx.printer.records(&t, &records)?;
     Ok(Exit::Ok)
 }
 
@@ -165,15 +171,15 @@ fn runs_show(ctx: &Context, run: &str) -> anyhow::Result<Exit> {
         });
     }
     let pool = runs::TokenPool::of_journal(&events);
-    if ctx.format == Format::Json {
+    if ctx.printer.format == Format::Json {
         let mut doc = json!({"run_id": plan.run_id, "created_at": plan.created_at, "command": plan.command,
             "operation": plan.operation, "target": plan.target, "actions": records});
         if let Some(p) = &pool {
             doc["token_pool"] = json!(p);
         }
-        output::emit(&format!("{}\n", serde_json::to_string_pretty(&doc)?))?;
+        ctx.printer.json(&doc)?;
     } else {
-        if ctx.format == Format::Table {
+        if ctx.printer.format == Format::Table {
             ctx.say(&format!(
                 "run {} ({}), {}: {}",
                 plan.run_id, plan.created_at, plan.target, plan.command
@@ -182,7 +188,7 @@ fn runs_show(ctx: &Context, run: &str) -> anyhow::Result<Exit> {
         if let Some(note) = pool.as_ref().and_then(|p| p.fallback_note(None)) {
             ctx.say(&format!("note: {note}"));
         }
-        if ctx.summarise(t.rows.len()) {
+        if ctx.printer.summarise(t.rows.len()) {
             // One screen: counts by state, then the rows not done first.
             let mut counts: Vec<(String, usize)> = Vec::new();
             for r in &records {
@@ -211,17 +217,17 @@ fn runs_show(ctx: &Context, run: &str) -> anyhow::Result<Exit> {
                 .iter()
                 .map(|(s, n)| format!("{} {s}", crate::screen::thousands(*n)))
                 .collect();
-            output::emit(&format!(
+            ctx.printer.emit(&format!(
                 "{} actions: {}\n{}\n{} of {} rows shown: failed first, then pending; every row: {}\n",
                 crate::screen::thousands(t.rows.len()),
                 counts.join(", "),
-                shown.render(ctx.style),
+                shown.render(ctx.printer.style),
                 crate::screen::SCREEN_ROWS,
                 crate::screen::thousands(t.rows.len()),
                 ctx.next_step(&["runs", "show", &plan.run_id, "--wide"])
             ))?;
         } else {
-            output::emit(&output::render(ctx.format, ctx.style, &t, &records)?)?;
+            ctx.printer.records(&t, &records)?;
         }
     }
     Ok(Exit::Ok)

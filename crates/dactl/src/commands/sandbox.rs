@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::context::Context;
 use crate::error::{Exit, Failure};
-use crate::output::{self, Format, Table};
+use crate::output::{Format, Table};
 use crate::session;
 
 /// `sandbox` subcommands.
@@ -51,7 +51,7 @@ fn sandbox_reset(ctx: &Context) -> anyhow::Result<Exit> {
     let mut t = Table::new(&["SANDBOX", "STATE FILE"]);
     t.row(vec!["reset".into(), f.display().to_string()]);
     let rec = json!({"sandbox": "reset", "state_file": f.display().to_string()});
-    output::emit(&output::render(ctx.format, ctx.style, &t, &[rec])?)?;
+    ctx.printer.records(&t, &[rec])?;
     Ok(Exit::Ok)
 }
 
@@ -78,8 +78,8 @@ async fn sandbox_serve(ctx: &Context, a: genesys_emulator::cli::ServeArgs) -> an
     if ca_file.is_some() {
         rec["ca_file"] = json!(ca_text);
     }
-    match ctx.format {
-        Format::Table => output::emit(&format!(
+    match ctx.printer.format {
+        Format::Table => ctx.printer.emit(&format!(
             "base URL:      {}\nclient id:     {id}\nclient secret: {secret}\n{}",
             running.base_url,
             if ca_file.is_some() {
@@ -88,11 +88,11 @@ async fn sandbox_serve(ctx: &Context, a: genesys_emulator::cli::ServeArgs) -> an
                 String::new()
             }
         ))?,
-        Format::Json => output::emit(&format!("{}\n", serde_json::to_string_pretty(&rec)?))?,
+        Format::Json => ctx.printer.json(&rec)?,
         _ => {
             let mut t = Table::new(&["base_url", "client_id", "client_secret"]);
             t.row(vec![running.base_url.clone(), id.clone(), secret.clone()]);
-            output::emit(&output::render(ctx.format, ctx.style, &t, &[rec])?)?;
+            ctx.printer.records(&t, &[rec])?;
         }
     }
     let trust = if ca_file.is_some() {
