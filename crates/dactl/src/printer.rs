@@ -85,6 +85,12 @@ impl Printer {
         eprintln!("warning: {msg}");
     }
 
+    /// A line on stderr that a script must see too (shown even with `--quiet`): what was
+    /// cancelled, and the actions a run failed on.
+    pub(crate) fn line(&self, msg: &str) {
+        eprintln!("{msg}");
+    }
+
     /// Rendered data on stdout.
     pub(crate) fn emit(&self, text: &str) -> std::io::Result<()> {
         output::emit(text)

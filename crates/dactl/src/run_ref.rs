@@ -6,7 +6,7 @@
 //! two orgs undoes the run they just made on this one. `runs show last` and `runs list` need
 //! no target and keep meaning the newest run of all.
 //!
-//! Before an undo, [`App::check_undo`] says plainly what is about to happen in two cases that
+//! Before an undo, [`check_undo`] says plainly what is about to happen in two cases that
 //! surprised a new user: the run was interrupted (finishing it is `runs resume`, not undo), and
 //! the run is itself an undo (undoing it re-applies the original change, so it needs
 //! `--force`).

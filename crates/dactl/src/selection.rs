@@ -168,3 +168,15 @@ pub(crate) async fn functions(ctx: &Context, session: &Session, listed: &[Action
     )
     .await
 }
+
+/// Every action of the org (with config) and the ids of those with a draft.
+pub(crate) async fn load_all(session: &Session) -> anyhow::Result<(Vec<Action>, HashSet<String>)> {
+    let sel = selectors(
+        Vec::new(),
+        SelectorArgs {
+            all: true,
+            ..SelectorArgs::default()
+        },
+    )?;
+    load(session, &sel).await
+}

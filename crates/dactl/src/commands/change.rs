@@ -13,7 +13,7 @@ use crate::engine::{self, EngineOptions, Outcome, Status, Work};
 use crate::error::{Exit, Failure};
 use crate::output::Format;
 use crate::planner::{self, Desired};
-use crate::runs::{Event, Operation, Plan, PlanRow, RunDir, Summary, Verdict};
+use crate::runs::{self, Event, Operation, Plan, PlanRow, RunDir, Summary, Verdict, VerifyMode};
 use crate::session::Session;
 
 /// Plan rows for a timeout change (`timeout set/unset`, `apply`), through the one planner.
@@ -44,22 +44,34 @@ pub(crate) fn plan_rows(
         .collect()
 }
 
-/// Run a plan: show and confirm it, then write through the engine (see
-/// [`execute_plan_with_targets`]).
-pub(crate) async fn execute_plan(
+/// A new run's plan of `rows` against the session's target, from this command line; it
+/// changes only published actions, verifies the canary and requires no old value unless the
+/// caller says otherwise (`Plan { also_draft, ..new_plan(..) }`).
+pub(crate) fn new_plan(
     ctx: &Context,
-    session: Session,
-    plan: Plan,
-    listed: HashMap<String, Action>,
-    dry_run: bool,
-    resume: Option<(RunDir, Vec<Event>)>,
-) -> anyhow::Result<Exit> {
-    execute_plan_with_targets(ctx, session, plan, listed, dry_run, resume, HashMap::new()).await
+    session: &Session,
+    operation: Operation,
+    rows: Vec<PlanRow>,
+) -> Plan {
+    Plan {
+        run_id: runs::new_run_id(),
+        created_at: runs::now(),
+        command: ctx.command_line.clone(),
+        operation,
+        target: session.api_base.clone(),
+        also_draft: false,
+        verify: VerifyMode::Canary,
+        require_old: false,
+        rows,
+    }
 }
 
-/// [`Self::execute_plan`] for restores: `targets` are whole documents to write (saved in
-/// the run folder before any write, so that resume writes the same thing).
-pub(crate) async fn execute_plan_with_targets(
+/// Run a plan: show it and ask for confirmation, then write through the engine, and show the
+/// results and the next steps. `listed` are the actions as listed (moved into the work);
+/// `resume` the run folder and journal of an interrupted run; `targets` (restores and their
+/// undo) the whole documents to write, saved in the run folder before any write so that a
+/// resume writes the same thing.
+pub(crate) async fn execute_plan(
     ctx: &Context,
     session: Session,
     plan: Plan,
@@ -185,7 +197,7 @@ pub(crate) async fn execute_plan_with_targets(
             session.close()?;
             // Not an error: nothing failed. The exit code stays 1, so that a script
             // never takes a declined change for a done one.
-            eprintln!("cancelled; nothing was written");
+            ctx.printer.line("cancelled; nothing was written");
             return Ok(Exit::Failed);
         }
     }
@@ -289,12 +301,12 @@ pub(crate) async fn execute_plan_with_targets(
     if summary.failed > 0 {
         let mut hints: Vec<String> = Vec::new();
         for o in outcomes.iter().filter(|o| o.status == Status::Failed) {
-            eprintln!(
+            ctx.printer.line(&format!(
                 "error: `{}` ({}): {}",
                 o.name,
                 o.id,
                 o.message.clone().unwrap_or_default()
-            );
+            ));
             for h in &o.hints {
                 // Correlation ids differ per action; general hints are printed once.
                 if !hints.contains(h) && !h.contains("ININ-Correlation-ID") {
@@ -303,7 +315,7 @@ pub(crate) async fn execute_plan_with_targets(
             }
         }
         for h in &hints {
-            eprintln!("hint: {h}");
+            ctx.printer.line(&format!("hint: {h}"));
         }
         if plan.rows.len() == 1 {
             return Ok(outcomes[0].exit.unwrap_or(Exit::Failed));

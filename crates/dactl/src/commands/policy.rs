@@ -23,12 +23,11 @@ use clap::Args;
 
 use super::change;
 use super::flows;
-use crate::args::SelectorArgs;
 use crate::context::Context;
 use crate::error::{Exit, Failure};
 use crate::output::{self, Format, Table};
 use crate::policy::Policy;
-use crate::runs::{self, Operation, Plan, PlanRow, Verdict, VerifyMode};
+use crate::runs::{Operation, Plan, PlanRow, Verdict, VerifyMode};
 use crate::selection;
 use crate::selector;
 use crate::session::Session;
@@ -130,14 +129,7 @@ async fn policy_plan(
     also_draft: bool,
     show_flows: bool,
 ) -> anyhow::Result<PolicyPlan> {
-    let sel = selection::selectors(
-        Vec::new(),
-        SelectorArgs {
-            all: true,
-            ..SelectorArgs::default()
-        },
-    )?;
-    let (all, drafts) = selection::load(session, &sel).await?;
+    let (all, drafts) = selection::load_all(session).await?;
     for w in policy.check_matches(&all)? {
         ctx.say(&format!("warning: {w}"));
     }
@@ -284,15 +276,9 @@ pub(crate) async fn apply_policy(
         return Ok(Exit::Ok);
     }
     let plan = Plan {
-        run_id: runs::new_run_id(),
-        created_at: runs::now(),
-        command: ctx.command_line.clone(),
-        operation: Operation::Policy,
-        target: session.api_base.clone(),
         also_draft,
         verify,
-        require_old: false,
-        rows: p.rows,
+        ..change::new_plan(ctx, &session, Operation::Policy, p.rows)
     };
-    change::execute_plan(ctx, session, plan, p.listed, false, None).await
+    change::execute_plan(ctx, session, plan, p.listed, false, None, HashMap::new()).await
 }

@@ -15,7 +15,6 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::actions;
-use crate::args::SelectorArgs;
 use crate::context::Context;
 use crate::error::{Exit, Failure};
 use crate::output::Format;
@@ -84,15 +83,8 @@ pub(crate) async fn report(ctx: &Context, html: &Path) -> anyhow::Result<Exit> {
                 .into(),
         );
     }
-    let sel = selection::selectors(
-        Vec::new(),
-        SelectorArgs {
-            all: true,
-            ..SelectorArgs::default()
-        },
-    )?;
     let session = ctx.session().await?;
-    let (all, drafts) = selection::load(&session, &sel).await?;
+    let (all, drafts) = selection::load_all(&session).await?;
     let fx = selection::functions(ctx, &session, &all).await;
     let target = session.api_base.clone();
     session.close()?;

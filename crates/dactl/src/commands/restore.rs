@@ -13,8 +13,8 @@
 //!
 //! The rows come from the one planner ([`crate::planner`]: the desired state is the whole
 //! document) and run through the one write loop ([`crate::engine`]). `dactl undo RUN` of a
-//! restore run (in `app.rs`) writes back the run's pre-images where the action is still what
-//! the restore wrote (`--force` overrides).
+//! restore run ([`super::undo`]) writes back the run's pre-images where the action is still
+//! what the restore wrote (`--force` overrides).
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -29,7 +29,7 @@ use crate::actions::{self, explicit_timeout};
 use crate::context::Context;
 use crate::error::{Exit, Failure};
 use crate::planner::{self, Desired};
-use crate::runs::{self, Operation, Plan, PlanRow, Verdict, VerifyMode};
+use crate::runs::{Operation, PlanRow, Verdict};
 use crate::selection;
 
 /// Arguments of `restore`.
@@ -276,20 +276,11 @@ pub(crate) async fn restore(
     selection::functions(ctx, &session, &live)
         .await
         .annotate(&mut rows, &live);
-    let plan = Plan {
-        run_id: runs::new_run_id(),
-        created_at: runs::now(),
-        command: ctx.command_line.clone(),
-        operation: Operation::Restore {
-            sources: files.iter().map(|f| f.display().to_string()).collect(),
-        },
-        target: session.api_base.clone(),
-        also_draft: false,
-        verify: VerifyMode::Canary,
-        require_old: false,
-        rows,
+    let operation = Operation::Restore {
+        sources: files.iter().map(|f| f.display().to_string()).collect(),
     };
-    change::execute_plan_with_targets(ctx, session, plan, current, dry_run, None, targets).await
+    let plan = change::new_plan(ctx, &session, operation, rows);
+    change::execute_plan(ctx, session, plan, current, dry_run, None, targets).await
 }
 
 #[cfg(test)]

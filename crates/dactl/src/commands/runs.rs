@@ -244,5 +244,14 @@ async fn runs_resume(ctx: &Context, run: &str) -> anyhow::Result<Exit> {
         .collect();
     let listed = selection::list_by_ids(&session, &ids).await?;
     ctx.say(&format!("resuming run {}", plan.run_id));
-    change::execute_plan(ctx, session, plan, listed, false, Some((dir, events))).await
+    change::execute_plan(
+        ctx,
+        session,
+        plan,
+        listed,
+        false,
+        Some((dir, events)),
+        std::collections::HashMap::new(),
+    )
+    .await
 }

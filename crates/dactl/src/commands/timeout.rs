@@ -12,7 +12,7 @@ use crate::actions::Kind;
 use crate::args::SelectorArgs;
 use crate::context::Context;
 use crate::error::{Exit, Failure};
-use crate::runs::{self, Operation, Plan, Verdict, VerifyMode};
+use crate::runs::{Operation, Plan, Verdict, VerifyMode};
 use crate::selection;
 
 /// `timeout` subcommands.
@@ -182,16 +182,10 @@ async fn change(
         .into());
     }
     let plan = Plan {
-        run_id: runs::new_run_id(),
-        created_at: runs::now(),
-        command: ctx.command_line.clone(),
-        operation: op,
-        target: session.api_base.clone(),
         also_draft,
         verify,
-        require_old: false,
-        rows,
+        ..change::new_plan(ctx, &session, op, rows)
     };
     let listed: HashMap<String, Action> = selected.into_iter().map(|a| (a.id.clone(), a)).collect();
-    change::execute_plan(ctx, session, plan, listed, dry_run, None).await
+    change::execute_plan(ctx, session, plan, listed, dry_run, None, HashMap::new()).await
 }

@@ -139,18 +139,14 @@ async fn undo(ctx: &Context, run: &str, dry_run: bool, force: bool) -> anyhow::R
     selection::functions(ctx, &session, &live)
         .await
         .annotate(&mut rows, &live);
+    let operation = Operation::Undo {
+        of: plan0.run_id.clone(),
+    };
     let plan = Plan {
-        run_id: runs::new_run_id(),
-        created_at: runs::now(),
-        command: ctx.command_line.clone(),
-        operation: Operation::Undo {
-            of: plan0.run_id.clone(),
-        },
-        target: session.api_base.clone(),
         also_draft: plan0.also_draft,
         verify: plan0.verify,
         require_old: !force,
-        rows,
+        ..change::new_plan(ctx, &session, operation, rows)
     };
-    change::execute_plan_with_targets(ctx, session, plan, listed, dry_run, None, targets).await
+    change::execute_plan(ctx, session, plan, listed, dry_run, None, targets).await
 }

@@ -225,7 +225,7 @@ pub(crate) async fn probe(ctx: &Context, a: Request) -> anyhow::Result<Exit> {
     .hint("each execution calls the action's real backend; pass `--yes` to go ahead");
     if !sandbox && !ctx.printer.confirm(&question, refusal)? {
         // Not an error: nothing failed (exit 1 all the same, as for a declined change).
-        eprintln!("cancelled; nothing was executed");
+        ctx.printer.line("cancelled; nothing was executed");
         return Ok(Exit::Failed);
     }
 
