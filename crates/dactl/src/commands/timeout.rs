@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use genesys_client::Action;
 
 use super::change;
@@ -34,14 +34,9 @@ Examples:
     Set {
         /// New timeout, 1 to 60 seconds
         duration: String,
-        /// Actions by id or exact name
-        actions: Vec<String>,
-        /// Which actions
+        // The actions, and whether to write them.
         #[command(flatten)]
-        selectors: SelectorArgs,
-        /// Show the plan; write nothing
-        #[arg(long)]
-        dry_run: bool,
+        targets: Targets,
         /// Also set the timeout of an open draft (it is never published)
         #[arg(long)]
         also_draft: bool,
@@ -59,14 +54,9 @@ Examples:
   dactl timeout unset \"Lookup Order Status\"
   dactl timeout unset --category Orders --yes")]
     Unset {
-        /// Actions by id or exact name
-        actions: Vec<String>,
-        /// Which actions
+        // The actions, and whether to write them.
         #[command(flatten)]
-        selectors: SelectorArgs,
-        /// Show the plan; write nothing
-        #[arg(long)]
-        dry_run: bool,
+        targets: Targets,
         /// Also remove the timeout of an open draft (it is never published)
         #[arg(long)]
         also_draft: bool,
@@ -79,14 +69,25 @@ Examples:
     },
 }
 
+// Shared by `set` and `unset` (with no doc comment: clap would take it for the command's).
+#[derive(Debug, Args)]
+pub struct Targets {
+    /// Actions by id or exact name
+    pub actions: Vec<String>,
+    /// Which actions
+    #[command(flatten)]
+    pub selectors: SelectorArgs,
+    /// Show the plan; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
 /// `dactl timeout set|unset`.
 pub(crate) async fn run(ctx: &Context, command: TimeoutCommand) -> anyhow::Result<Exit> {
-    match command {
+    let (op, targets, also_draft, verify, show_flows) = match command {
         TimeoutCommand::Set {
             duration,
-            actions,
-            selectors,
-            dry_run,
+            targets,
             also_draft,
             verify,
             show_flows,
@@ -96,52 +97,34 @@ pub(crate) async fn run(ctx: &Context, command: TimeoutCommand) -> anyhow::Resul
                     "give a whole number of seconds from 1 to 60: `30`, `30s`, `30000ms` or `1m`",
                 )
             })?;
-            change(
-                ctx,
-                Operation::Set { timeout: t },
-                actions,
-                selectors,
-                dry_run,
-                also_draft,
-                verify,
-                show_flows,
-            )
-            .await
+            let op = Operation::Set { timeout: t };
+            (op, targets, also_draft, verify, show_flows)
         }
         TimeoutCommand::Unset {
-            actions,
-            selectors,
-            dry_run,
+            targets,
             also_draft,
             verify,
             show_flows,
-        } => {
-            change(
-                ctx,
-                Operation::Unset,
-                actions,
-                selectors,
-                dry_run,
-                also_draft,
-                verify,
-                show_flows,
-            )
-            .await
-        }
-    }
+        } => (Operation::Unset, targets, also_draft, verify, show_flows),
+    };
+    change(ctx, op, targets, also_draft, verify, show_flows).await
 }
-#[allow(clippy::too_many_arguments)]
+
+/// Plan and run a timeout change of the selected actions.
 async fn change(
     ctx: &Context,
     op: Operation,
-    actions_: Vec<String>,
-    s: SelectorArgs,
-    dry_run: bool,
+    targets: Targets,
     also_draft: bool,
     verify: VerifyMode,
     show_flows: bool,
 ) -> anyhow::Result<Exit> {
-    let sel = selection::selectors(actions_, s)?;
+    let Targets {
+        actions,
+        selectors,
+        dry_run,
+    } = targets;
+    let sel = selection::selectors(actions, selectors)?;
     if sel.is_empty() {
         return Err(Failure::usage("no action selected")
             .hint("name actions (`dactl timeout set 30s \"Get Contact\"`) or use --id, --name, --category, --integration, --from-file or --all")
