@@ -1,11 +1,20 @@
-//! The command line (DESIGN.md §3): clap definitions only. Commands live in [`crate::app`].
+//! The command line (DESIGN.md §3): the clap definitions of `dactl` and its commands, and the
+//! one dispatch from a parsed command to its module under [`crate::commands`]. Each command's
+//! arguments live with the command; the groups every command shares live in [`crate::args`].
 
-use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
-use crate::output::Format;
-use crate::runs::VerifyMode;
+pub use crate::args::{GlobalArgs, OutputArg, SelectorArgs};
+use crate::commands::{
+    auth, backup, flows, get, list, meta, policy, probe, profiles, report, restore, runs, sandbox,
+    timeout, undo,
+};
+use crate::context::{Context, Terminal};
+use crate::error::Exit;
+use crate::settings::EnvVars;
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -42,121 +51,6 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Global options (listed under their own heading in every command's help).
-#[derive(Debug, Args, Clone)]
-#[command(next_help_heading = "Global options")]
-pub struct GlobalArgs {
-    /// Profile to use, from dactl's config or the gc CLI's ~/.gc/config.toml (`gc:NAME` picks
-    /// gc's); default: `DACTL_PROFILE`, else a profile called `default`
-    #[arg(long, global = true, value_name = "NAME")]
-    pub profile: Option<String>,
-    /// Genesys Cloud region: `eu-west-1`, `eu_west_1` or a domain such as `mypurecloud.ie`
-    #[arg(long, global = true, value_name = "REGION")]
-    pub region: Option<String>,
-    /// API base URL, e.g. `http://127.0.0.1:8080` for an emulator (https required off loopback)
-    #[arg(long, global = true, value_name = "URL")]
-    pub base_url: Option<String>,
-    /// An extra trusted CA (PEM file), e.g. the CA of a TLS-inspecting corporate proxy; also
-    /// profile key `ca_file`. The OS trust store, `SSL_CERT_FILE` and `SSL_CERT_DIR` are
-    /// always read
-    #[arg(long, global = true, value_name = "PEM")]
-    pub ca_file: Option<std::path::PathBuf>,
-    /// Use the built-in sandbox org (an emulator inside dactl; no credentials needed)
-    #[arg(long, global = true)]
-    pub sandbox: bool,
-    /// Output format on stdout: a table, one JSON document, CSV with a header, or one JSON
-    /// object a line (field names: docs/output.md)
-    #[arg(short = 'o', long, global = true, value_enum, value_name = "FORMAT")]
-    pub output: Option<OutputArg>,
-    /// Tables show every column and row, however wide (the same as `-o wide`)
-    #[arg(long, global = true)]
-    pub wide: bool,
-    /// Do not ask for confirmation (needed for a write of several actions when not on a terminal)
-    #[arg(short = 'y', long, global = true)]
-    pub yes: bool,
-    /// Print only data and errors
-    #[arg(short = 'q', long, global = true)]
-    pub quiet: bool,
-    /// More logging on stderr (-v, -vv, -vvv); `DACTL_LOG` sets a filter
-    #[arg(short = 'v', long, global = true, action = clap::ArgAction::Count)]
-    pub verbose: u8,
-    /// Actions processed at once in a bulk run. Unless given, a run raises it above 4 when the
-    /// rate and the latency measured while listing need more workers to use the whole rate
-    #[arg(long, global = true, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub concurrency: u16,
-    /// Whether `--concurrency` was given on the command line (set by the binary from clap's
-    /// value source; a default 4 may be raised, a given value never is).
-    #[arg(skip)]
-    pub concurrency_given: bool,
-    /// Request rate limit, in requests per minute per access token, shared by all workers (the
-    /// platform allows 300/min per client-credentials token by default)
-    #[arg(long, global = true, default_value_t = 300, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
-    pub rate: u32,
-    /// Access tokens shared out among the workers, 1-10 (default 1, or the profile's `tokens`).
-    /// Each has its own `--rate`: where the platform counts its limit per token, N tokens send
-    /// N × `--rate`; where it counts per OAuth client, the first 429s show it and the run falls
-    /// back to one shared `--rate`
-    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(i64))]
-    pub tokens: Option<i64>,
-    /// No colour (also with NO_COLOR or when stdout is not a terminal)
-    #[arg(long, global = true)]
-    pub no_color: bool,
-    /// No progress bar (it is also hidden when stderr is not a terminal, and by --quiet)
-    #[arg(long, global = true)]
-    pub no_progress: bool,
-}
-
-/// `-o`: the output formats, plus `wide` (a table with nothing left out).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum OutputArg {
-    /// A human table, fitted to the terminal
-    Table,
-    /// A table with every column and row, however wide (the same as `--wide`)
-    Wide,
-    /// One JSON document
-    Json,
-    /// CSV with a header line
-    Csv,
-    /// One JSON object a line
-    Ndjson,
-}
-
-impl OutputArg {
-    /// The format commands render (`wide` is a table).
-    pub fn format(self) -> Format {
-        match self {
-            OutputArg::Table | OutputArg::Wide => Format::Table,
-            OutputArg::Json => Format::Json,
-            OutputArg::Csv => Format::Csv,
-            OutputArg::Ndjson => Format::Ndjson,
-        }
-    }
-}
-
-/// Which actions to act on; combined with AND.
-#[derive(Debug, Args, Clone, Default)]
-pub struct SelectorArgs {
-    /// An action id (repeatable)
-    #[arg(long = "id", value_name = "ID")]
-    pub ids: Vec<String>,
-    /// Action name glob, case-insensitive: `Get*`, `*Order Status`
-    #[arg(long, value_name = "GLOB")]
-    pub name: Option<String>,
-    /// Category name (exact, case-insensitive)
-    #[arg(long, value_name = "NAME")]
-    pub category: Option<String>,
-    /// Integration id, or its name (case-insensitive)
-    #[arg(long, value_name = "ID|NAME")]
-    pub integration: Option<String>,
-    /// A file with one action id or exact name a line (`-` reads stdin); blank lines and
-    /// `#` comments are ignored
-    #[arg(long, value_name = "FILE")]
-    pub from_file: Option<String>,
-    /// Every action (combine with other selectors to narrow)
-    #[arg(long)]
-    pub all: bool,
-}
-
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -174,11 +68,7 @@ Examples:
   dactl list --name 'Get*' --category Orders
   dactl list --all -o csv > timeouts.csv
   dactl list -o json | jq '.[] | select(.timeout_seconds == null) | .name'")]
-    List {
-        /// Which actions (default: all)
-        #[command(flatten)]
-        selectors: SelectorArgs,
-    },
+    List(list::ListArgs),
     /// Show one action; `-o json` prints the full action with template text inlined
     #[command(after_help = "\
 `-o json` prints the action exactly as the API holds it, with the text of its Velocity templates
@@ -187,10 +77,7 @@ inlined in place of their URIs: a complete, restorable document (`dactl restore 
 Examples:
   dactl get \"Lookup Order Status\"
   dactl get 3f0c6a1e-... -o json > lookup.json      # later: dactl restore lookup.json")]
-    Get {
-        /// Action id or exact name
-        action: String,
-    },
+    Get(get::GetArgs),
     /// Set or remove the execution timeout of actions
     #[command(
         subcommand,
@@ -198,7 +85,7 @@ Examples:
 Every write backs the action up first, sends its full config (templates inlined) with only the
 timeout changed, verifies the result and journals it: `dactl undo RUN` puts it back."
     )]
-    Timeout(TimeoutCommand),
+    Timeout(timeout::TimeoutCommand),
     /// Past runs: list, show, resume
     #[command(
         subcommand,
@@ -207,7 +94,7 @@ Runs live in $DACTL_HOME/runs/<run-id>/: plan.json, journal.ndjson, backups/ (pr
 RUN is an id, a unique prefix of one, or `last` (for `resume`: the newest run against the target
 that --sandbox/--base-url/--region/--profile and the environment choose)."
     )]
-    Runs(RunsCommand),
+    Runs(runs::RunsCommand),
     /// Undo a run: put back what it changed, where the action is still what the run left
     #[command(after_help = "\
 An action whose timeout changed since the run is reported as `changed since` and left alone
@@ -220,17 +107,7 @@ had before it. RUN `last` is the newest run against this target (--sandbox, --ba
 Examples:
   dactl undo last --dry-run
   dactl undo 20250301T021500123Z-3fa2 --yes")]
-    Undo {
-        /// Run id (or a unique prefix, or `last`: the newest run against this target)
-        run: String,
-        /// Show what would be restored; write nothing
-        #[arg(long)]
-        dry_run: bool,
-        /// Restore even where the timeout changed since the run; also needed to undo an undo
-        /// (which writes back what the undone run had set)
-        #[arg(long)]
-        force: bool,
-    },
+    Undo(undo::UndoArgs),
     /// Save selected actions (config with template text inlined) as JSON files plus an index
     #[command(after_help = "\
 Writes DIR/<action-id>.json (the same document as `dactl get -o json`) and DIR/index.json, all
@@ -239,14 +116,7 @@ mode 0600. `dactl restore DIR` writes them back.
 Examples:
   dactl backup --all --out backup-$(date +%F)
   dactl backup --category Orders --out orders")]
-    Backup {
-        /// Which actions
-        #[command(flatten)]
-        selectors: SelectorArgs,
-        /// Folder to write (created, mode 0700)
-        #[arg(long, value_name = "DIR")]
-        out: PathBuf,
-    },
+    Backup(backup::BackupArgs),
     /// The built-in emulator of the Genesys Cloud API
     #[command(
         subcommand,
@@ -254,88 +124,28 @@ Examples:
 `dactl --sandbox COMMAND` runs any command against an emulator inside dactl (state kept in
 $DACTL_HOME/sandbox/). `dactl sandbox serve` serves it for any client, e.g. the gc CLI or an SDK."
     )]
-    Sandbox(SandboxCommand),
+    Sandbox(sandbox::SandboxCommand),
     /// Run an action's test N times, time each call and recommend a timeout (p99 × 3)
     #[command(after_help = PROBE_HELP)]
-    Probe {
-        /// Action id or exact name: one action, since each execution calls its real backend
-        action: Option<String>,
-        /// The action's input as a JSON object, or @FILE (`@-` reads stdin)
-        #[arg(long, value_name = "JSON|@FILE")]
-        input: String,
-        /// Number of test executions (at most 1000); `--concurrency` run at once
-        #[arg(short = 'n', long = "count", default_value_t = 20, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
-        count: u32,
-        /// Refused: probe runs one ACTION
-        #[arg(long, hide = true)]
-        all: bool,
-        /// Refused: probe runs one ACTION
-        #[arg(long, hide = true)]
-        name: Option<String>,
-        /// Refused: probe runs one ACTION
-        #[arg(long, hide = true)]
-        category: Option<String>,
-        /// Refused: probe runs one ACTION
-        #[arg(long, hide = true)]
-        integration: Option<String>,
-        /// Refused: probe runs one ACTION
-        #[arg(long = "id", hide = true)]
-        ids: Vec<String>,
-        /// Refused: probe runs one ACTION
-        #[arg(long, hide = true)]
-        from_file: Option<String>,
-    },
+    Probe(probe::ProbeArgs),
     /// List the Architect flows that use an action (dependency tracking; advisory)
     #[command(after_help = FLOWS_HELP)]
-    Flows {
-        /// Action id or exact name
-        action: String,
-        /// Only published flow versions
-        #[arg(long)]
-        published: bool,
-    },
+    Flows(flows::FlowsArgs),
     /// Show what a policy file (timeouts as code) would change in the org; writes nothing
     #[command(after_help = PLAN_HELP)]
-    Plan {
-        /// The policy file
-        #[arg(short = 'f', long = "file", value_name = "POLICY.toml")]
-        file: PathBuf,
-        /// Exit codes for CI, as Terraform's: 0 the org matches, 1 an error, 2 changes pending
-        #[arg(long)]
-        detailed_exitcode: bool,
-        /// Show how many flows use each action (one request per action)
-        #[arg(long)]
-        show_flows: bool,
-    },
+    Plan(policy::PlanArgs),
     /// Apply a policy file as a bulk run (confirmation, backups, resume and undo as usual)
     #[command(after_help = APPLY_HELP)]
-    Apply {
-        /// The policy file
-        #[arg(short = 'f', long = "file", value_name = "POLICY.toml")]
-        file: PathBuf,
-        /// Also set the timeout of open drafts (they are never published)
-        #[arg(long)]
-        also_draft: bool,
-        /// Verification mode
-        #[arg(long, value_enum, default_value_t = VerifyMode::Canary)]
-        verify: VerifyMode,
-        /// Show how many flows use each action in the plan (one request per action)
-        #[arg(long)]
-        show_flows: bool,
-    },
+    Apply(policy::ApplyArgs),
     /// Write a self-contained HTML page about every action's timeout (and stored probes)
     #[command(after_help = REPORT_HELP)]
-    Report {
-        /// The page to write; `-` writes it to stdout
-        #[arg(long, value_name = "FILE")]
-        html: PathBuf,
-    },
+    Report(report::ReportArgs),
     /// Check the credentials: get a token, list one action, probe the edit permission
     #[command(subcommand)]
-    Auth(AuthCommand),
+    Auth(auth::AuthCommand),
     /// Profiles from dactl's config and the gc CLI's ~/.gc/config.toml
     #[command(subcommand, after_help = PROFILES_HELP)]
-    Profiles(ProfilesCommand),
+    Profiles(profiles::ProfilesCommand),
     /// Write whole action configurations back from `get -o json` or `backup` files
     #[command(after_help = "\
 Each FILE is the output of `dactl get ACTION -o json`, a file of several such documents (a JSON
@@ -349,14 +159,7 @@ Examples:
   dactl get \"Lookup Order Status\" -o json > lookup.json
   dactl restore lookup.json --dry-run
   dactl restore backup-2025-03-01 --yes")]
-    Restore {
-        /// Files or backup folders
-        #[arg(required = true, value_name = "FILE")]
-        files: Vec<PathBuf>,
-        /// Show what would be restored; write nothing
-        #[arg(long)]
-        dry_run: bool,
-    },
+    Restore(restore::RestoreArgs),
     /// Print a shell completion script
     #[command(after_help = "\
 Examples:
@@ -364,21 +167,13 @@ Examples:
   dactl completions zsh > \"${fpath[1]}/_dactl\"
   dactl completions fish > ~/.config/fish/completions/dactl.fish
   dactl completions powershell >> $PROFILE")]
-    Completions {
-        /// The shell
-        #[arg(value_enum)]
-        shell: clap_complete::Shell,
-    },
+    Completions(meta::CompletionsArgs),
     /// Print the man page (or write one page per command with --dir)
     #[command(after_help = "\
 Examples:
   dactl man | man -l -
   dactl man --dir /usr/local/share/man/man1")]
-    Man {
-        /// Write dactl.1 and a page per subcommand into this folder
-        #[arg(long, value_name = "DIR")]
-        dir: Option<PathBuf>,
-    },
+    Man(meta::ManArgs),
 }
 
 const PROFILES_HELP: &str = "\
@@ -395,61 +190,6 @@ The gc CLI's ~/.gc/config.toml is read too (keys environment, client_credentials
 dactl never writes it. Select with --profile NAME or DACTL_PROFILE; otherwise a profile called
 `default` is used when one exists. Precedence, field by field: flag > environment > profile >
 default. Unknown keys and wrong types are errors naming the file and key (exit 2).";
-
-/// `auth` subcommands.
-#[derive(Debug, Subcommand)]
-pub enum AuthCommand {
-    /// Get a token, list one action (view permission) and probe the edit permission; changes nothing
-    #[command(after_help = "\
-The edit permission is probed with GET /api/v2/integrations/actions/{id}/draft/validation, a
-read that the API guards with integrations:action:edit, on an action with an open draft when
-there is one: 403 means missing, 200 granted; any other answer is `unknown`. Optional rows
-follow for integrations:action:execute (probe), architect:dependencyTracking:view (flows),
-integrations:integration:view and integrations:actionFunction:view (function data actions).
-Nothing is written. A missing required permission is named, with a hint, and the exit code is
-4; a missing optional one is named with what it disables.
-
-Examples:
-  dactl auth check
-  dactl --profile prod auth check -o json")]
-    Check,
-    /// Delete the access tokens kept between commands (every profile); the next command logs in
-    #[command(after_help = "\
-After a login, dactl keeps the access token in $DACTL_HOME/tokens/, encrypted with a key derived
-from the client secret, so that the next commands skip the login round trip. A kept token is used
-only while it has at least two minutes to live; a refused one is discarded and replaced once.
-DACTL_TOKEN_CACHE=off turns this off. `auth forget` deletes every kept token; rotating the client
-secret makes the old ones unreadable anyway.
-
-Examples:
-  dactl auth forget")]
-    Forget,
-}
-
-/// `profiles` subcommands.
-#[derive(Debug, Subcommand)]
-pub enum ProfilesCommand {
-    /// Every profile: where it came from, its region or base URL, client id, and secret source
-    #[command(after_help = "\
-The secret itself is never shown, only where it comes from. NOTE says which profile is in use
-and flags secrets kept in plain text or in files others can read.
-
-Examples:
-  dactl profiles list
-  dactl profiles list -o json")]
-    List,
-    /// Store a profile's client secret in the OS keyring (read from stdin; needs --features keyring)
-    #[command(after_help = "\
-The profile must set `client_secret_keyring = true`. The secret is stored under service `dactl`,
-account NAME.
-
-Example:
-  printf %s \"$SECRET\" | dactl profiles set-secret prod")]
-    SetSecret {
-        /// Profile name (in dactl's config)
-        name: String,
-    },
-}
 
 const PROBE_HELP: &str = "\
 Each execution is POST /api/v2/integrations/actions/{id}/test (needs integrations:action:execute),
@@ -518,114 +258,40 @@ Examples:
   dactl report --html - | gzip > timeouts.html.gz
   dactl --sandbox report --html /tmp/sandbox.html -o json";
 
-/// `timeout` subcommands.
-#[derive(Debug, Subcommand)]
-pub enum TimeoutCommand {
-    /// Set the timeout: `dactl timeout set 45s "Get Contact"` or with selectors
-    #[command(after_help = "\
-DURATION: 30, 30s, 30000ms or 1m; a whole number of seconds from 1 to 60.
-
-Built-in (`static*`) and custom-auth actions cannot take a timeout: named explicitly they are
-refused (exit 1); in a selection they are skipped with the reason. A write of more than one
-action asks for confirmation on a terminal and needs --yes elsewhere.
-
-Examples:
-  dactl timeout set 45s \"Lookup Order Status\"
-  dactl timeout set 20 --category Orders --dry-run
-  dactl timeout set 1m --name 'Get Queue*' --yes --also-draft
-  dactl list --name 'Search*' -o json | jq -r '.[].id' | dactl timeout set 30s --from-file - --yes")]
-    Set {
-        /// New timeout, 1 to 60 seconds
-        duration: String,
-        /// Actions by id or exact name
-        actions: Vec<String>,
-        /// Which actions
-        #[command(flatten)]
-        selectors: SelectorArgs,
-        /// Show the plan; write nothing
-        #[arg(long)]
-        dry_run: bool,
-        /// Also set the timeout of an open draft (it is never published)
-        #[arg(long)]
-        also_draft: bool,
-        /// Verification: `canary` re-reads the first action in full before writing others,
-        /// `full` re-reads every action, `off` checks PATCH responses only
-        #[arg(long, value_enum, default_value_t = VerifyMode::Canary)]
-        verify: VerifyMode,
-        /// Show how many flows use each action in the plan (one request per action)
-        #[arg(long)]
-        show_flows: bool,
-    },
-    /// Remove the explicit timeout (the platform default of 60 s applies)
-    #[command(after_help = "\
-Examples:
-  dactl timeout unset \"Lookup Order Status\"
-  dactl timeout unset --category Orders --yes")]
-    Unset {
-        /// Actions by id or exact name
-        actions: Vec<String>,
-        /// Which actions
-        #[command(flatten)]
-        selectors: SelectorArgs,
-        /// Show the plan; write nothing
-        #[arg(long)]
-        dry_run: bool,
-        /// Also remove the timeout of an open draft (it is never published)
-        #[arg(long)]
-        also_draft: bool,
-        /// Verification mode
-        #[arg(long, value_enum, default_value_t = VerifyMode::Canary)]
-        verify: VerifyMode,
-        /// Show how many flows use each action in the plan (one request per action)
-        #[arg(long)]
-        show_flows: bool,
-    },
+/// Run a parsed command line. Returns the exit code for a handled outcome; errors are rendered
+/// by the caller.
+pub async fn run(
+    cli: Cli,
+    env: EnvVars,
+    term: Terminal,
+    stop: Arc<AtomicBool>,
+    command_line: String,
+) -> anyhow::Result<Exit> {
+    let ctx = Context::new(cli.global, env, term, stop, command_line)?;
+    cli.command.run(&ctx).await
 }
 
-/// `runs` subcommands.
-#[derive(Debug, Subcommand)]
-pub enum RunsCommand {
-    /// Every run, newest last
-    #[command(after_help = "Example:\n  dactl runs list -o json")]
-    List,
-    /// One run: its plan and what happened to each action
-    #[command(after_help = "Example:\n  dactl runs show last")]
-    Show {
-        /// Run id (or a unique prefix, or `last`)
-        run: String,
-    },
-    /// Continue a run that was interrupted or killed; finished actions are not written again
-    #[command(after_help = "\
-A write whose outcome is unknown (the process died after sending it) is settled by re-reading the
-action first. Use the same --region/--base-url/--profile as the run.
-
-Example:
-  dactl runs resume last")]
-    Resume {
-        /// Run id (or a unique prefix, or `last`)
-        run: String,
-    },
-}
-
-/// `sandbox` subcommands.
-// Parsed once per process: the size of the serve flags does not matter.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Subcommand)]
-pub enum SandboxCommand {
-    /// Serve the emulator for any client; prints its base URL and credentials
-    #[command(after_help = "\
-Point any client at the printed base URL: dactl --base-url URL …, the official SDKs (login on the
-same host), or curl. Admin endpoints on loopback only: /__emulator/faults, /__emulator/reset,
-/__emulator/requests (the request journal), /__emulator/state.
-`--tls` serves HTTPS with a throwaway CA and prints the path of its PEM: pass it to dactl with
-`--ca-file PATH` (or `SSL_CERT_FILE=PATH`).
-
-Examples:
-  dactl sandbox serve --addr 127.0.0.1:8080
-  dactl sandbox serve --actions 10000 --rate-limit 300 --faults faults.toml
-  dactl sandbox serve --tls --latency 100 --handshake-latency 100")]
-    Serve(genesys_emulator::cli::ServeArgs),
-    /// Throw away the sandbox's saved state (the next `--sandbox` command starts from the seed org)
-    #[command(after_help = "Example:\n  dactl sandbox reset")]
-    Reset,
+impl Command {
+    /// Run this command: the one dispatch, each command to its module's `run`.
+    pub(crate) async fn run(self, ctx: &Context) -> anyhow::Result<Exit> {
+        match self {
+            Command::List(a) => list::run(ctx, a).await,
+            Command::Get(a) => get::run(ctx, a).await,
+            Command::Timeout(a) => timeout::run(ctx, a).await,
+            Command::Runs(a) => runs::run(ctx, a).await,
+            Command::Undo(a) => undo::run(ctx, a).await,
+            Command::Backup(a) => backup::run(ctx, a).await,
+            Command::Sandbox(a) => sandbox::run(ctx, a).await,
+            Command::Probe(a) => probe::run(ctx, a).await,
+            Command::Flows(a) => flows::run(ctx, a).await,
+            Command::Plan(a) => policy::plan(ctx, a).await,
+            Command::Apply(a) => policy::apply(ctx, a).await,
+            Command::Report(a) => report::run(ctx, a).await,
+            Command::Auth(a) => auth::run(ctx, a).await,
+            Command::Profiles(a) => profiles::run(ctx, a).await,
+            Command::Restore(a) => restore::run(ctx, a).await,
+            Command::Completions(a) => meta::completions(ctx, a, Cli::command()),
+            Command::Man(a) => meta::man(ctx, a, Cli::command()),
+        }
+    }
 }

@@ -16,7 +16,7 @@
 //! ([`crate::token_cache`]): four. And when an earlier command saw the action ([`crate::seen`])
 //! and nobody has changed it since, its templates are read together with it: three.
 //!
-//! [`App::load`] lists the drafts of the whole org in parallel with the listing, which costs
+//! [`crate::selection::load`] lists the drafts of the whole org in parallel with the listing, which costs
 //! extra round trips once the org has more than a page of drafts. For one action named by its
 //! exact name this module lists the drafts of that action only, together with its template
 //! text (which the engine then does not fetch again).
@@ -47,12 +47,12 @@ use std::time::Duration;
 use genesys_client::{Action, Client, ListQuery, REQUEST_TEMPLATE, SUCCESS_TEMPLATE};
 
 use crate::actions::{self, explicit_timeout};
-use crate::app::App;
+use crate::context::Context;
 use crate::selector::Selectors;
 use crate::session::Session;
 
-impl App {
-    /// Like [`App::load`], with the short paths for one action:
+impl Context {
+    /// Like [`crate::selection::load`], with the short paths for one action:
     ///
     /// - named by its exact name: the drafts of that action only, fetched together with its
     ///   template text;
@@ -96,7 +96,7 @@ impl App {
             let by_id = !q.ids.is_empty();
             let listing = async {
                 if by_id {
-                    self.load(session, sel).await
+                    crate::selection::load(session, sel).await
                 } else {
                     let (listing, drafts) =
                         tokio::try_join!(client.list_actions(&q), client.list_drafts(&dq))?;
@@ -127,14 +127,14 @@ impl App {
         if q.name.is_none() || !q.ids.is_empty() {
             // Ids known up front (drafts already narrowed and in parallel), or a selection
             // that is not one named action.
-            return self.load(session, sel).await;
+            return crate::selection::load(session, sel).await;
         }
         let listing = client.list_actions(&q).await?;
         let selected = match sel.select(&listing) {
             Ok(v) if !v.is_empty() => v,
             // No exact match through the server's filter: the general path falls back to the
             // whole listing and reports what matches.
-            _ => return self.load(session, sel).await,
+            _ => return crate::selection::load(session, sel).await,
         };
         drop(listing);
         let dq = ListQuery {
@@ -223,7 +223,7 @@ pub(crate) fn auto_concurrency(rate_per_minute: u32, latency: Duration) -> usize
     }
 }
 
-impl App {
+impl Context {
     /// Workers for a bulk run: `--concurrency` when given, else [`auto_concurrency`] from the
     /// pool's total rate (`--rate` per token × `--tokens`) and the latency measured so far (the
     /// default 4 when nothing was measured).

@@ -6,7 +6,7 @@
 //! its config has no `function` key, so nothing in the action tells it apart. Each command that
 //! classifies actions reads `GET /api/v2/integrations?integrationType=function-data-actions`
 //! once (every page, through the shared rate limiter), started together with the actions
-//! listing ([`IntegrationsPrefetch::start`] in [`App::load`]), so a change of one regular action
+//! listing ([`IntegrationsPrefetch::start`] in [`crate::selection::load`]), so a change of one regular action
 //! costs no extra round trip; the type of each listed integration is checked again in case a
 //! server ignores the filter. An action whose integration is not among them is regular.
 //!
@@ -36,10 +36,8 @@ use genesys_client::{
 };
 
 use crate::actions::{self, Kind};
-use crate::app::App;
 use crate::duration::DEFAULT_TIMEOUT;
 use crate::runs::PlanRow;
-use crate::session::Session;
 
 /// The permission that reading the integrations needs.
 pub const INTEGRATION_VIEW: &str = "integrations:integration:view";
@@ -279,74 +277,76 @@ impl IntegrationsPrefetch {
     }
 }
 
-impl App {
-    /// What this command knows about function data actions among `listed`: their
-    /// classification (see the module doc) and, for function actions, their function's
-    /// timeout. Read failures are said once each and never fail the command.
-    pub(crate) async fn functions(&self, session: &Session, listed: &[Action]) -> Functions {
-        let client = &session.client;
-        let mut fx = match session.integrations.outcome(client).await {
-            Listing::Read(ids, _) => Functions::by_type(ids),
-            Listing::Refused => {
-                self.warn(&format!(
-                    "the OAuth client may not read the integrations (`{INTEGRATION_VIEW}`): function data actions are recognised by their category only"
-                ));
-                Functions::heuristic()
-            }
-            Listing::Failed(why) => {
-                self.warn(&format!(
-                    "cannot read the integrations ({why}): function data actions are recognised by their category only"
-                ));
-                Functions::heuristic()
-            }
-        };
-        let ids: Vec<String> = listed
-            .iter()
-            .filter(|a| fx.kind(a) == Kind::Function)
-            .map(|a| a.id.clone())
-            .collect();
-        if ids.is_empty() {
-            return fx;
-        }
-        let sem = Arc::new(tokio::sync::Semaphore::new(
-            usize::from(self.global.concurrency).max(1),
-        ));
-        let mut set = tokio::task::JoinSet::new();
-        for id in ids {
-            let client = client.clone();
-            let sem = sem.clone();
-            set.spawn(async move {
-                let _permit = sem.acquire_owned().await;
-                let r = client.get_action_function(&id, false).await;
-                (id, r)
-            });
-        }
-        let mut refused = false;
-        let mut failed: Option<String> = None;
-        while let Some(joined) = set.join_next().await {
-            let Ok((id, r)) = joined else { continue };
-            match r {
-                Ok(c) => fx.set_timeout(&id, c.body.timeout_seconds()),
-                // No function settings to read: the function runs with the default.
-                Err(e) if e.kind() == ErrorKind::NotFound => {}
-                Err(e) if e.kind() == ErrorKind::Permission => refused = true,
-                Err(e) => {
-                    failed.get_or_insert_with(|| e.to_string());
-                }
-            }
-        }
-        if refused {
-            self.warn(&format!(
-                "the OAuth client may not read function settings (`{FUNCTION_VIEW}`): function timeouts are shown as {FUNCTION_DEFAULT_TIMEOUT} s, their maximum"
+/// What a command knows about function data actions among `listed`: their classification
+/// (see the module doc) and, for function actions, their function's timeout, read with at most
+/// `concurrency` requests at once. Read failures are said once each through `warn` and never
+/// fail the command.
+pub(crate) async fn classify(
+    client: &Client,
+    integrations: &IntegrationsPrefetch,
+    listed: &[Action],
+    concurrency: usize,
+    warn: &(dyn Fn(&str) + Sync),
+) -> Functions {
+    let mut fx = match integrations.outcome(client).await {
+        Listing::Read(ids, _) => Functions::by_type(ids),
+        Listing::Refused => {
+            warn(&format!(
+                "the OAuth client may not read the integrations (`{INTEGRATION_VIEW}`): function data actions are recognised by their category only"
             ));
+            Functions::heuristic()
         }
-        if let Some(why) = failed {
-            self.warn(&format!(
-                "cannot read some function settings ({why}): their function timeouts are shown as {FUNCTION_DEFAULT_TIMEOUT} s, their maximum"
+        Listing::Failed(why) => {
+            warn(&format!(
+                "cannot read the integrations ({why}): function data actions are recognised by their category only"
             ));
+            Functions::heuristic()
         }
-        fx
+    };
+    let ids: Vec<String> = listed
+        .iter()
+        .filter(|a| fx.kind(a) == Kind::Function)
+        .map(|a| a.id.clone())
+        .collect();
+    if ids.is_empty() {
+        return fx;
     }
+    let sem = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+    let mut set = tokio::task::JoinSet::new();
+    for id in ids {
+        let client = client.clone();
+        let sem = sem.clone();
+        set.spawn(async move {
+            let _permit = sem.acquire_owned().await;
+            let r = client.get_action_function(&id, false).await;
+            (id, r)
+        });
+    }
+    let mut refused = false;
+    let mut failed: Option<String> = None;
+    while let Some(joined) = set.join_next().await {
+        let Ok((id, r)) = joined else { continue };
+        match r {
+            Ok(c) => fx.set_timeout(&id, c.body.timeout_seconds()),
+            // No function settings to read: the function runs with the default.
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) if e.kind() == ErrorKind::Permission => refused = true,
+            Err(e) => {
+                failed.get_or_insert_with(|| e.to_string());
+            }
+        }
+    }
+    if refused {
+        warn(&format!(
+            "the OAuth client may not read function settings (`{FUNCTION_VIEW}`): function timeouts are shown as {FUNCTION_DEFAULT_TIMEOUT} s, their maximum"
+        ));
+    }
+    if let Some(why) = failed {
+        warn(&format!(
+            "cannot read some function settings ({why}): their function timeouts are shown as {FUNCTION_DEFAULT_TIMEOUT} s, their maximum"
+        ));
+    }
+    fx
 }
 
 #[cfg(test)]

@@ -2,22 +2,16 @@
 //! without losing a byte of their configuration, at the speed the rate limit allows, with a
 //! backup before every write, undo, and a journal that proves what was done.
 //!
-//! The binary (`main.rs`) only parses, calls [`app::run`], renders errors and maps them to exit
+//! The binary (`main.rs`) only parses, calls [`cli::run`], renders errors and maps them to exit
 //! codes. Everything else lives here.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod actions;
-pub mod app;
+pub mod args;
 pub mod cli;
-mod cmd_auth;
-mod cmd_flows;
-mod cmd_meta;
-mod cmd_policy;
-mod cmd_probe;
-mod cmd_profiles;
-mod cmd_report;
-mod cmd_restore;
+pub mod commands;
+pub mod context;
 pub mod duration;
 pub mod engine;
 pub mod env;
@@ -31,6 +25,7 @@ pub mod net;
 pub mod output;
 pub mod planner;
 pub mod policy;
+pub mod printer;
 pub mod probe;
 pub mod profiles;
 pub mod report;
@@ -38,6 +33,7 @@ mod run_ref;
 pub mod runs;
 pub mod screen;
 pub mod seen;
+mod selection;
 pub mod selector;
 pub mod session;
 pub mod settings;

@@ -5,10 +5,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use clap::{CommandFactory, FromArgMatches};
-use dactl::app::{self, Terminal};
 use dactl::cli::Cli;
 use dactl::env::{self as vars, EnvVars};
 use dactl::error::{self, Exit};
+use dactl::printer::Terminal;
 
 fn main() {
     let code = real_main();
@@ -88,7 +88,7 @@ fn real_main() -> i32 {
                 }
             }
         });
-        app::run(cli, env, term, stop.clone(), command_line).await
+        dactl::cli::run(cli, env, term, stop.clone(), command_line).await
     });
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     match result {

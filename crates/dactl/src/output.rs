@@ -316,6 +316,25 @@ pub fn ndjson<T: Serialize>(records: &[T]) -> anyhow::Result<String> {
     Ok(s)
 }
 
+/// The EFFECTIVE cell: `60`, or `10 (fn)` when the function's timeout is the one that stops
+/// the action (short, so that `list` keeps one line a row at 80 columns; KIND says `function`).
+pub(crate) fn effective_cell(timeout: Option<i64>, function_timeout: Option<i64>) -> String {
+    let e = crate::functions::effective_timeout(timeout, function_timeout);
+    match function_timeout {
+        Some(f) if f == e => format!("{e} (fn)"),
+        _ => e.to_string(),
+    }
+}
+
+/// Text of the "used by" cell.
+pub(crate) fn used_by(n: Option<u64>) -> String {
+    match n {
+        Some(1) => "1 flow".to_string(),
+        Some(n) => format!("{n} flows"),
+        None => "?".to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -384,5 +403,13 @@ mod tests {
         t.row(vec!["x".into()]);
         let s = t.render(Style::default());
         assert!(s.contains("NAME") && s.contains('x'));
+    }
+
+    #[test]
+    fn used_by_text() {
+        assert_eq!(used_by(Some(0)), "0 flows");
+        assert_eq!(used_by(Some(1)), "1 flow");
+        assert_eq!(used_by(Some(12)), "12 flows");
+        assert_eq!(used_by(None), "?");
     }
 }

@@ -9,12 +9,13 @@
 //! A run stopped by Ctrl-C never lists its `not started` rows: they are counted, and the
 //! resume command is printed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use crate::app::App;
+use crate::actions::describe_timeout;
 use crate::engine::{Outcome, Status};
 use crate::output::Style;
+use crate::output::{effective_cell, Table};
 use crate::runs::{Plan, PlanRow, Verdict};
 
 /// Rows shown on a terminal before the rest is summarised.
@@ -140,7 +141,7 @@ pub fn summarised_plan(plan: &Plan, style: Style, home: Option<&Path>) -> String
             r.warning = Some("unpublished draft".to_string());
         }
     }
-    out.push_str(&App::plan_table(&shown).render(style));
+    out.push_str(&plan_table(&shown, None, |_| true).render(style));
     out.push('\n');
     out.push_str(&format!(
         "{} of {} rows shown, skipped first, then changes. The whole plan:\n  this command with `--dry-run -o json` (or piped to `less`)",
@@ -201,6 +202,67 @@ pub fn outcome_rows(outcomes: &[Outcome], cap: bool) -> (Vec<&Outcome>, usize) {
     }
     let left = total - v.len();
     (v, left)
+}
+
+/// The one plan table: NAME, ID, OLD, NEW, then the RULE that decided each row (a policy's
+/// plan, `rules` by action id) or else EFFECTIVE when a function data action is among the rows,
+/// VERDICT, USED BY with `--show-flows`, NOTE. The columns are chosen over all `rows`; the
+/// table lists those `shown` accepts.
+pub(crate) fn plan_table(
+    rows: &[PlanRow],
+    rules: Option<&HashMap<String, String>>,
+    shown: impl Fn(&PlanRow) -> bool,
+) -> Table {
+    let flows = rows.iter().any(|r| r.flows.is_some());
+    let functions = rules.is_none() && rows.iter().any(|r| r.function_timeout_seconds.is_some());
+    let mut headers = vec!["NAME", "ID", "OLD", "NEW"];
+    if rules.is_some() {
+        headers.push("RULE");
+    }
+    if functions {
+        headers.push("EFFECTIVE");
+    }
+    headers.push("VERDICT");
+    if flows {
+        headers.push("USED BY");
+    }
+    headers.push("NOTE");
+    let mut t = Table::new(&headers);
+    for r in rows.iter().filter(|r| shown(r)) {
+        let verdict = match (&r.verdict, &r.reason) {
+            (Verdict::Skip, Some(reason)) => format!("skip: {reason}"),
+            (v, _) => v.as_str().to_string(),
+        };
+        let mut cells = vec![
+            r.name.clone(),
+            r.id.clone(),
+            describe_timeout(r.old_timeout),
+            describe_timeout(r.new_timeout),
+        ];
+        if let Some(rules) = rules {
+            cells.push(rules.get(&r.id).cloned().unwrap_or_default());
+        }
+        if functions {
+            cells.push(effective_cell(r.new_timeout, r.function_timeout_seconds));
+        }
+        cells.push(verdict);
+        if flows {
+            cells.push(crate::output::used_by(r.flows));
+        }
+        cells.push(
+            r.warning
+                .clone()
+                .or_else(|| {
+                    // A restore explains what differs in `reason`.
+                    (r.verdict == Verdict::Change)
+                        .then(|| r.reason.clone())
+                        .flatten()
+                })
+                .unwrap_or_default(),
+        );
+        t.row(cells);
+    }
+    t
 }
 
 #[cfg(test)]

@@ -50,7 +50,7 @@ use std::time::Duration;
 
 use genesys_client::ClientOptions;
 
-use crate::cli::{GlobalArgs, OutputArg};
+use crate::args::{GlobalArgs, OutputArg};
 use crate::error::Failure;
 use crate::output::Format;
 use crate::token_cache::Keep;

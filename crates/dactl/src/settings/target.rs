@@ -31,7 +31,7 @@ pub struct ConnectionFlags {
 
 impl ConnectionFlags {
     /// The connection flags of a command line.
-    pub fn from_global(global: &crate::cli::GlobalArgs) -> Self {
+    pub fn from_global(global: &crate::args::GlobalArgs) -> Self {
         ConnectionFlags {
             region: global.region.clone(),
             base_url: global.base_url.clone(),

@@ -13,8 +13,8 @@
 //!
 //! The rows come from the one planner ([`crate::planner`]: the desired state is the whole
 //! document) and run through the one write loop ([`crate::engine`]). `dactl undo RUN` of a
-//! restore run (in `app.rs`) writes back the run's pre-images where the action is still what
-//! the restore wrote (`--force` overrides).
+//! restore run ([`super::undo`]) writes back the run's pre-images where the action is still
+//! what the restore wrote (`--force` overrides).
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -22,11 +22,31 @@ use std::path::{Path, PathBuf};
 use genesys_client::Action;
 use serde_json::Value;
 
+use clap::Args;
+
+use super::change;
 use crate::actions::{self, explicit_timeout};
-use crate::app::App;
+use crate::context::Context;
 use crate::error::{Exit, Failure};
 use crate::planner::{self, Desired};
-use crate::runs::{self, Operation, Plan, PlanRow, Verdict, VerifyMode};
+use crate::runs::{Operation, PlanRow, Verdict};
+use crate::selection;
+
+/// Arguments of `restore`.
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// Files or backup folders
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Show what would be restored; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `dactl restore FILE...`.
+pub(crate) async fn run(ctx: &Context, args: RestoreArgs) -> anyhow::Result<Exit> {
+    restore(ctx, args.files, args.dry_run).await
+}
 
 fn bad_input(source: &str, problem: impl std::fmt::Display) -> Failure {
     Failure::usage(format!("`{source}`: {problem}"))
@@ -172,105 +192,95 @@ pub fn load_documents(args: &[PathBuf]) -> Result<Vec<(String, Action)>, Failure
     Ok(out)
 }
 
-impl App {
-    pub(crate) async fn restore(&self, files: Vec<PathBuf>, dry_run: bool) -> anyhow::Result<Exit> {
-        let docs = load_documents(&files)?;
-        let session = self.session().await?;
-        let ids: Vec<String> = docs.iter().map(|(_, a)| a.id.clone()).collect();
-        let listed = self.list_by_ids(&session, &ids).await?;
-        let drafts: HashSet<String> = session
-            .client
-            .list_drafts(&genesys_client::ListQuery {
-                ids: ids.clone(),
-                include_auth_actions: true,
-                ..genesys_client::ListQuery::default()
-            })
-            .await?
-            .into_iter()
-            .map(|d| d.id)
-            .collect();
-        // Current state with template text, to compare with each document.
-        let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(
-            self.global.concurrency as usize,
-        ));
-        let mut set = tokio::task::JoinSet::new();
-        for a in listed.values() {
-            let a = a.clone();
-            let client = session.client.clone();
-            let sem = sem.clone();
-            set.spawn(async move {
-                let _p = sem.acquire_owned().await;
-                actions::inline_templates(&client, &a, false).await
-            });
-        }
-        let mut current: HashMap<String, Action> = HashMap::new();
-        while let Some(r) = set.join_next().await {
-            let a = r??;
-            current.insert(a.id.clone(), a);
-        }
-        let mut rows = Vec::new();
-        let mut targets = HashMap::new();
-        for (_, doc) in &docs {
-            let Some(now) = current.get(&doc.id) else {
-                let kind = actions::kind(doc);
-                rows.push(PlanRow {
-                    id: doc.id.clone(),
-                    name: doc.name.clone(),
-                    category: doc.category.clone(),
-                    integration_id: doc.integration_id.clone(),
-                    kind,
-                    old_timeout: None,
-                    new_timeout: explicit_timeout(doc),
-                    verdict: Verdict::Skip,
-                    reason: Some(kind.refusal().map(str::to_string).unwrap_or_else(|| {
-                        "no action with this id in the target org (restore never creates actions)"
-                            .to_string()
-                    })),
-                    draft: false,
-                    warning: None,
-                    version: None,
-                    flows: None,
-                    function_timeout_seconds: None,
-                    effective_timeout_seconds: None,
-                });
-                continue;
-            };
-            let row = planner::plan_row(planner::Intent {
-                current: now,
-                desired: Desired::Document(Box::new(doc.clone())),
-                guard: None,
-                force: false,
-                unchanged: "already matches the file",
-                draft: drafts.contains(&doc.id).then(|| {
-                    "has an unpublished draft: publishing it later would replace this restore"
-                        .to_string()
-                }),
-            });
-            if row.verdict == Verdict::Change {
-                targets.insert(doc.id.clone(), doc.clone());
-            }
-            rows.push(row);
-        }
-        let live: Vec<Action> = current.values().cloned().collect();
-        self.functions(&session, &live)
-            .await
-            .annotate(&mut rows, &live);
-        let plan = Plan {
-            run_id: runs::new_run_id(),
-            created_at: runs::now(),
-            command: self.command_line.clone(),
-            operation: Operation::Restore {
-                sources: files.iter().map(|f| f.display().to_string()).collect(),
-            },
-            target: session.api_base.clone(),
-            also_draft: false,
-            verify: VerifyMode::Canary,
-            require_old: false,
-            rows,
-        };
-        self.execute_plan_with_targets(session, plan, current, dry_run, None, targets)
-            .await
+pub(crate) async fn restore(
+    ctx: &Context,
+    files: Vec<PathBuf>,
+    dry_run: bool,
+) -> anyhow::Result<Exit> {
+    let docs = load_documents(&files)?;
+    let session = ctx.session().await?;
+    let ids: Vec<String> = docs.iter().map(|(_, a)| a.id.clone()).collect();
+    let listed = selection::list_by_ids(&session, &ids).await?;
+    let drafts: HashSet<String> = session
+        .client
+        .list_drafts(&genesys_client::ListQuery {
+            ids: ids.clone(),
+            include_auth_actions: true,
+            ..genesys_client::ListQuery::default()
+        })
+        .await?
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
+    // Current state with template text, to compare with each document.
+    let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(ctx.global.concurrency as usize));
+    let mut set = tokio::task::JoinSet::new();
+    for a in listed.values() {
+        let a = a.clone();
+        let client = session.client.clone();
+        let sem = sem.clone();
+        set.spawn(async move {
+            let _p = sem.acquire_owned().await;
+            actions::inline_templates(&client, &a, false).await
+        });
     }
+    let mut current: HashMap<String, Action> = HashMap::new();
+    while let Some(r) = set.join_next().await {
+        let a = r??;
+        current.insert(a.id.clone(), a);
+    }
+    let mut rows = Vec::new();
+    let mut targets = HashMap::new();
+    for (_, doc) in &docs {
+        let Some(now) = current.get(&doc.id) else {
+            let kind = actions::kind(doc);
+            rows.push(PlanRow {
+                id: doc.id.clone(),
+                name: doc.name.clone(),
+                category: doc.category.clone(),
+                integration_id: doc.integration_id.clone(),
+                kind,
+                old_timeout: None,
+                new_timeout: explicit_timeout(doc),
+                verdict: Verdict::Skip,
+                reason: Some(kind.refusal().map(str::to_string).unwrap_or_else(|| {
+                    "no action with this id in the target org (restore never creates actions)"
+                        .to_string()
+                })),
+                draft: false,
+                warning: None,
+                version: None,
+                flows: None,
+                function_timeout_seconds: None,
+                effective_timeout_seconds: None,
+            });
+            continue;
+        };
+        let row = planner::plan_row(planner::Intent {
+            current: now,
+            desired: Desired::Document(Box::new(doc.clone())),
+            guard: None,
+            force: false,
+            unchanged: "already matches the file",
+            draft: drafts.contains(&doc.id).then(|| {
+                "has an unpublished draft: publishing it later would replace this restore"
+                    .to_string()
+            }),
+        });
+        if row.verdict == Verdict::Change {
+            targets.insert(doc.id.clone(), doc.clone());
+        }
+        rows.push(row);
+    }
+    let live: Vec<Action> = current.values().cloned().collect();
+    selection::functions(ctx, &session, &live)
+        .await
+        .annotate(&mut rows, &live);
+    let operation = Operation::Restore {
+        sources: files.iter().map(|f| f.display().to_string()).collect(),
+    };
+    let plan = change::new_plan(ctx, &session, operation, rows);
+    change::execute_plan(ctx, session, plan, current, dry_run, None, targets).await
 }
 
 #[cfg(test)]
