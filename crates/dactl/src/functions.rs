@@ -29,7 +29,6 @@
 //! writes function settings (a draft and a publish whose effect on the package is unknown, U20).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 
 use genesys_client::{
     Action, Client, ErrorKind, Integration, FUNCTION_DEFAULT_TIMEOUT, FUNCTION_INTEGRATION_TYPE,
@@ -311,21 +310,17 @@ pub(crate) async fn classify(
     if ids.is_empty() {
         return fx;
     }
-    let sem = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
-    let mut set = tokio::task::JoinSet::new();
-    for id in ids {
+    let read = crate::fanout::bounded(concurrency, ids, |id| {
         let client = client.clone();
-        let sem = sem.clone();
-        set.spawn(async move {
-            let _permit = sem.acquire_owned().await;
+        async move {
             let r = client.get_action_function(&id, false).await;
             (id, r)
-        });
-    }
+        }
+    })
+    .await;
     let mut refused = false;
     let mut failed: Option<String> = None;
-    while let Some(joined) = set.join_next().await {
-        let Ok((id, r)) = joined else { continue };
+    for (id, r) in read {
         match r {
             Ok(c) => fx.set_timeout(&id, c.body.timeout_seconds()),
             // No function settings to read: the function runs with the default.

@@ -1,7 +1,6 @@
 //! `dactl backup --out DIR`: save selected actions as restorable JSON documents plus an index.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::Args;
@@ -42,19 +41,14 @@ async fn backup(ctx: &Context, s: SelectorArgs, out: &Path) -> anyhow::Result<Ex
     let (selected, _) = selection::load(&session, &sel).await?;
     crate::fsutil::private_dir(out)
         .with_context(|| format!("cannot create `{}`", out.display()))?;
-    let sem = Arc::new(tokio::sync::Semaphore::new(ctx.global.concurrency as usize));
-    let mut set = tokio::task::JoinSet::new();
-    for a in selected.clone() {
+    let inlined = crate::fanout::bounded(ctx.global.concurrency.into(), selected, |a| {
         let client = session.client.clone();
-        let sem = sem.clone();
-        set.spawn(async move {
-            let _p = sem.acquire_owned().await;
-            actions::inline_templates(&client, &a, false).await
-        });
-    }
+        async move { actions::inline_templates(&client, &a, false).await }
+    })
+    .await;
     let mut index = Vec::new();
-    while let Some(r) = set.join_next().await {
-        let a = r??;
+    for a in inlined {
+        let a = a?;
         let file = runs::backup_file_name(&a.id);
         crate::fsutil::write_private(&out.join(&file), &serde_json::to_vec_pretty(&a)?)?;
         index.push(json!({"id": a.id, "name": a.name, "category": a.category, "integrationId": a.integration_id,

@@ -11,7 +11,6 @@
 //! blank with one warning rather than failing the plan.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use genesys_client::{Consumers, Dependency, ErrorKind, FlowFilter};
 use serde_json::json;
@@ -143,28 +142,21 @@ pub(crate) async fn annotate_flows(
             ctx.global.rate
         ));
     }
-    let sem = Arc::new(tokio::sync::Semaphore::new(ctx.global.concurrency as usize));
-    let mut set = tokio::task::JoinSet::new();
-    for r in rows.iter() {
+    let read = crate::fanout::bounded(ctx.global.concurrency.into(), rows.iter(), |r| {
         let client = session.client.clone();
         let id = r.id.clone();
         let secure = secure.contains(&r.id);
-        let sem = sem.clone();
-        set.spawn(async move {
-            let _p = sem.acquire_owned().await;
+        async move {
             let n = client.action_consumers(&id, secure, None).await;
             (id, n)
-        });
-    }
+        }
+    })
+    .await;
     let mut counts: HashMap<String, u64> = HashMap::new();
     let mut first_error: Option<genesys_client::Error> = None;
     let mut failed = 0usize;
     let mut incomplete = 0usize;
-    while let Some(joined) = set.join_next().await {
-        let Ok((id, r)) = joined else {
-            failed += 1;
-            continue;
-        };
+    for (id, r) in read {
         match r {
             Ok(c) => {
                 if !c.complete {

@@ -67,7 +67,7 @@ pub(crate) fn profiles_list(ctx: &Context) -> anyhow::Result<Exit> {
     // Which profile the current flags and environment select (same rules as `resolve`).
     let selected: Option<(String, SelectedBy)> = match (
         ctx.global.profile.as_deref(),
-        ctx.env.non_empty("DACTL_PROFILE")?,
+        ctx.env.non_empty(crate::env::DACTL_PROFILE)?,
     ) {
         (Some(n), _) => Some((n.to_string(), SelectedBy::Flag)),
         (None, Some(n)) => Some((n.to_string(), SelectedBy::Env)),

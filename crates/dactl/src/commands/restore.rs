@@ -213,20 +213,14 @@ pub(crate) async fn restore(
         .map(|d| d.id)
         .collect();
     // Current state with template text, to compare with each document.
-    let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(ctx.global.concurrency as usize));
-    let mut set = tokio::task::JoinSet::new();
-    for a in listed.values() {
-        let a = a.clone();
-        let client = session.client.clone();
-        let sem = sem.clone();
-        set.spawn(async move {
-            let _p = sem.acquire_owned().await;
-            actions::inline_templates(&client, &a, false).await
-        });
-    }
+    let inlined = crate::fanout::bounded(ctx.global.concurrency.into(), listed.values(), |a| {
+        let (a, client) = (a.clone(), session.client.clone());
+        async move { actions::inline_templates(&client, &a, false).await }
+    })
+    .await;
     let mut current: HashMap<String, Action> = HashMap::new();
-    while let Some(r) = set.join_next().await {
-        let a = r??;
+    for a in inlined {
+        let a = a?;
         current.insert(a.id.clone(), a);
     }
     let mut rows = Vec::new();

@@ -72,7 +72,7 @@ impl SelectedBy {
     pub fn describe(self) -> &'static str {
         match self {
             SelectedBy::Flag => "--profile",
-            SelectedBy::Env => "DACTL_PROFILE",
+            SelectedBy::Env => crate::env::DACTL_PROFILE,
             SelectedBy::Default => "the `default` profile",
         }
     }
