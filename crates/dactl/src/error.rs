@@ -65,6 +65,19 @@ impl Exit {
             _ => Exit::Partial,
         }
     }
+
+    /// The exit code of a probe whose executions did not all fail (that one is an error):
+    /// interrupted (130) if Ctrl-C stopped it, partial (3) when some executions failed or
+    /// timed out, else success.
+    pub fn for_probe(interrupted: bool, succeeded: u32, executions: u32) -> Exit {
+        if interrupted {
+            Exit::Interrupted
+        } else if succeeded < executions {
+            Exit::Partial
+        } else {
+            Exit::Ok
+        }
+    }
 }
 
 /// A failure decided by dactl itself, with the exit code it maps to and hints for the user.
@@ -251,6 +264,14 @@ fn one_line(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_probe_is_partial_when_some_executions_fail_and_interrupted_first() {
+        assert_eq!(Exit::for_probe(false, 20, 20), Exit::Ok);
+        assert_eq!(Exit::for_probe(false, 19, 20), Exit::Partial);
+        assert_eq!(Exit::for_probe(true, 20, 20), Exit::Interrupted);
+        assert_eq!(Exit::for_probe(true, 3, 20), Exit::Interrupted);
+    }
 
     #[test]
     fn codes_are_the_documented_ones() {

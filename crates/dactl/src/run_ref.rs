@@ -15,30 +15,7 @@ use std::path::Path;
 
 use crate::context::Context;
 use crate::error::Failure;
-use crate::runs::{self, Operation, Plan, Summary};
-
-/// How a run ended, from its `summary.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Ending {
-    /// Finished (with or without failures).
-    Finished,
-    /// Stopped by Ctrl-C.
-    Interrupted,
-    /// No summary: the process died, or the run is still going.
-    Incomplete,
-}
-
-/// How the run in `path` ended.
-pub(crate) fn ending(path: &Path) -> Ending {
-    match std::fs::read(path.join("summary.json"))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<Summary>(&b).ok())
-    {
-        Some(s) if s.interrupted => Ending::Interrupted,
-        Some(_) => Ending::Finished,
-        None => Ending::Incomplete,
-    }
-}
+use crate::runs::{self, Operation, Plan, RunStatus};
 
 /// The target this command line reaches, as plans record it (`sandbox` or the API base
 /// URL). Resolved without any request and without printing the settings' warnings (the
@@ -99,7 +76,7 @@ pub(crate) fn check_undo(
     force: bool,
 ) -> anyhow::Result<()> {
     let resume = ctx.next_step(&["runs", "resume", &plan.run_id]);
-    let ending = ending(path);
+    let ending = RunStatus::of(runs::read_summary(path).as_ref());
     if let Operation::Undo { of } = &plan.operation {
         let what = format!(
             "run `{}` is itself an undo (of run `{of}`): undoing it writes back what run `{of}` had set",
@@ -107,7 +84,7 @@ pub(crate) fn check_undo(
         );
         if !force {
             let mut f = Failure::usage(what);
-            if ending != Ending::Finished {
+            if !ending.finished() {
                 f = f.hint(format!(
                     "the undo was interrupted; finish it with: {resume}"
                 ));
@@ -125,11 +102,11 @@ pub(crate) fn check_undo(
         }
         ctx.say(&format!("note: {what}"));
     }
-    if ending != Ending::Finished {
+    if !ending.finished() {
         ctx.say(&format!(
             "note: run `{}` did not finish ({}); to finish it instead of undoing what it did: {resume}",
             plan.run_id,
-            if ending == Ending::Interrupted {
+            if ending == RunStatus::Interrupted {
                 "interrupted"
             } else {
                 "it stopped without a summary"

@@ -69,28 +69,21 @@ fn runs_list(ctx: &Context) -> anyhow::Result<Exit> {
         else {
             continue;
         };
-        let summary: Option<Summary> = std::fs::read(path.join("summary.json"))
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok());
-        let (status, s) = match summary {
-            Some(s) if s.interrupted => ("interrupted", s),
-            Some(s) if s.failed > 0 => ("partial", s),
-            Some(s) => ("completed", s),
-            None => {
-                let events = runs::read_journal(&path).unwrap_or_default();
-                let folded = runs::fold(&events);
-                let s = Summary {
-                    changed: folded.values().filter(|l| l.done).count() as u64,
-                    ..Summary::default()
-                };
-                ("incomplete", s)
+        let summary = runs::read_summary(&path);
+        let status = runs::RunStatus::of(summary.as_ref());
+        let s = summary.unwrap_or_else(|| {
+            let events = runs::read_journal(&path).unwrap_or_default();
+            let folded = runs::fold(&events);
+            Summary {
+                changed: folded.values().filter(|l| l.done).count() as u64,
+                ..Summary::default()
             }
-        };
+        });
         records.push(RunRecord {
             id,
             started_at: plan.created_at,
             command: plan.command,
-            status: status.into(),
+            status: status.label().into(),
             changed: s.changed,
             unchanged: s.unchanged,
             skipped: s.skipped,

@@ -215,6 +215,53 @@ pub fn list_run_ids(home: &Path) -> Vec<String> {
     ids
 }
 
+/// How a run ended, from its `summary.json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunStatus {
+    /// Finished, nothing failed.
+    Completed,
+    /// Finished with failures.
+    Partial,
+    /// Stopped by Ctrl-C.
+    Interrupted,
+    /// No summary: the process died, or the run is still going.
+    Incomplete,
+}
+
+impl RunStatus {
+    /// The status a summary says (`None`: there is none).
+    pub fn of(summary: Option<&Summary>) -> RunStatus {
+        match summary {
+            Some(s) if s.interrupted => RunStatus::Interrupted,
+            Some(s) if s.failed > 0 => RunStatus::Partial,
+            Some(_) => RunStatus::Completed,
+            None => RunStatus::Incomplete,
+        }
+    }
+
+    /// Finished, with or without failures.
+    pub fn finished(self) -> bool {
+        matches!(self, RunStatus::Completed | RunStatus::Partial)
+    }
+
+    /// Text for `runs list`.
+    pub fn label(self) -> &'static str {
+        match self {
+            RunStatus::Completed => "completed",
+            RunStatus::Partial => "partial",
+            RunStatus::Interrupted => "interrupted",
+            RunStatus::Incomplete => "incomplete",
+        }
+    }
+}
+
+/// The summary of the run in `path`, when it finished writing one.
+pub fn read_summary(path: &Path) -> Option<Summary> {
+    fs::read(path.join("summary.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,10 @@
 mod dir;
 mod journal;
 
-pub use dir::{backup_file_name, find_run, list_run_ids, runs_root, FindRunError, RunDir};
+pub use dir::{
+    backup_file_name, find_run, list_run_ids, read_summary, runs_root, FindRunError, RunDir,
+    RunStatus,
+};
 pub use journal::{
     fold, read_journal, ActionLog, ActionState, DamagedJournal, Event, Step, Summary, Target,
     TokenPool,

@@ -389,7 +389,7 @@ pub(crate) async fn probe(ctx: &Context, a: Request) -> anyhow::Result<Exit> {
     render::emit_probe(ctx, &record, kind, capped)?;
     if interrupted {
         ctx.say("interrupted: the figures cover the executions that finished");
-        return Ok(Exit::Interrupted);
+        return Ok(Exit::for_probe(true, stats.ok, stats.executions));
     }
     if stats.ok == 0 {
         let reason = record
@@ -416,10 +416,7 @@ pub(crate) async fn probe(ctx: &Context, a: Request) -> anyhow::Result<Exit> {
         }
         return Err(f.into());
     }
-    if stats.ok < stats.executions {
-        return Ok(Exit::Partial);
-    }
-    Ok(Exit::Ok)
+    Ok(Exit::for_probe(false, stats.ok, stats.executions))
 }
 
 /// The target recorded with a probe: `sandbox`, or the API base URL (as plans record it).
