@@ -222,39 +222,13 @@ pub fn is_regular(a: &Value) -> bool {
     !id.starts_with("static") && !id.starts_with("customAuth")
 }
 
-/// Paths (JSON-pointer-like) of every leaf that differs between two documents.
+/// Paths (JSON-pointer-like) of every leaf that differs between two documents: dactl's own
+/// walk ([`dactl::jsondiff`], unit-tested there), so that tests and messages agree on paths.
 pub fn diff_paths(a: &Value, b: &Value) -> Vec<String> {
-    fn walk(a: &Value, b: &Value, path: String, out: &mut Vec<String>) {
-        match (a, b) {
-            (Value::Object(x), Value::Object(y)) => {
-                for (k, va) in x {
-                    let p = format!("{path}/{k}");
-                    match y.get(k) {
-                        Some(vb) => walk(va, vb, p, out),
-                        None => out.push(p),
-                    }
-                }
-                for k in y.keys() {
-                    if !x.contains_key(k) {
-                        out.push(format!("{path}/{k}"));
-                    }
-                }
-            }
-            (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
-                for (i, (va, vb)) in x.iter().zip(y).enumerate() {
-                    walk(va, vb, format!("{path}/{i}"), out);
-                }
-            }
-            _ => {
-                if a != b {
-                    out.push(path);
-                }
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(a, b, String::new(), &mut out);
-    out
+    dactl::jsondiff::differences(a, b)
+        .iter()
+        .map(|d| d.pointer())
+        .collect()
 }
 
 pub fn stdout(o: &Output) -> String {
