@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::actions::describe_timeout;
 use crate::args::GlobalArgs;
-use crate::engine::{Found, Outcome, Reporter, Status};
+use crate::engine::{Outcome, Reporter, Status};
 use crate::error::Failure;
 use crate::output::{self, Format, Style, Table};
 use crate::runs::{Plan, Summary};
@@ -332,9 +332,10 @@ impl ProgressReporter {
 impl Reporter for ProgressReporter {
     fn finished(&self, o: &Outcome) {
         if let Some(b) = &self.bar {
+            // A planned write that the read before it found needless (the timeout at its
+            // target, or the action already matching its document) is work done too.
             if !self.done_before.contains(&o.id)
-                && (!matches!(o.status, Status::Unchanged | Status::Skipped)
-                    || o.found == Some(Found::AtTarget))
+                && (!matches!(o.status, Status::Unchanged | Status::Skipped) || o.found.is_some())
             {
                 b.inc(1);
             }
