@@ -51,108 +51,105 @@ use crate::context::Context;
 use crate::selector::Selectors;
 use crate::session::Session;
 
-impl Context {
-    /// Like [`crate::selection::load`], with the short paths for one action:
-    ///
-    /// - named by its exact name: the drafts of that action only, fetched together with its
-    ///   template text;
-    /// - seen by an earlier command (by id or exact name, see [`crate::seen`]): its template
-    ///   text read together with the action itself, used only when the action still has the
-    ///   version the earlier command saw.
-    ///
-    /// The returned action then carries its template text inline (its `*Uri` fields dropped)
-    /// when a write will follow, so that the engine does not read it again.
-    pub(crate) async fn load_for_change(
-        &self,
-        session: &Session,
-        sel: &Selectors,
-        target: Option<i64>,
-        dry_run: bool,
-    ) -> anyhow::Result<(Vec<Action>, HashSet<String>)> {
-        let q = sel.server_query();
-        let client = &session.client;
-        // Alongside the first read: the integrations that tell function actions apart
-        // (started once the token is there, so that refused credentials are tried once).
-        client.authenticate().await?;
-        session.integrations.start(client);
-        let writes = |a: &Action| {
-            !dry_run && actions::kind(a).refusal().is_none() && explicit_timeout(a) != target
-        };
-        let seen = match (session.seen.as_ref(), q.ids.as_slice(), q.name.as_deref()) {
-            _ if dry_run => None,
-            (Some(s), [id], None) => s.by_id(id),
-            (Some(s), [], Some(name)) => s.by_name(name),
-            _ => None,
-        }
-        // Seen at the target already: most likely nothing to write, so nothing to read ahead.
-        .filter(|(_, s)| s.timeout != target);
-        if let Some((seen_id, seen)) = seen {
-            // The action and its templates at once; the drafts too, narrowed to the seen id.
-            let dq = ListQuery {
-                ids: vec![seen_id.clone()],
-                include_auth_actions: true,
-                ..ListQuery::default()
-            };
-            let by_id = !q.ids.is_empty();
-            let listing = async {
-                if by_id {
-                    crate::selection::load(session, sel).await
-                } else {
-                    let (listing, drafts) =
-                        tokio::try_join!(client.list_actions(&q), client.list_drafts(&dq))?;
-                    Ok((
-                        sel.select(&listing).unwrap_or_default(),
-                        drafts.into_iter().map(|d| d.id).collect(),
-                    ))
-                }
-            };
-            let (loaded, texts) = tokio::join!(listing, prefetch_templates(client, &seen_id));
-            let (selected, drafts) = loaded?;
-            let seen_one = match selected.as_slice() {
-                [one] if one.id == seen_id => Some(one),
-                _ => None,
-            };
-            if let Some(one) = seen_one.filter(|a| writes(a)) {
-                if let Some(pre) = with_prefetched(one, seen.version, texts) {
-                    tracing::debug!(id = %one.id, version = seen.version, "templates read with the action: its version is the one an earlier command saw");
-                    return Ok((vec![pre], drafts));
-                }
-                tracing::debug!(id = %one.id, "the action changed since an earlier command saw it; templates read after its version");
-            }
-            if seen_one.is_some() || by_id {
-                return Ok((selected, drafts));
-            }
-            // Named, and the name now leads elsewhere: the general path below.
-        }
-        if q.name.is_none() || !q.ids.is_empty() {
-            // Ids known up front (drafts already narrowed and in parallel), or a selection
-            // that is not one named action.
-            return crate::selection::load(session, sel).await;
-        }
-        let listing = client.list_actions(&q).await?;
-        let selected = match sel.select(&listing) {
-            Ok(v) if !v.is_empty() => v,
-            // No exact match through the server's filter: the general path falls back to the
-            // whole listing and reports what matches.
-            _ => return crate::selection::load(session, sel).await,
-        };
-        drop(listing);
+/// Like [`crate::selection::load`], with the short paths for one action:
+///
+/// - named by its exact name: the drafts of that action only, fetched together with its
+///   template text;
+/// - seen by an earlier command (by id or exact name, see [`crate::seen`]): its template
+///   text read together with the action itself, used only when the action still has the
+///   version the earlier command saw.
+///
+/// The returned action then carries its template text inline (its `*Uri` fields dropped)
+/// when a write will follow, so that the engine does not read it again.
+pub(crate) async fn load_for_change(
+    session: &Session,
+    sel: &Selectors,
+    target: Option<i64>,
+    dry_run: bool,
+) -> anyhow::Result<(Vec<Action>, HashSet<String>)> {
+    let q = sel.server_query();
+    let client = &session.client;
+    // Alongside the first read: the integrations that tell function actions apart
+    // (started once the token is there, so that refused credentials are tried once).
+    client.authenticate().await?;
+    session.integrations.start(client);
+    let writes = |a: &Action| {
+        !dry_run && actions::kind(a).refusal().is_none() && explicit_timeout(a) != target
+    };
+    let seen = match (session.seen.as_ref(), q.ids.as_slice(), q.name.as_deref()) {
+        _ if dry_run => None,
+        (Some(s), [id], None) => s.by_id(id),
+        (Some(s), [], Some(name)) => s.by_name(name),
+        _ => None,
+    }
+    // Seen at the target already: most likely nothing to write, so nothing to read ahead.
+    .filter(|(_, s)| s.timeout != target);
+    if let Some((seen_id, seen)) = seen {
+        // The action and its templates at once; the drafts too, narrowed to the seen id.
         let dq = ListQuery {
-            ids: selected.iter().map(|a| a.id.clone()).collect(),
+            ids: vec![seen_id.clone()],
             include_auth_actions: true,
             ..ListQuery::default()
         };
-        let inline = async {
-            match selected.as_slice() {
-                [one] if writes(one) => actions::inline_templates(client, one, false)
-                    .await
-                    .map(|pre| vec![pre]),
-                _ => Ok(selected.clone()),
+        let by_id = !q.ids.is_empty();
+        let listing = async {
+            if by_id {
+                crate::selection::load(session, sel).await
+            } else {
+                let (listing, drafts) =
+                    tokio::try_join!(client.list_actions(&q), client.list_drafts(&dq))?;
+                Ok((
+                    sel.select(&listing).unwrap_or_default(),
+                    drafts.into_iter().map(|d| d.id).collect(),
+                ))
             }
         };
-        let (drafts, selected) = tokio::try_join!(client.list_drafts(&dq), inline)?;
-        Ok((selected, drafts.into_iter().map(|d| d.id).collect()))
+        let (loaded, texts) = tokio::join!(listing, prefetch_templates(client, &seen_id));
+        let (selected, drafts) = loaded?;
+        let seen_one = match selected.as_slice() {
+            [one] if one.id == seen_id => Some(one),
+            _ => None,
+        };
+        if let Some(one) = seen_one.filter(|a| writes(a)) {
+            if let Some(pre) = with_prefetched(one, seen.version, texts) {
+                tracing::debug!(id = %one.id, version = seen.version, "templates read with the action: its version is the one an earlier command saw");
+                return Ok((vec![pre], drafts));
+            }
+            tracing::debug!(id = %one.id, "the action changed since an earlier command saw it; templates read after its version");
+        }
+        if seen_one.is_some() || by_id {
+            return Ok((selected, drafts));
+        }
+        // Named, and the name now leads elsewhere: the general path below.
     }
+    if q.name.is_none() || !q.ids.is_empty() {
+        // Ids known up front (drafts already narrowed and in parallel), or a selection
+        // that is not one named action.
+        return crate::selection::load(session, sel).await;
+    }
+    let listing = client.list_actions(&q).await?;
+    let selected = match sel.select(&listing) {
+        Ok(v) if !v.is_empty() => v,
+        // No exact match through the server's filter: the general path falls back to the
+        // whole listing and reports what matches.
+        _ => return crate::selection::load(session, sel).await,
+    };
+    drop(listing);
+    let dq = ListQuery {
+        ids: selected.iter().map(|a| a.id.clone()).collect(),
+        include_auth_actions: true,
+        ..ListQuery::default()
+    };
+    let inline = async {
+        match selected.as_slice() {
+            [one] if writes(one) => actions::inline_templates(client, one, false)
+                .await
+                .map(|pre| vec![pre]),
+            _ => Ok(selected.clone()),
+        }
+    };
+    let (drafts, selected) = tokio::try_join!(client.list_drafts(&dq), inline)?;
+    Ok((selected, drafts.into_iter().map(|d| d.id).collect()))
 }
 
 /// The texts of an action's templates by their standard file names, read at once. A failure
@@ -223,29 +220,27 @@ pub(crate) fn auto_concurrency(rate_per_minute: u32, latency: Duration) -> usize
     }
 }
 
-impl Context {
-    /// Workers for a bulk run: `--concurrency` when given, else [`auto_concurrency`] from the
-    /// pool's total rate (`--rate` per token × `--tokens`) and the latency measured so far (the
-    /// default 4 when nothing was measured).
-    pub(crate) fn bulk_concurrency(&self, client: &Client) -> usize {
-        if self.global.concurrency_given {
-            return usize::from(self.global.concurrency);
-        }
-        let Some(latency) = client.stats().mean_latency() else {
-            return usize::from(self.global.concurrency);
-        };
-        let rate = pool_rate(self.global.rate, client.options().tokens);
-        let n = auto_concurrency(rate, latency).max(usize::from(self.global.concurrency));
-        if n > usize::from(self.global.concurrency) {
-            tracing::info!(
-                workers = n,
-                latency_ms = latency.as_millis() as u64,
-                rate,
-                "more workers to keep the rate busy"
-            );
-        }
-        n
+/// Workers for a bulk run: `--concurrency` when given, else [`auto_concurrency`] from the
+/// pool's total rate (`--rate` per token × `--tokens`) and the latency measured so far (the
+/// default 4 when nothing was measured).
+pub(crate) fn bulk_concurrency(ctx: &Context, client: &Client) -> usize {
+    if ctx.global.concurrency_given {
+        return usize::from(ctx.global.concurrency);
     }
+    let Some(latency) = client.stats().mean_latency() else {
+        return usize::from(ctx.global.concurrency);
+    };
+    let rate = pool_rate(ctx.global.rate, client.options().tokens);
+    let n = auto_concurrency(rate, latency).max(usize::from(ctx.global.concurrency));
+    if n > usize::from(ctx.global.concurrency) {
+        tracing::info!(
+            workers = n,
+            latency_ms = latency.as_millis() as u64,
+            rate,
+            "more workers to keep the rate busy"
+        );
+    }
+    n
 }
 
 /// The rate a pool of `tokens` access tokens may reach, each at `rate_per_minute`.

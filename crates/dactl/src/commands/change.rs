@@ -229,7 +229,7 @@ pub(crate) async fn execute_plan(
         })
         .collect();
     let opts = EngineOptions {
-        concurrency: ctx.bulk_concurrency(&session.client),
+        concurrency: crate::fastpath::bulk_concurrency(ctx, &session.client),
         verify: plan.verify,
         also_draft: plan.also_draft,
         require_old: plan.require_old,

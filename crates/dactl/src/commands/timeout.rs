@@ -137,7 +137,7 @@ async fn change(
         _ => None,
     };
     let session = ctx.session().await?;
-    let (selected, drafts) = ctx.load_for_change(&session, &sel, new, dry_run).await?;
+    let (selected, drafts) = crate::fastpath::load_for_change(&session, &sel, new, dry_run).await?;
     if selected.is_empty() {
         return Err(selection::no_match(&session, &sel).await.into());
     }
