@@ -6,7 +6,8 @@
 //! variables, the current directory or any other process-wide state, so they share this
 //! process safely. `common` holds the harness and the helpers the modules share.
 //!
-//! `../fixtures` stays beside this folder: the library's unit tests include it too.
+//! `../fixtures` stays beside this folder: the library's unit tests include it too. The
+//! round-trip tests have a binary of their own (`../roundtrips.rs`: they need a quiet machine).
 #![allow(clippy::unwrap_used)]
 
 #[macro_use]
@@ -25,7 +26,6 @@ mod interrupt;
 mod policy;
 mod probe;
 mod report;
-mod roundtrips;
 mod sandbox;
 mod secrets;
 mod single;

@@ -6,6 +6,17 @@
 //!
 //! The emulator caps pages at 2 entries here, so that an unnarrowed drafts listing (the org has
 //! several drafts) would take extra round trips: a change of one action must not list them.
+//!
+//! Its own binary: these tests read concurrency from arrival times (requests sent together
+//! arrive within the emulator's added latency of each other). Beside the hundreds of processes
+//! of the `it` binary's chaos and bulk tests, a scheduling delay on a loaded 2-core machine can
+//! exceed that latency; cargo runs test binaries one after the other, so here nothing else runs.
+#![allow(clippy::unwrap_used)]
+
+#[macro_use]
+#[allow(unused_macros, unused_imports)]
+#[path = "it/common/mod.rs"]
+mod common;
 
 use std::time::Duration;
 
