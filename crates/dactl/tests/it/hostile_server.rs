@@ -719,10 +719,14 @@ fn garbage_instead_of_http_once_is_retried() {
     assert_eq!(s.patches(), 1);
 }
 
+/// Every command that connects, `auth check` included (it once opened its session by a path of
+/// its own that skipped this check), refuses the value before any request.
 #[test]
 fn an_invalid_http_timeout_is_a_usage_error() {
     let s = Server::start("127.0.0.1", Box::new(|_, _, _| None));
-    let (o, _) = dactl(&s, &[("DACTL_HTTP_TIMEOUT", "soon")], &["list"]);
-    refused(&o, 2, "DACTL_HTTP_TIMEOUT");
-    assert!(s.requests().is_empty());
+    for args in [&["list"][..], &["auth", "check"]] {
+        let (o, _) = dactl(&s, &[("DACTL_HTTP_TIMEOUT", "soon")], args);
+        refused(&o, 2, "DACTL_HTTP_TIMEOUT");
+        assert!(s.requests().is_empty(), "{args:?} sent a request");
+    }
 }
